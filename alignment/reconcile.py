@@ -1,0 +1,201 @@
+"""One roll call per vote of the Assembly, whatever the number of sources that publish it.
+
+Sources are matched in two steps:
+
+1. Voeten's complete file and ``unvotes`` share Voeten's ``rcid``: same rcid, same roll call.
+   Their amendment, paragraph and procedural votes stay roll calls of their own.
+2. The UN's own sources (Digital Library CSV and MARCXML, DGACM JSON) publish adopted
+   resolutions only. They are matched with each other and with step 1 on the official symbol
+   and the date; where the dates differ, on the symbol alone when it names exactly one
+   resolution vote on each side within :data:`DATE_TOLERANCE_DAYS`.
+
+Each field of a roll call, and each state's vote, is taken from the first source in
+:data:`PRECEDENCE` that has it. A vote a source *published* always beats an absence the store
+*inferred* for a source that lists only voters. Every published vote that differs from the
+one kept is recorded in ``vote_disagreements``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from alignment.sources import SourceRows
+
+# The UN Digital Library is the Assembly's official record; the DGACM extract comes from the
+# same Secretariat; Voeten's file is hand-coded from the records and lists absences;
+# unvotes redistributes Voeten without absences.
+PRECEDENCE = ("undl_csv", "undl_marcxml", "unxml_json", "voeten", "unvotes")
+DATE_TOLERANCE_DAYS = 31
+TALLY_COLUMNS = ("yes", "no", "abstain", "non_voting")
+
+
+@dataclass
+class Reconciled:
+    roll_calls: pl.DataFrame  # one row per roll call, public columns
+    votes: pl.DataFrame  # roll_call_id, iso3, vote, source
+    roll_call_sources: pl.DataFrame  # how each source saw each roll call
+    vote_disagreements: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def rank_of(source: pl.Expr) -> pl.Expr:
+    return source.replace_strict(
+        {name: rank for rank, name in enumerate(PRECEDENCE)}, return_dtype=pl.Int32
+    )
+
+
+def _cluster_keys(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """Give every source roll call the key of its cluster (``rcid:N`` or ``un:SYMBOL@DATE``)."""
+    voeten = calls.filter(pl.col("rcid").is_not_null())
+    un = calls.filter(pl.col("rcid").is_null())
+    keyed_voeten = voeten.with_columns(
+        pl.concat_str(pl.lit("rcid:"), pl.col("rcid").cast(pl.String)).alias("key")
+    )
+    if un.is_empty():
+        return keyed_voeten
+
+    # Candidates on the Voeten side: votes on a resolution as a whole, by symbol. Voeten's
+    # kind comes from unvotes; a roll call known only to Voeten's file counts as a resolution.
+    kinds = voeten.group_by("rcid").agg(
+        pl.col("kind").drop_nulls().first(),
+        pl.col("symbol").drop_nulls().first(),
+        pl.col("date").first(),
+    )
+    candidates = kinds.filter(
+        pl.col("symbol").is_not_null() & pl.col("kind").fill_null("resolution").eq("resolution")
+    ).select(
+        "symbol",
+        pl.col("date").alias("v_date"),
+        pl.concat_str(pl.lit("rcid:"), pl.col("rcid").cast(pl.String)).alias("v_key"),
+    )
+    # Several Voeten roll calls can carry one symbol and date (repeated votes): take the first.
+    exact = candidates.sort("v_key").unique(["symbol", "v_date"], keep="first")
+    un_calls = un.select("symbol", "date").unique()
+    matched = un_calls.join(
+        exact, left_on=["symbol", "date"], right_on=["symbol", "v_date"], how="left"
+    )
+    # Same symbol, other date: only when the symbol is unambiguous on both sides.
+    unmatched = matched.filter(pl.col("v_key").is_null()).select("symbol", "date")
+    single_un = unmatched.filter(pl.col("symbol").is_unique())
+    single_v = candidates.filter(pl.col("symbol").is_unique())
+    near = single_un.join(single_v, on="symbol").filter(
+        (pl.col("date") - pl.col("v_date")).dt.total_days().abs() <= DATE_TOLERANCE_DAYS
+    )
+    for row in near.iter_rows(named=True):
+        notes.append(
+            f"{row['symbol']}: the UN sources date it {row['date']}, Voeten {row['v_date']}; "
+            "matched on the symbol, the UN date kept"
+        )
+    links = pl.concat(
+        [
+            matched.filter(pl.col("v_key").is_not_null()).select("symbol", "date", "v_key"),
+            near.select("symbol", "date", "v_key"),
+        ]
+    )
+    keyed_un = un.join(links, on=["symbol", "date"], how="left").with_columns(
+        pl.coalesce(
+            "v_key",
+            pl.concat_str(
+                pl.lit("un:"), pl.col("symbol"), pl.lit("@"), pl.col("date").cast(pl.String)
+            ),
+        ).alias("key")
+    )
+    return pl.concat([keyed_voeten, keyed_un.drop("v_key")], how="vertical_relaxed")
+
+
+def reconcile(sources: list[SourceRows]) -> Reconciled:
+    notes: list[str] = []
+    calls = pl.concat([s.roll_calls for s in sources], how="vertical_relaxed")
+    votes = pl.concat(
+        [
+            s.votes if "published" in s.votes.columns else s.votes.with_columns(published=True)
+            for s in sources
+        ],
+        how="vertical_relaxed",
+    )
+    calls = _cluster_keys(calls, notes).with_columns(rank_of(pl.col("source")).alias("rank"))
+
+    # A field of the roll call: the first non-null value in source precedence.
+    def first(column: str) -> pl.Expr:
+        return pl.col(column).sort_by("rank").drop_nulls().first()
+
+    tally_source = (
+        pl.col("source")
+        .filter(pl.col("yes").is_not_null())
+        .sort_by(pl.col("rank").filter(pl.col("yes").is_not_null()))
+        .first()
+    )
+    merged = calls.group_by("key").agg(
+        *[first(c) for c in ("symbol", "date", "session", "title", "kind", "important",
+                             "rcid", "undl_id")],
+        *[pl.col(c).filter(pl.col("yes").is_not_null()).sort_by(
+            pl.col("rank").filter(pl.col("yes").is_not_null())).first() for c in TALLY_COLUMNS],
+        tally_source.alias("tally_source"),
+        pl.col("topics").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("topics"),
+        pl.col("subjects").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("subjects"),
+        pl.col("source").sort_by("rank").unique(maintain_order=True).alias("sources"),
+    )  # fmt: skip
+    merged = (
+        merged.with_columns(pl.col("kind").fill_null("resolution"))
+        .sort("date", pl.col("symbol").fill_null(""), pl.col("rcid").fill_null(0), "key")
+        .with_row_index("roll_call_id", offset=1)
+        .with_columns(pl.col("roll_call_id").cast(pl.Int64))
+    )
+    ids = merged.select("key", "roll_call_id")
+    calls = calls.join(ids, on="key")
+    roll_call_sources = calls.select(
+        "roll_call_id", "source", "source_id", "symbol", "date", "title", "kind",
+        *TALLY_COLUMNS,
+    ).sort("roll_call_id", rank_of(pl.col("source")))  # fmt: skip
+
+    votes = votes.join(
+        calls.select("source", "source_id", "roll_call_id"), on=["source", "source_id"]
+    ).with_columns(rank_of(pl.col("source")).alias("rank"))
+    # Published votes first, then precedence: an inferred absence never hides a cast vote.
+    ordered = votes.sort("roll_call_id", "iso3", pl.col("published").not_(), "rank")
+    kept = ordered.unique(["roll_call_id", "iso3"], keep="first", maintain_order=True)
+    kept_votes = kept.select("roll_call_id", "iso3", "vote", "source")
+    disagreements = (
+        votes.filter(pl.col("published"))
+        .join(
+            kept.select(
+                "roll_call_id",
+                "iso3",
+                pl.col("vote").alias("kept_vote"),
+                pl.col("source").alias("kept_source"),
+            ),
+            on=["roll_call_id", "iso3"],
+        )
+        .filter(
+            (pl.col("source") != pl.col("kept_source")) & (pl.col("vote") != pl.col("kept_vote"))
+        )
+        .select(
+            "roll_call_id",
+            "iso3",
+            "kept_source",
+            "kept_vote",
+            pl.col("source").alias("other_source"),
+            pl.col("vote").alias("other_vote"),
+        )
+        .sort("roll_call_id", "iso3", "other_source")
+    )
+    # Where no source published tallies, count the kept votes.
+    counted = kept_votes.group_by("roll_call_id").agg(
+        (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("c_yes"),
+        (pl.col("vote") == "N").sum().cast(pl.Int64).alias("c_no"),
+        (pl.col("vote") == "A").sum().cast(pl.Int64).alias("c_abstain"),
+        (pl.col("vote") == "X").sum().cast(pl.Int64).alias("c_non_voting"),
+    )
+    merged = (
+        merged.join(counted, on="roll_call_id", how="left")
+        .with_columns(
+            pl.col("tally_source").fill_null(pl.lit("counted")),
+            *[pl.coalesce(c, f"c_{c}").alias(c) for c in ("yes", "no", "abstain")],
+            # Sources that publish yes/no/abstain but not non-voting: count those from the votes.
+            pl.coalesce("non_voting", "c_non_voting").alias("non_voting"),
+        )
+        .drop("c_yes", "c_no", "c_abstain", "c_non_voting", "key")
+    )
+    return Reconciled(merged, kept_votes, roll_call_sources, disagreements, notes)

@@ -1,0 +1,304 @@
+"""The public schema of the store: tables, columns and the comments that document them.
+
+SQL users and their scripts depend on these names. Each table is declared once here; the store
+creates it with ``COMMENT ON`` for the table and every column, so ``alignment schema`` and
+``duckdb_columns()`` document the store without our code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    comment: str
+    constraint: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    comment: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    def ddl(self) -> str:
+        # Quoted: the public contract names a column "left", a reserved word in SQL.
+        cols = [f'"{c.name}" {c.type} {c.constraint}'.rstrip() for c in self.columns]
+        if self.primary_key:
+            cols.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
+        return f"CREATE TABLE {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+    def comments(self) -> list[str]:
+        def quote(text: str) -> str:
+            return "'" + text.replace("'", "''") + "'"
+
+        out = [f"COMMENT ON TABLE {self.name} IS {quote(self.comment)}"]
+        out += [
+            f'COMMENT ON COLUMN {self.name}."{c.name}" IS {quote(c.comment)}' for c in self.columns
+        ]
+        return out
+
+
+C = Column
+VOTE_CHECK = "CHECK (vote IN ('Y', 'N', 'A', 'X'))"
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "roll_calls",
+        "One row per recorded vote of the General Assembly (a roll call), reconciled across "
+        "sources: resolutions, and Voeten's amendment, paragraph and procedural votes.",
+        (
+            C(
+                "roll_call_id",
+                "BIGINT",
+                "Store key, in date order. Stable within one build; "
+                "to refer to a roll call across builds use symbol and date, or rcid.",
+            ),
+            C(
+                "symbol",
+                "VARCHAR",
+                "Official UN symbol: A/RES/66/253, A/RES/66(I) for sessions "
+                "1-30, parts after a space (A/RES/66/253 B). Null for votes with no resolution.",
+            ),
+            C("date", "DATE", "Date of the vote."),
+            C(
+                "session",
+                "INTEGER",
+                "Regular session of the General Assembly during which the "
+                "vote took place (special and emergency special sessions sit within one).",
+            ),
+            C("title", "VARCHAR", "Title of the resolution or description of the motion."),
+            C(
+                "kind",
+                "VARCHAR",
+                "resolution (vote on a text as a whole), amendment, paragraph "
+                "(separate vote on part of a text) or procedural.",
+                "CHECK (kind IN ('resolution', 'amendment', 'paragraph', 'procedural'))",
+            ),
+            C(
+                "important",
+                "BOOLEAN",
+                "Voeten's important-vote flag (US State Department list); "
+                "null where no source says.",
+            ),
+            C("yes", "INTEGER", "Votes in favour, as published (see tally_source)."),
+            C("no", "INTEGER", "Votes against, as published (see tally_source)."),
+            C("abstain", "INTEGER", "Abstentions, as published (see tally_source)."),
+            C("non_voting", "INTEGER", "Members present or absent who cast no vote."),
+            C(
+                "tally_source",
+                "VARCHAR",
+                "Source of the tallies, or 'counted' when no source "
+                "published them and they were counted from the votes table.",
+            ),
+            C(
+                "rcid",
+                "BIGINT",
+                "Voeten's roll call id (unvotes rcid), where Voeten has the "
+                "vote; joins Voeten's files such as Matches.csv.",
+            ),
+            C("undl_id", "BIGINT", "UN Digital Library record number of the voting record."),
+            C(
+                "sources",
+                "VARCHAR[]",
+                "Sources that publish this roll call, highest precedence first.",
+            ),
+        ),
+        ("roll_call_id",),
+    ),
+    Table(
+        "votes",
+        "How each state voted on each roll call: one row per UN member on the day of the vote; "
+        "non-members have no row.",
+        (
+            C("roll_call_id", "BIGINT", "The roll call (roll_calls.roll_call_id)."),
+            C(
+                "iso3",
+                "VARCHAR",
+                "The state (countries.iso3), by its UN seat: USSR votes are "
+                "RUS, Byelorussian SSR votes BLR.",
+            ),
+            C(
+                "vote",
+                "VARCHAR",
+                "Y yes, N no, A abstain, X absent or non-voting (a member "
+                "that cast no vote; distinct from abstention).",
+                VOTE_CHECK,
+            ),
+            C("source", "VARCHAR", "Source the vote was taken from (see vote_disagreements)."),
+        ),
+        ("roll_call_id", "iso3"),
+    ),
+    Table(
+        "countries",
+        "Every state that held a UN seat, by ISO3, with its codes in other schemes and its "
+        "predecessors and successors.",
+        (
+            C(
+                "iso3",
+                "VARCHAR",
+                "ISO 3166-1 alpha-3 code of the seat; historical seats keep "
+                "their own (YUG, CSK, DDR, YMD).",
+            ),
+            C("name", "VARCHAR", "Current (or last) short name."),
+            C("iso2", "VARCHAR", "ISO 3166-1 alpha-2 code."),
+            C("cow_code", "INTEGER", "Correlates of War country code, as in Voeten's data."),
+            C("un_member_from", "DATE", "Admission to the United Nations."),
+            C("un_member_to", "DATE", "End of the seat (dissolution, merger); null if current."),
+            C(
+                "un_member_gaps",
+                "VARCHAR",
+                "Periods without a seat, from/to, |-separated (Syria "
+                "within the United Arab Republic, 1958-1961).",
+            ),
+            C("predecessors", "VARCHAR", "Earlier states or names of this seat, |-separated."),
+            C("successors", "VARCHAR", "States that succeeded this seat, |-separated ISO3."),
+            C("note", "VARCHAR", "Notes on the seat."),
+        ),
+        ("iso3",),
+    ),
+    Table(
+        "country_codes",
+        "Every name and code the sources use for a state, mapped to ISO3 (the crosswalk).",
+        (
+            C("scheme", "VARCHAR", "name, cow, iso2 or iso3."),
+            C("code", "VARCHAR", "The name (normalised) or code as a source writes it."),
+            C("iso3", "VARCHAR", "The seat it stands for."),
+            C("valid_from", "DATE", "First day the mapping holds (null: always)."),
+            C("valid_to", "DATE", "Last day the mapping holds (null: always)."),
+            C("note", "VARCHAR", "Where the form was seen."),
+        ),
+    ),
+    Table(
+        "blocs",
+        "Blocs and organisations whose membership analyses use.",
+        (
+            C("bloc", "VARCHAR", "Short id used everywhere (csto, eaeu, eu, ...)."),
+            C("name", "VARCHAR", "Full name."),
+            C("founded", "DATE", "Founding or entry into force."),
+            C("dissolved", "DATE", "End, if it ended."),
+            C("description", "VARCHAR", "What the bloc is."),
+            C("source", "VARCHAR", "Where the facts come from."),
+        ),
+        ("bloc",),
+    ),
+    Table(
+        "bloc_memberships",
+        "Membership spells: a state was in a bloc with a status from joined to left "
+        "(inclusive). A suspension or freeze is a spell of its own.",
+        (
+            C("bloc", "VARCHAR", "The bloc (blocs.bloc)."),
+            C("iso3", "VARCHAR", "The state (countries.iso3)."),
+            C("joined", "DATE", "First day of the spell."),
+            C("left", "DATE", "Last day of the spell (inclusive); null if ongoing."),
+            C("status", "VARCHAR", "member, suspended, frozen, associate, observer ..."),
+            C("source", "VARCHAR", "Citation or URL for the dates."),
+            C("note", "VARCHAR", "Notes, e.g. on approximate dates."),
+            C("date_precision", "VARCHAR", "day, month or year: how precise the dates are."),
+        ),
+    ),
+    Table(
+        "roll_call_topics",
+        "Topics of each roll call: Voeten's six issue codes, UN Digital Library subjects and "
+        "named topics of this project (data/topic_rules.csv).",
+        (
+            C("roll_call_id", "BIGINT", "The roll call."),
+            C(
+                "topic",
+                "VARCHAR",
+                "me, nu, di, hr, co, ec (Voeten); a subject heading in capitals "
+                "(UN Digital Library); or a named topic such as syria.",
+            ),
+            C("scheme", "VARCHAR", "voeten, subject or named."),
+        ),
+    ),
+    Table(
+        "roll_call_sources",
+        "How each source published each roll call (its id, symbol, date, title, tallies).",
+        (
+            C("roll_call_id", "BIGINT", "The reconciled roll call."),
+            C("source", "VARCHAR", "voeten, unvotes, undl_csv, undl_marcxml or unxml_json."),
+            C("source_id", "VARCHAR", "The source's own id (rcid, record number, symbol)."),
+            C("symbol", "VARCHAR", "Symbol as the source gives it, made official."),
+            C("date", "DATE", "Date as the source gives it."),
+            C("title", "VARCHAR", "Title as the source gives it."),
+            C("kind", "VARCHAR", "Kind as the source says (null: not said)."),
+            C("yes", "INTEGER", "Published yes tally (null: not published)."),
+            C("no", "INTEGER", "Published no tally."),
+            C("abstain", "INTEGER", "Published abstention tally."),
+            C("non_voting", "INTEGER", "Published non-voting tally."),
+        ),
+    ),
+    Table(
+        "vote_disagreements",
+        "Every vote a lower-precedence source published differently from the vote kept "
+        "(precedence: undl_csv, undl_marcxml, unxml_json, voeten, unvotes).",
+        (
+            C("roll_call_id", "BIGINT", "The roll call."),
+            C("iso3", "VARCHAR", "The state."),
+            C("kept_source", "VARCHAR", "Source of the vote kept in votes."),
+            C("kept_vote", "VARCHAR", "The vote kept."),
+            C("other_source", "VARCHAR", "The source that disagrees."),
+            C("other_vote", "VARCHAR", "Its vote."),
+        ),
+    ),
+    Table(
+        "voeten_matches",
+        "Voeten's bridging pairs: roll calls judged identical across sessions (Bailey, "
+        "Strezhnev & Voeten 2017), by rcid.",
+        (
+            C("rcid1", "BIGINT", "Earlier roll call (roll_calls.rcid)."),
+            C("rcid2", "BIGINT", "Later roll call (roll_calls.rcid)."),
+        ),
+    ),
+    Table(
+        "source_files",
+        "The upstream files this store was built from, with their versions.",
+        (
+            C("source", "VARCHAR", "Reader that read the file."),
+            C("location", "VARCHAR", "Path or URL the file came from."),
+            C("sha256", "VARCHAR", "Checksum of the file as read."),
+            C("size", "BIGINT", "Bytes."),
+            C("modified", "TIMESTAMP", "Last-Modified (URL) or file time (path)."),
+            C("etag", "VARCHAR", "HTTP ETag, for conditional refreshes."),
+            C("roll_calls", "INTEGER", "Roll calls read from it."),
+            C("votes", "INTEGER", "Votes read from it."),
+            C("notes", "VARCHAR", "What the reader noticed (repeats, count mismatches...)."),
+        ),
+    ),
+    Table(
+        "refresh_log",
+        "Every refresh of this store, kept across rebuilds, newest last.",
+        (
+            C("refresh_id", "INTEGER", "Sequence number."),
+            C("started_at", "TIMESTAMP", "Start (UTC)."),
+            C("finished_at", "TIMESTAMP", "End (UTC)."),
+            C(
+                "outcome",
+                "VARCHAR",
+                "updated, current (nothing new), bad_data, temporary_failure or error.",
+            ),
+            C("message", "VARCHAR", "What happened, in a sentence."),
+            C("sources", "VARCHAR", "Where the data came from (paths, mirror or URLs)."),
+            C("roll_calls", "INTEGER", "Roll calls in the store after the refresh."),
+            C("votes", "BIGINT", "Votes in the store after the refresh."),
+        ),
+    ),
+    Table(
+        "store_meta",
+        "Facts about this store file: schema version, build time, software versions.",
+        (
+            C("key", "VARCHAR", "Name of the fact."),
+            C("value", "VARCHAR", "Its value."),
+        ),
+        ("key",),
+    ),
+)
+
+BY_NAME = {t.name: t for t in TABLES}

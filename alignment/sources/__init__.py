@@ -1,0 +1,150 @@
+"""Readers of upstream formats, one module per format.
+
+Every reader returns a :class:`SourceRows`: two polars DataFrames in the canonical layout below,
+and knows nothing about the store. The store knows these layouts and nothing about formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import polars as pl
+
+# Canonical roll call columns. `symbol` is the official UN form (A/RES/66/253, A/RES/66(I),
+# A/RES/66/253 B, A/RES/ES-10/21); `kind` is resolution / amendment / paragraph / procedural;
+# tallies are as published (null where the source publishes none); `topics` are the source's
+# own issue codes (Voeten's me/nu/di/hr/co/ec) and `subjects` its subject headings.
+ROLL_CALL_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "source_id": pl.String(),
+    "rcid": pl.Int64(),  # Voeten's roll call id where the source carries it
+    "undl_id": pl.Int64(),  # UN Digital Library record where the source carries it
+    "symbol": pl.String(),
+    "date": pl.Date(),
+    "session": pl.Int64(),
+    "title": pl.String(),
+    "kind": pl.String(),
+    "important": pl.Boolean(),
+    "yes": pl.Int64(),
+    "no": pl.Int64(),
+    "abstain": pl.Int64(),
+    "non_voting": pl.Int64(),
+    "topics": pl.List(pl.String()),
+    "subjects": pl.List(pl.String()),
+}
+
+# One row per state per roll call. vote is Y/N/A/X (X = absent or non-voting: present in the
+# membership but cast no vote). Non-members have no row.
+VOTE_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "source_id": pl.String(),
+    "iso3": pl.String(),
+    "vote": pl.String(),
+}
+
+KINDS = ("resolution", "amendment", "paragraph", "procedural")
+VOTES = ("Y", "N", "A", "X")
+
+
+@dataclass
+class SourceRows:
+    """What one reader read from one file."""
+
+    source: str  # the format's name, e.g. "voeten"
+    path: str
+    roll_calls: pl.DataFrame
+    votes: pl.DataFrame
+    # False where the source lists only the states that voted: the store then marks the other
+    # UN members of the day as absent (X), from data/countries.csv.
+    absent_listed: bool = True
+    files: list[str] = field(default_factory=list)  # every file read, for provenance
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            self.files = [self.path]
+
+
+# --- finding the reader for a file -------------------------------------------------------
+
+# Files that travel with the vote files but hold no votes: read elsewhere or not at all.
+AUXILIARY = {
+    "COW_country_codes.csv": "Voeten's list of COW codes (the crosswalk is data/country_codes.csv)",
+    "Matches.csv": "Voeten's bridging pairs (loaded as table voeten_matches)",
+    "IdealpointestimatesAll_Apr2020.csv": "Voeten's published ideal points (a reference, not votes)",
+}
+DATA_SUFFIXES = (".csv", ".csv.gz", ".json", ".jsonl", ".xml")
+
+
+def _is_data_file(path: Path) -> bool:
+    return path.name.endswith(DATA_SUFFIXES)
+
+
+def reader_for(path: Path) -> ModuleType | None:
+    """The reader module for one file, recognised by its content; None for auxiliary files."""
+    from alignment.errors import BadDataError
+    from alignment.sources import undl_csv, undl_marcxml, unvotes, unxml_json, voeten
+    from alignment.sources._text import header_of, read_bytes
+
+    if path.name in AUXILIARY:
+        return None
+    if path.name.endswith(".xml"):
+        return undl_marcxml
+    data = read_bytes(path)
+    head = data[:65536].decode("utf-8", errors="replace")
+    first = head.split("\n", 1)[0]
+    if path.name.endswith((".json", ".jsonl")) or first.startswith("{"):
+        if unxml_json.matches_first_line(first):
+            return unxml_json
+        raise BadDataError(
+            "JSON that is not the UN's per-session resolution extract (no MS_in_favour)",
+            path=str(path),
+            line=1,
+        )
+    header = header_of(path, head)
+    for module in (voeten, unvotes, undl_csv):
+        if module.matches(header):
+            return module
+    raise BadDataError(
+        "a CSV of no known layout (Voeten's complete votes, unvotes, UN Digital Library "
+        f"2024/2025/2026). Its header: {','.join(header)}",
+        path=str(path),
+        line=1,
+    )
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, ModuleType]]:
+    """Every vote file under the given files and folders with its reader, in a stable order.
+
+    A folder is searched recursively; its auxiliary files and prose are skipped. The three
+    unvotes tables are read once, as a group.
+    """
+    from alignment.errors import BadDataError
+    from alignment.sources import unvotes
+
+    found: list[tuple[Path, ModuleType]] = []
+    seen_unvotes: set[Path] = set()
+    for given in paths:
+        if not given.exists():
+            raise BadDataError(
+                "no such file or folder; check the path given to --from", path=str(given)
+            )
+        files = (
+            sorted(p for p in given.rglob("*") if p.is_file() and _is_data_file(p))
+            if given.is_dir()
+            else [given]
+        )
+        for path in files:
+            module = reader_for(path)
+            if module is None:
+                continue
+            if module is unvotes:
+                folder = path.parent.resolve()
+                if folder in seen_unvotes:
+                    continue
+                seen_unvotes.add(folder)
+                path = unvotes.companions(path)["unvotes"]
+            found.append((path, module))
+    return found

@@ -1,0 +1,166 @@
+"""The ``unvotes`` R package's three tables (``unvotes``, ``roll_calls``, ``issues``).
+
+Voeten's data redistributed, extended to January 2020. Absences and non-membership are both
+missing rows, so the store marks the absent members itself (``absent_listed=False``);
+``country_code`` is ISO2 (empty for a few historical states), so states are resolved by name,
+with the date, which also settles ``Yugoslavia`` before 1992 and after 2000.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from alignment.countries import Crosswalk
+from alignment.errors import BadDataError
+from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
+from alignment.sources._text import (
+    LINE,
+    cast_checked,
+    check_unique,
+    check_values,
+    header_of,
+    parse_checked,
+    read_csv_strings,
+    read_text,
+    require,
+)
+from alignment.symbols import from_voeten
+from alignment.titles import tidy_title
+
+NAME = "unvotes"
+FILES = ("unvotes.csv.gz", "roll_calls.csv.gz", "issues.csv.gz")
+VOTE_COLUMNS = ["rcid", "country", "country_code", "vote"]
+ROLL_CALL_COLUMNS = [
+    "rcid",
+    "session",
+    "importantvote",
+    "date",
+    "unres",
+    "amend",
+    "para",
+    "short",
+    "descr",
+]
+ISSUE_COLUMNS = ["rcid", "short_name", "issue"]
+VOTES = {"yes": "Y", "no": "N", "abstain": "A"}
+
+
+def matches(header: list[str]) -> bool:
+    return header in (VOTE_COLUMNS, ROLL_CALL_COLUMNS, ISSUE_COLUMNS)
+
+
+def companions(path: Path) -> dict[str, Path]:
+    """The three tables that belong together, found beside any one of them."""
+    found = {}
+    for name in FILES:
+        for candidate in (path.parent / name, path.parent / name.removesuffix(".gz")):
+            if candidate.exists():
+                found[name.split(".")[0]] = candidate
+                break
+    for needed in ("unvotes", "roll_calls"):
+        if needed not in found:
+            raise BadDataError(
+                f"the unvotes tables come together: {needed}.csv(.gz) is not beside this file",
+                path=str(path),
+            )
+    return found
+
+
+def _table(path: Path, columns: list[str]) -> pl.DataFrame:
+    text = read_text(path)
+    header = header_of(path, text)
+    if header != columns:
+        raise BadDataError(
+            f"header {header} is not the unvotes layout {columns}", path=str(path), line=1
+        )
+    return read_csv_strings(path, text=text)
+
+
+def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
+    files = companions(path)
+    calls_path, votes_path = files["roll_calls"], files["unvotes"]
+
+    calls = _table(calls_path, ROLL_CALL_COLUMNS)
+    require(calls, ["rcid", "session", "date"], calls_path)
+    calls = cast_checked(calls, "rcid", pl.Int64(), calls_path, "an integer")
+    calls = cast_checked(calls, "session", pl.Int64(), calls_path, "an integer")
+    calls = parse_checked(
+        calls,
+        "date",
+        pl.col("date").str.to_date("%Y-%m-%d", strict=False),
+        calls_path,
+        "a date YYYY-MM-DD",
+    )
+    check_unique(calls, ["rcid"], calls_path, "roll call")
+
+    topics = pl.DataFrame(schema={"rcid": pl.Int64, "topics": pl.List(pl.String)})
+    if "issues" in files:
+        issues = _table(files["issues"], ISSUE_COLUMNS)
+        require(issues, ["rcid", "short_name"], files["issues"])
+        issues = cast_checked(issues, "rcid", pl.Int64(), files["issues"], "an integer")
+        topics = issues.group_by("rcid").agg(pl.col("short_name").unique().sort().alias("topics"))
+
+    symbols = [from_voeten(u, s) for u, s in zip(calls["unres"], calls["session"], strict=True)]
+    kind = (
+        pl.when(pl.col("amend") == "1").then(pl.lit("amendment"))
+        .when(pl.col("para") == "1").then(pl.lit("paragraph"))
+        .when(pl.col("symbol").is_null()).then(pl.lit("procedural"))
+        .otherwise(pl.lit("resolution"))
+    )  # fmt: skip
+    roll_calls = (
+        calls.with_columns(pl.Series("symbol", symbols, pl.String))
+        .join(topics, on="rcid", how="left")
+        .select(
+            pl.lit(NAME).alias("source"),
+            pl.col("rcid").cast(pl.String).alias("source_id"),
+            pl.col("rcid"),
+            pl.lit(None, pl.Int64).alias("undl_id"),
+            pl.col("symbol"),
+            pl.col("date"),
+            pl.col("session"),
+            tidy_title(pl.coalesce(pl.col("descr"), pl.col("short"))).alias("title"),
+            kind.alias("kind"),
+            pl.when(pl.col("importantvote").is_null())
+            .then(None)
+            .otherwise(pl.col("importantvote") == "1")
+            .alias("important"),
+            *[pl.lit(None, pl.Int64).alias(c) for c in ("yes", "no", "abstain", "non_voting")],
+            pl.col("topics").fill_null([]),
+            pl.lit([], pl.List(pl.String)).alias("subjects"),
+        )
+        .sort("rcid")
+    )
+
+    votes = _table(votes_path, VOTE_COLUMNS)
+    require(votes, ["rcid", "country", "vote"], votes_path)
+    votes = cast_checked(votes, "rcid", pl.Int64(), votes_path, "an integer")
+    check_values(votes, "vote", set(VOTES), votes_path, "vote")
+    unknown = votes.join(calls.select("rcid"), on="rcid", how="anti").sort(LINE)
+    if not unknown.is_empty():
+        row = unknown.row(0, named=True)
+        raise BadDataError(
+            f"rcid {row['rcid']} is not in {calls_path.name}", path=str(votes_path), line=row[LINE]
+        )
+    votes = votes.join(calls.select("rcid", "date"), on="rcid", how="left").sort(LINE)
+    votes = votes.with_columns(
+        crosswalk.resolve(
+            votes["country"], "name", path=str(votes_path), dates=votes["date"], lines=votes[LINE]
+        ).alias("iso3")
+    )
+    check_unique(votes, ["rcid", "iso3"], votes_path, "vote of a state on a roll call")
+    votes = votes.select(
+        pl.lit(NAME).alias("source"),
+        pl.col("rcid").cast(pl.String).alias("source_id"),
+        pl.col("iso3"),
+        pl.col("vote").replace_strict(VOTES),
+    )
+    return SourceRows(
+        NAME,
+        str(votes_path),
+        roll_calls.cast(ROLL_CALL_SCHEMA),  # type: ignore[arg-type]
+        votes.cast(VOTE_SCHEMA),  # type: ignore[arg-type]
+        absent_listed=False,
+        files=[str(p) for p in files.values()],
+    )

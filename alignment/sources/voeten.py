@@ -1,0 +1,126 @@
+"""Voeten's complete vote file (``completeVotes_1946-2015.csv.gz``).
+
+One row per state per roll call: vote 1 yes, 2 abstain, 3 no, 8 absent, 9 not a member;
+states by Correlates of War code; dates as ``m/d/YYYY``; six issue flags (me, nu, di, hr, co,
+ec). The file has no titles, tallies, or amendment/paragraph flags: those come from the
+``unvotes`` roll call table, which shares Voeten's ``rcid``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from alignment.countries import Crosswalk
+from alignment.errors import BadDataError
+from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
+from alignment.sources._text import (
+    LINE,
+    cast_checked,
+    check_unique,
+    check_values,
+    header_of,
+    parse_checked,
+    read_csv_strings,
+    read_text,
+    require,
+)
+from alignment.symbols import from_voeten
+
+NAME = "voeten"
+ISSUE_CODES = ("me", "nu", "di", "hr", "co", "ec")
+COLUMNS = ["rcid", "session", "vote", "ccode", "importantvote", "date", "unres", *ISSUE_CODES]
+VOTE_CODES = {"1": "Y", "2": "A", "3": "N", "8": "X"}  # 9 = not a member: no row
+
+
+def matches(header: list[str]) -> bool:
+    return {"rcid", "ccode", "vote", "unres", "member"} <= set(header)
+
+
+def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
+    text = read_text(path)
+    header = header_of(path, text)
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise BadDataError(
+            f"not Voeten's complete vote file: columns {missing} missing from header {header}",
+            path=str(path),
+            line=1,
+        )
+    frame = read_csv_strings(path, text=text)
+    require(frame, ["rcid", "session", "vote", "ccode", "year"], path)
+    check_values(frame, "vote", {*VOTE_CODES, "9"}, path, "vote code")
+    for column in ("rcid", "session", "ccode"):
+        frame = cast_checked(frame, column, pl.Int64(), path, "an integer")
+    frame = parse_checked(
+        frame,
+        "date",
+        pl.col("date").str.strip_chars().str.to_date("%m/%d/%Y", strict=False),
+        path,
+        "a date m/d/YYYY",
+    )
+    check_unique(frame, ["rcid", "ccode"], path, "vote of a state on a roll call")
+    frame = cast_checked(frame, "year", pl.Int64(), path, "a year")
+    # One roll call (rcid 4592) has neither date nor symbol, only a year: codes are resolved
+    # at mid-year and the date is left to unvotes, which has it.
+    undated = frame.filter(pl.col("date").is_null())["rcid"].unique().sort().to_list()
+    resolve_on = pl.coalesce(pl.col("date"), pl.date(pl.col("year"), 7, 1))
+    frame = frame.with_columns(
+        crosswalk.resolve(
+            frame["ccode"], "cow", path=str(path),
+            dates=frame.select(resolve_on)[:, 0], lines=frame[LINE],
+        ).alias("iso3")
+    )  # fmt: skip
+    check_unique(frame, ["rcid", "iso3"], path, "vote of a seat on a roll call")
+
+    per_call = frame.group_by("rcid").agg(
+        pl.col("session").first(),
+        pl.col("date").first(),
+        pl.col("unres").first(),
+        pl.col("importantvote").first(),
+        *[(pl.col(code) == "1").any().alias(code) for code in ISSUE_CODES],
+        pl.col("date").n_unique().alias("_dates"),
+        pl.col(LINE).min(),
+    )
+    inconsistent = per_call.filter(pl.col("_dates") > 1).sort(LINE)
+    if not inconsistent.is_empty():
+        row = inconsistent.row(0, named=True)
+        raise BadDataError(
+            f"roll call rcid {row['rcid']} has more than one date", path=str(path), line=row[LINE]
+        )
+    symbols = [
+        from_voeten(u, s) for u, s in zip(per_call["unres"], per_call["session"], strict=True)
+    ]
+    roll_calls = per_call.select(
+        pl.lit(NAME).alias("source"),
+        pl.col("rcid").cast(pl.String).alias("source_id"),
+        pl.col("rcid"),
+        pl.lit(None, pl.Int64).alias("undl_id"),
+        pl.Series("symbol", symbols, pl.String),
+        pl.col("date"),
+        pl.col("session"),
+        pl.lit(None, pl.String).alias("title"),
+        pl.lit(None, pl.String).alias("kind"),  # only unvotes flags amendments/paragraphs
+        (pl.col("importantvote") == "1").alias("important"),
+        *[pl.lit(None, pl.Int64).alias(c) for c in ("yes", "no", "abstain", "non_voting")],
+        pl.concat_list(
+            pl.when(pl.col(code)).then(pl.lit(code)).otherwise(None) for code in ISSUE_CODES
+        )
+        .list.drop_nulls()
+        .alias("topics"),
+        pl.lit([], pl.List(pl.String)).alias("subjects"),
+    ).sort("rcid")
+    votes = frame.filter(pl.col("vote") != "9").select(
+        pl.lit(NAME).alias("source"),
+        pl.col("rcid").cast(pl.String).alias("source_id"),
+        pl.col("iso3"),
+        pl.col("vote").replace_strict(VOTE_CODES),
+    )
+    return SourceRows(
+        NAME,
+        str(path),
+        roll_calls.cast(ROLL_CALL_SCHEMA),  # type: ignore[arg-type]
+        votes.cast(VOTE_SCHEMA),  # type: ignore[arg-type]
+        notes=[f"rcid {rcid} has no date" for rcid in undated],
+    )

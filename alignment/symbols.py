@@ -1,0 +1,110 @@
+"""Official UN symbols for resolutions, from the forms the sources write.
+
+Roll calls are matched across sources on the official symbol (and the date), so every reader
+turns its own form into the one the UN Digital Library uses:
+
+- sessions 1-30 numbered resolutions consecutively and put the session in roman numerals:
+  Voeten's ``R/1/66`` is ``A/RES/66(I)``; special and emergency special sessions of that era
+  read ``A/RES/1001(ES-I)`` and ``A/RES/3201(S-VI)``;
+- from session 31 on: ``A/RES/66/253``, ``A/RES/ES-10/19``, ``A/RES/S-32/1``;
+- parts keep their letter after a space: ``A/RES/66/253 B``; Voeten's sub-parts (``R/50/38B/IV``)
+  keep their roman numeral after the letter: ``A/RES/50/38 B IV``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ROMAN = (
+    (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+    (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+)  # fmt: skip
+
+# Sessions up to 30 numbered resolutions across sessions: 3541 was the last of session 30.
+LAST_ROMAN_SESSION = 30
+
+
+def roman(number: int) -> str:
+    """Roman numeral of a positive integer (session numbers)."""
+    if number <= 0:
+        raise ValueError(f"no roman numeral for {number}")
+    out = []
+    for value, letters in _ROMAN:
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+# R/66/253, R/66/253B, R/1/1287/A, R/50/38B/IV, R/16/2/1069B, ESS/2/79/D, SS/4/23C, GOAR/1/1288B
+_VOETEN = re.compile(
+    r"^(?P<kind>R|ESS|SS|GOAR)/(?P<session>\d+)/(?:\d+/)?(?P<number>\d+)"
+    r"\s*(?P<part>[A-Z]{1,2})?(?:/(?P<sub>[A-Z]+))?$"
+)
+# R/6444A (a slash lost between session and number), R/10 65 (a space for the slash)
+_VOETEN_RUN_ON = re.compile(r"^R/(?P<rest>\d+)\s*(?P<part>[A-Z])?$")
+_VOETEN_SPACE = re.compile(r"^R/(?P<session>\d+) (?P<number>\d+)$")
+_OFFICIAL = re.compile(r"^A/RES/(?:(?:ES|S)-)?[\dA-Z]+(?:/\d+)?")
+
+
+def _official(kind: str, session: int, number: int, part: str | None, sub: str | None) -> str:
+    if kind in ("R", "GOAR"):
+        base = (
+            f"A/RES/{number}({roman(session)})"
+            if session <= LAST_ROMAN_SESSION
+            else f"A/RES/{session}/{number}"
+        )
+    else:
+        # Voeten numbers special/emergency special sessions from 1 within their own series.
+        prefix = "ES" if kind == "ESS" else "S"
+        base = (
+            f"A/RES/{number}({prefix}-{roman(session)})"
+            if number > 100
+            else f"A/RES/{prefix}-{session}/{number}"
+        )
+    for extra in (part, sub):
+        if extra:
+            base += f" {extra}"
+    return base
+
+
+def from_voeten(unres: str | None, session: int | None = None) -> str | None:
+    """Official symbol of a Voeten/unvotes ``unres`` value; None when it carries no symbol.
+
+    ``session`` is the regular session of the roll call; it only matters for the few run-on
+    forms such as ``R/6444A``. Forms already official (``A/RES/71/5``) are tidied and kept.
+    """
+    if unres is None:
+        return None
+    text = unres.strip()
+    if not text:
+        return None
+    if text.startswith("A/RES/"):
+        return tidy(text)
+    match = _VOETEN.match(text)
+    if match:
+        return _official(
+            match["kind"], int(match["session"]), int(match["number"]), match["part"], match["sub"]
+        )
+    match = _VOETEN_SPACE.match(text)
+    if match:
+        return _official("R", int(match["session"]), int(match["number"]), None, None)
+    match = _VOETEN_RUN_ON.match(text)
+    if match and session is not None and match["rest"].startswith(str(session)):
+        number = int(match["rest"][len(str(session)) :])
+        return _official("R", session, number, match["part"], None)
+    if text.startswith("SS/"):  # "SS/5": a special session without a resolution number
+        return None
+    return None
+
+
+def tidy(symbol: str) -> str:
+    """Normalise spacing of an official symbol: ``A/RES/66/253B`` -> ``A/RES/66/253 B``."""
+    text = " ".join(symbol.replace("\u00a0", " ").split())
+    text = re.sub(r"^(A/RES/(?:(?:ES|S)-)?\d+/\d+)([A-Z]{1,2})$", r"\1 \2", text)
+    text = re.sub(r"\s*\(\s*", "(", text)
+    return text
+
+
+def is_official(symbol: str) -> bool:
+    return bool(_OFFICIAL.match(symbol))

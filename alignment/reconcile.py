@@ -37,6 +37,7 @@ class Reconciled:
     votes: pl.DataFrame  # roll_call_id, iso3, vote, source
     roll_call_sources: pl.DataFrame  # how each source saw each roll call
     vote_disagreements: pl.DataFrame
+    source_agreement: pl.DataFrame  # per pair of sources: shared and differing votes
     notes: list[str] = field(default_factory=list)
 
 
@@ -154,8 +155,13 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         calls.select("source", "source_id", "roll_call_id"), on=["source", "source_id"]
     ).with_columns(rank_of(pl.col("source")).alias("rank"))
     # Published votes first, then precedence: an inferred absence never hides a cast vote.
-    ordered = votes.sort("roll_call_id", "iso3", pl.col("published").not_(), "rank")
-    kept = ordered.unique(["roll_call_id", "iso3"], keep="first", maintain_order=True)
+    # (priority is unique within a (roll call, state): one source, one row.)
+    votes = votes.with_columns(
+        (pl.col("rank") + pl.when(pl.col("published")).then(0).otherwise(100)).alias("priority")
+    )
+    kept = votes.filter(
+        pl.col("priority") == pl.col("priority").min().over("roll_call_id", "iso3")
+    ).sort("roll_call_id", "iso3")
     kept_votes = kept.select("roll_call_id", "iso3", "vote", "source")
     disagreements = (
         votes.filter(pl.col("published"))
@@ -181,6 +187,19 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         )
         .sort("roll_call_id", "iso3", "other_source")
     )
+    published = votes.filter(pl.col("published")).select("roll_call_id", "iso3", "source", "vote")
+    pairs = published.join(published, on=["roll_call_id", "iso3"], suffix="_b").filter(
+        pl.col("source") < pl.col("source_b")
+    )
+    agreement = (
+        pairs.group_by(pl.col("source").alias("source_a"), "source_b")
+        .agg(
+            pl.col("roll_call_id").n_unique().cast(pl.Int64).alias("shared_roll_calls"),
+            pl.len().cast(pl.Int64).alias("shared_votes"),
+            (pl.col("vote") != pl.col("vote_b")).sum().cast(pl.Int64).alias("differing_votes"),
+        )
+        .sort("source_a", "source_b")
+    )
     # Where no source published tallies, count the kept votes.
     counted = kept_votes.group_by("roll_call_id").agg(
         (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("c_yes"),
@@ -198,4 +217,4 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         )
         .drop("c_yes", "c_no", "c_abstain", "c_non_voting", "key")
     )
-    return Reconciled(merged, kept_votes, roll_call_sources, disagreements, notes)
+    return Reconciled(merged, kept_votes, roll_call_sources, disagreements, agreement, notes)

@@ -133,7 +133,8 @@ TABLES: tuple[Table, ...] = (
             ),
             C("source", "VARCHAR", "Source the vote was taken from (see vote_disagreements)."),
         ),
-        ("roll_call_id", "iso3"),
+        # Unique on (roll_call_id, iso3), checked by the build rather than by an index, which
+        # would double the file and the build time.
     ),
     Table(
         "countries",
@@ -246,6 +247,24 @@ TABLES: tuple[Table, ...] = (
             C("kept_vote", "VARCHAR", "The vote kept."),
             C("other_source", "VARCHAR", "The source that disagrees."),
             C("other_vote", "VARCHAR", "Its vote."),
+        ),
+    ),
+    Table(
+        "source_agreement",
+        "How far the sources agree: for each pair of sources, the roll calls and votes both "
+        "publish and how many of those votes differ (absences a source only implies are "
+        "left out).",
+        (
+            C("source_a", "VARCHAR", "One source."),
+            C("source_b", "VARCHAR", "The other source."),
+            C("shared_roll_calls", "BIGINT", "Roll calls both publish."),
+            C("shared_votes", "BIGINT", "State votes both publish."),
+            C(
+                "differing_votes",
+                "BIGINT",
+                "Of those, votes that differ (see vote_disagreements "
+                "for the ones that differ from the vote kept).",
+            ),
         ),
     ),
     Table(

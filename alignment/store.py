@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -71,7 +72,9 @@ def read_paths(paths: Sequence[Path], crosswalk: countries_module.Crosswalk) -> 
             "or MARCXML, UN per-session JSON)",
             path=", ".join(str(p) for p in paths),
         )
-    return [module.read(path, crosswalk) for path, module in found]
+    # Polars and the gzip module release the GIL: files are read side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(lambda item: item[1].read(item[0], crosswalk), found))
 
 
 def fill_absent(rows: SourceRows, crosswalk: countries_module.Crosswalk) -> SourceRows:
@@ -178,7 +181,7 @@ def previous_log(db: Path) -> pl.DataFrame:
         return empty
     try:
         with duckdb.connect(str(db), read_only=True) as con:
-            return con.execute("SELECT * FROM refresh_log ORDER BY refresh_id").pl()
+            return con.sql("SELECT * FROM refresh_log ORDER BY refresh_id").pl()
     except duckdb.Error:
         return empty
 
@@ -206,6 +209,7 @@ def write_store(
         _insert(con, "votes", reconciled.votes)
         _insert(con, "roll_call_sources", reconciled.roll_call_sources)
         _insert(con, "vote_disagreements", reconciled.vote_disagreements)
+        _insert(con, "source_agreement", reconciled.source_agreement)
         for name, frame in extra_tables.items():
             _insert(con, name, frame)
         files = pl.DataFrame(
@@ -253,6 +257,7 @@ def validate(con: duckdb.DuckDBPyConnection) -> None:
         "memberships of unknown blocs": "SELECT count(*) FROM bloc_memberships m ANTI JOIN blocs b USING (bloc)",
         "roll calls without a date": "SELECT count(*) FROM roll_calls WHERE date IS NULL",
         "roll calls without votes": "SELECT count(*) FROM roll_calls r ANTI JOIN votes v USING (roll_call_id)",
+        "repeated votes of a state on a roll call": "SELECT count(*) - count(DISTINCT (roll_call_id, iso3)) FROM votes",
     }  # fmt: skip
     for what, sql in checks.items():
         count = con.execute(sql).fetchone()[0]

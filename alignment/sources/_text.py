@@ -97,15 +97,14 @@ def first_line(frame: pl.DataFrame, mask: pl.Expr) -> int | None:
 def require(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
     """Every listed column is present and non-empty on every record."""
     for column in columns:
-        line = first_line(
-            frame, pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+        empty = pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+        if not frame.select(empty.any()).item():
+            continue
+        raise BadDataError(
+            f"column {column!r} is empty (a truncated or malformed record?)",
+            path=str(path),
+            line=first_line(frame, empty),
         )
-        if line is not None:
-            raise BadDataError(
-                f"column {column!r} is empty (a truncated or malformed record?)",
-                path=str(path),
-                line=line,
-            )
 
 
 def cast_checked(
@@ -121,37 +120,48 @@ def parse_checked(
     frame: pl.DataFrame, column: str, parsed: pl.Expr, path: Path, what: str
 ) -> pl.DataFrame:
     """Replace a string column by ``parsed``; a non-empty value that gives null is bad data."""
+    out = frame.with_columns(parsed.alias(column))
+    # Fast path: as many nulls after parsing as empty values before means nothing failed.
+    empty = frame.select(
+        (pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")).sum()
+    )
+    if out[column].null_count() == empty.item():
+        return out
     bad = pl.col(column).is_not_null() & (pl.col(column).str.strip_chars() != "") & parsed.is_null()
     line = first_line(frame, bad)
-    if line is not None:
-        value = frame.filter(pl.col(LINE) == line)[column].item()
-        raise BadDataError(
-            f"column {column!r} has {value!r}, expected {what}", path=str(path), line=line
-        )
-    return frame.with_columns(parsed.alias(column))
+    value = frame.filter(pl.col(LINE) == line)[column].item()
+    raise BadDataError(
+        f"column {column!r} has {value!r}, expected {what}", path=str(path), line=line
+    )
 
 
 def check_values(frame: pl.DataFrame, column: str, allowed: set, path: Path, meaning: str) -> None:
-    line = first_line(frame, pl.col(column).is_not_null() & ~pl.col(column).is_in(list(allowed)))
-    if line is not None:
-        value = frame.filter(pl.col(LINE) == line)[column].item()
-        raise BadDataError(
-            f"unknown {meaning} {value!r} in column {column!r} (expected one of "
-            f"{', '.join(map(str, sorted(allowed)))})",
-            path=str(path),
-            line=line,
-        )
+    unknown = set(frame[column].drop_nulls().unique().to_list()) - set(allowed)
+    if not unknown:
+        return
+    line = first_line(frame, pl.col(column).is_in(list(unknown)))
+    value = frame.filter(pl.col(LINE) == line)[column].item()
+    raise BadDataError(
+        f"unknown {meaning} {value!r} in column {column!r} (expected one of "
+        f"{', '.join(map(str, sorted(allowed)))})",
+        path=str(path),
+        line=line,
+    )
 
 
 def check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
-    dup = frame.filter(pl.struct(keys).is_duplicated()).sort(LINE)
-    if not dup.is_empty():
-        first = dup.row(0, named=True)
-        same = dup.filter(pl.all_horizontal(pl.col(k) == first[k] for k in keys))
-        lines = ", ".join(str(x) for x in same[LINE].to_list()[:5])
-        raise BadDataError(
-            f"duplicate {what}: {', '.join(f'{k}={first[k]!r}' for k in keys)} on lines {lines}; "
-            "remove the repeated record",
-            path=str(path),
-            line=int(first[LINE]),
-        )
+    repeated = (
+        frame.group_by(keys)
+        .agg(pl.col(LINE).sort().alias("lines"))
+        .filter(pl.col("lines").list.len() > 1)
+    )
+    if repeated.is_empty():
+        return
+    first = repeated.sort(pl.col("lines").list.first()).row(0, named=True)
+    lines = ", ".join(str(x) for x in first["lines"][:5])
+    raise BadDataError(
+        f"duplicate {what}: {', '.join(f'{k}={first[k]!r}' for k in keys)} on lines {lines}; "
+        "remove the repeated record",
+        path=str(path),
+        line=int(first["lines"][0]),
+    )

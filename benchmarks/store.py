@@ -1,0 +1,40 @@
+"""Benchmark: rebuild the whole store from ../shared/data; prints wall time and peak memory.
+
+    python benchmarks/store.py [DATA_DIR]
+
+Goal (issue 2): under 10 s on the 2-core machine, peak memory under 2 GB.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from alignment import store
+
+DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
+
+
+def main() -> None:
+    data = Path(sys.argv[1]) if len(sys.argv) > 1 else DATA.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "alignment.duckdb"
+        runs = []
+        for _ in range(3):
+            db.unlink(missing_ok=True)
+            start = time.perf_counter()
+            summary = store.refresh_from_paths(db, [data])
+            runs.append(time.perf_counter() - start)
+        size = db.stat().st_size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"store rebuild from {data}")
+    print(f"  roll calls {summary.roll_calls}, votes {summary.votes}, file {size / 1e6:.1f} MB")
+    print(f"  wall time: best {min(runs):.2f} s, runs " + ", ".join(f"{r:.2f}" for r in runs))
+    print(f"  peak memory: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -383,3 +383,52 @@ def test_marcxml_truncated_and_unknown(
         text.replace('<subfield code="c">AND</subfield>', '<subfield code="c">ZZZ</subfield>'),
     )
     expect_bad(undl_marcxml.read, path, crosswalk, line=None, words="ZZZ")
+
+
+UNVOTES_CALLS = (
+    ",".join(unvotes.ROLL_CALL_COLUMNS) + "\n5180,66,0,2012-02-16,R/66/253,0,0,SYRIA,Syria\n"
+)
+
+
+def test_unvotes_truncated_header_and_encoding(tmp_path: Path, crosswalk: Crosswalk) -> None:
+    write(tmp_path / "roll_calls.csv", UNVOTES_CALLS)
+    path = write(
+        tmp_path / "unvotes.csv", "rcid,country,country_code,vote\n5180,Belarus,BY,no\n5180,Rus"
+    )
+    expect_bad(unvotes.read, path, crosswalk, line=3, words="truncated")
+    write(path, "rcid,state,code,vote\n5180,Belarus,BY,no\n")
+    expect_bad(unvotes.read, path, crosswalk, line=1, words="not the unvotes layout")
+    write(
+        path,
+        "rcid,country,country_code,vote\n5180,Belarus,BY,no\n5180,Côte d'Ivoire,CI,yes\n",
+        "latin-1",
+    )
+    expect_bad(unvotes.read, path, crosswalk, line=3, words="UTF-8")
+
+
+def test_marcxml_duplicates_not_marc_and_encoding(
+    shared_data: Path, tmp_path: Path, crosswalk: Crosswalk
+) -> None:
+    text = (shared_data / "undl" / "marcxml" / "4040686.xml").read_text("utf-8")
+    record = text[text.index("<record>") : text.index("</record>") + len("</record>")]
+    twice = text.replace(record, record + "\n" + record)
+    path = write(tmp_path / "twice.xml", twice)
+    expect_bad(undl_marcxml.read, path, crosswalk, line=None, words="record 4040686 appears twice")
+    same_state = text.replace(
+        '<subfield code="c">AND</subfield>', '<subfield code="c">ALB</subfield>'
+    )
+    path = write(tmp_path / "state.xml", same_state)
+    expect_bad(undl_marcxml.read, path, crosswalk, line=None, words="lists ALB twice")
+    path = write(tmp_path / "nosymbol.xml", text.replace('tag="791"', 'tag="792"'))
+    expect_bad(undl_marcxml.read, path, crosswalk, line=None, words="no 791 $a symbol")
+    latin = text.replace("Measures to combat Islamophobia", "Mesures contre l’islamophobie é")
+    path = tmp_path / "latin.xml"
+    path.write_bytes(latin.encode("cp1252", errors="replace"))
+    expect_bad(undl_marcxml.read, path, crosswalk, line=None, words="not well-formed XML")
+
+
+def test_unxml_missing_fields(tmp_path: Path, crosswalk: Crosswalk) -> None:
+    line = json.loads(json_line())
+    del line["MS_against"]
+    path = write(tmp_path / "80.json", json_line() + json.dumps(line) + "\n")
+    expect_bad(unxml_json.read, path, crosswalk, line=2, words="fields ['MS_against'] missing")

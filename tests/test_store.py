@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -158,4 +159,29 @@ def test_bad_file_leaves_store_unchanged(tmp_path: Path, shared_data: Path) -> N
         store.refresh_from_paths(db, [bad])
     assert db.read_bytes() == before
     assert store.read_status(db)["outcome"] == "bad_data"
+    assert not list(tmp_path.glob("s.duckdb.new-*"))
+
+
+BAD_FILES = {
+    "voeten": ("completeVotes.csv", "rcid,session,vote,ccode,member,importantvote,date,unres,me,nu,di,hr,co,ec,year\n"
+               "5180,66,7,370,1,0,2/16/2012,R/66/253,0,0,0,1,0,0,2012\n", ":2: unknown vote code '7'"),
+    "unxml": ("80.json", '{"symbol": "A/RES/80/1", "MS_in_favour": [', ":1: not a JSON object"),
+    "marcxml": ("cut.xml", '<?xml version="1.0"?><collection xmlns="http://www.loc.gov/MARC21/slim"><record>',
+                "not well-formed XML"),
+    "unknown csv": ("other.csv", "a,b\n1,2\n", "a CSV of no known layout"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_each_bad_file_leaves_store_unchanged(kind: str, tmp_path: Path, shared_data: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    store.refresh_from_paths(db, [shared_data / "undl"])
+    before = db.read_bytes()
+    name, text, message = BAD_FILES[kind]
+    bad = tmp_path / name
+    bad.write_text(text)
+    with pytest.raises(BadDataError, match=re.escape(message)) as info:
+        store.refresh_from_paths(db, [shared_data / "undl", bad])
+    assert str(bad) in str(info.value)
+    assert db.read_bytes() == before
     assert not list(tmp_path.glob("s.duckdb.new-*"))

@@ -86,14 +86,13 @@ def reader_for(path: Path) -> ModuleType | None:
     """The reader module for one file, recognised by its content; None for auxiliary files."""
     from alignment.errors import BadDataError
     from alignment.sources import undl_csv, undl_marcxml, unvotes, unxml_json, voeten
-    from alignment.sources._text import header_of, read_bytes
+    from alignment.sources._text import header_of, read_head
 
     if path.name in AUXILIARY:
         return None
     if path.name.endswith(".xml"):
         return undl_marcxml
-    data = read_bytes(path)
-    head = data[:65536].decode("utf-8", errors="replace")
+    head = read_head(path).decode("utf-8", errors="replace")
     first = head.split("\n", 1)[0]
     if path.name.endswith((".json", ".jsonl")) or first.startswith("{"):
         if unxml_json.matches_first_line(first):

@@ -27,6 +27,20 @@ def read_bytes(path: Path) -> bytes:
     return raw
 
 
+def read_head(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a file (gunzipped), enough to recognise its format."""
+    with path.open("rb") as handle:
+        magic = handle.read(2)
+    if magic == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as stream:
+                return stream.read(size)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise BadDataError(f"the gzip stream is corrupt ({exc})", path=str(path)) from exc
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
 def decode_utf8(data: bytes, path: Path) -> str:
     """Strict UTF-8 (a BOM is dropped); a bad byte is reported with its line."""
     try:

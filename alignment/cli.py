@@ -6,19 +6,21 @@ turned into one-line messages and exit codes here, in :class:`AlignmentGroup`, a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import polars as pl
+from click.core import ParameterSource
 
-from alignment import store
+from alignment import store, workbench
 from alignment.errors import AlignmentError
 
 log = logging.getLogger("alignment")
@@ -129,29 +131,297 @@ def cli(log_format: str, verbose: bool) -> None:
     setup_logging(log_format, verbose)
 
 
-NO_SOURCE_HINT = (
-    "no source given. Point the refresh at local files or folders, e.g.\n"
-    "  alignment refresh --from ../shared/data\n"
-    "or at a mirror laid out like it: alignment refresh --mirror DIR|URL"
-)
-
-
 @cli.command()
 @click.option(
     "--from", "paths", multiple=True, type=click.Path(exists=False, path_type=Path),
-    help="Build from these local files or folders (repeatable).",
+    help="Build from these local files or folders (repeatable), not from upstream.",
 )  # fmt: skip
+@click.option(
+    "--mirror", envvar="ALIGNMENT_MIRROR", default=None, metavar="URL|DIR",
+    help="Fetch every source from a mirror laid out like ../shared/data "
+         "(default: $ALIGNMENT_MIRROR, else the UN's own addresses).",
+)  # fmt: skip
+@click.option(
+    "--history", envvar="ALIGNMENT_HISTORY", default=None, metavar="URL|DIR",
+    help="Without --mirror: a mirror of Voeten's voeten/ and unvotes/ files (default: none).",
+)  # fmt: skip
+@click.option(
+    "--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Download cache, laid out as a mirror (default: cache/ beside the store).",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Rebuild even if no upstream file changed.")
+@click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
+              help="Retries per file after a timeout, 5xx, 429 or empty 202.")  # fmt: skip
+@click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="Seconds before the first retry, doubled each time (Retry-After wins).")  # fmt: skip
+@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True,
+              help="Seconds without progress before a request is abandoned.")  # fmt: skip
 @db_option
-def refresh(paths: tuple[Path, ...], db: Path | None) -> None:
-    """Build or update the store from the vote sources."""
+def refresh(
+    paths: tuple[Path, ...], mirror: str | None, history: str | None, cache_dir: Path | None,
+    force: bool, retries: int, backoff: float, timeout: float, db: Path | None,
+) -> None:  # fmt: skip
+    """Build or update the store from the vote sources.
+
+    Without --from, fetches the upstream files (conditional requests: nothing is downloaded
+    again if nothing changed) and rebuilds the store only if one changed. Exit codes: 0 updated
+    or already current, 65 the new data failed validation (store unchanged), 75 temporary
+    failure (network, another refresh running; try later).
+    """
     db = resolve_db(db)
-    if not paths:
-        raise click.UsageError(NO_SOURCE_HINT)
-    summary = store.refresh_from_paths(db, list(paths))
-    for note in summary.notes:
-        log.info(note)
-    click.echo(
-        f"{db}: {summary.roll_calls} roll calls, {summary.votes} votes, "
-        f"{summary.first_date} to {summary.last_date}; "
-        f"{summary.disagreements} votes on which sources disagree"
-    )
+    if paths:
+        given = click.get_current_context().get_parameter_source
+        if ParameterSource.COMMANDLINE in (given("mirror"), given("history")):
+            raise click.UsageError("give either --from (local files) or --mirror/--history")
+        summary = store.refresh_from_paths(db, list(paths))
+        for note in summary.notes:
+            log.info(note)
+        click.echo(
+            f"{db}: {summary.roll_calls} roll calls, {summary.votes} votes, "
+            f"{summary.first_date} to {summary.last_date}; "
+            f"{summary.disagreements} votes on which sources disagree"
+        )
+        return
+    from alignment import fetch
+    from alignment import refresh as upstream_refresh
+
+    upstream = fetch.Upstream.from_mirror(mirror) if mirror else fetch.Upstream(history=history)
+    with progress_bar() as progress:
+        result = upstream_refresh.refresh_from_upstream(
+            db, upstream, cache_dir=cache_dir, force=force, timeout=timeout,
+            fetch_opts={"retries": retries, "backoff": backoff}, progress=progress,
+        )  # fmt: skip
+    if result.summary is not None:
+        for note in result.summary.notes:
+            log.info(note)
+    click.echo(f"{db}: {result.outcome}: {result.message}")
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; None (no bar) otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("checking upstream files", total=None)
+
+        def update(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what or "done")
+
+        yield update
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@db_option
+def status(as_json: bool, db: Path | None) -> None:
+    """Freshness per source, last refresh and its outcome, row counts, upstream versions.
+
+    Exits 1 when there is no store yet (the last refresh attempt is still shown).
+    """
+    from alignment import status as status_module
+
+    db = resolve_db(db)
+    rep = status_module.report(db)
+    if as_json:
+        click.echo(json.dumps(rep, indent=1, default=str))
+    else:
+        click.echo(status_module.render(rep), nl=False)
+    if not rep["exists"]:
+        sys.exit(1)
+
+
+# --- the SQL workbench (alignment/workbench.py) ---------------------------------------------
+
+WORKBENCH_FORMATS = (*FORMATS, "parquet")
+
+param_option = click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+    help="Value of the $NAME parameter, bound by DuckDB (repeatable), e.g. -p country=BLR.",
+)  # fmt: skip
+
+
+def write_rows(
+    frame: pl.DataFrame, fmt: str, output: Path | None, text: Callable | None = None
+) -> None:
+    """Like :func:`emit`, plus parquet (to a file only) and a text layout for ``table``."""
+    if fmt == "parquet":
+        assert output is not None
+        frame.write_parquet(output)
+    elif fmt == "table" and text is not None:
+        rendered = text(frame)
+        if output is None:
+            click.echo(rendered, nl=False)
+        else:
+            output.write_text(rendered)
+    else:
+        emit(frame, fmt, output)
+
+
+def workbench_output(command: Callable) -> Callable:
+    """``--format table|csv|json|parquet`` and ``--output`` for the workbench commands."""
+
+    @click.option(
+        "--format", "fmt", type=click.Choice(WORKBENCH_FORMATS), default="table",
+        show_default=True, help="How to write the rows (parquet needs --output).",
+    )  # fmt: skip
+    @click.option(
+        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write to this file instead of standard output.",
+    )  # fmt: skip
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> None:
+        if fmt == "parquet" and output is None:
+            raise click.UsageError("--format parquet writes a binary file: add --output FILE")
+        result = command(*args, **kwargs)
+        frame, text = result if isinstance(result, tuple) else (result, None)
+        write_rows(frame, fmt, output, text)
+
+    return wrapper
+
+
+@cli.command("sql")
+@click.argument("query")
+@param_option
+@db_option
+@workbench_output
+def sql_command(query: str, params: tuple[str, ...], db: Path | None) -> pl.DataFrame:
+    """Run SQL against the store, opened read-only.
+
+    QUERY is the SQL text, a FILE.sql, or - to read standard input. Name parameters $name in
+    the SQL and give their values with -p name=value; DuckDB binds them.
+
+    \b
+      alignment sql "SELECT symbol, date FROM roll_calls WHERE session = 66 LIMIT 5"
+      alignment sql "SELECT * FROM votes WHERE iso3 = \\$country LIMIT 5" -p country=BLR
+      alignment sql my_query.sql --format csv -o out.csv
+    """
+    text = workbench.read_sql_argument(query)
+    values = workbench.parse_assignments(params)
+    with store.connect(resolve_db(db)) as con:
+        return workbench.run_sql(con, text, values)
+
+
+@cli.group()
+def queries() -> None:
+    """The curated queries in queries/: list, show NAME, run NAME -p name=value."""
+
+
+@queries.command("list")
+@workbench_output
+def queries_list() -> pl.DataFrame:
+    """Name and title of every curated query."""
+    rows = [
+        {
+            "name": q.name,
+            "title": q.title,
+            "parameters": ", ".join(
+                p.name if p.default is None else f"{p.name}={p.default}" for p in q.parameters
+            ),
+        }
+        for q in workbench.list_queries()
+    ]
+    return pl.DataFrame(rows, schema=["name", "title", "parameters"])
+
+
+@queries.command("show")
+@click.argument("name")
+def queries_show(name: str) -> None:
+    """Print a query's header (title, description, parameters) and its SQL."""
+    q = workbench.get_query(name)
+    click.echo(q.sql, nl=not q.sql.endswith("\n"))
+    example = " ".join(f"-p {p.name}={p.default or '...'}" for p in q.parameters)
+    click.echo(f"\n-- run: alignment queries run {q.name} {example}".rstrip())
+
+
+@queries.command("run")
+@click.argument("name")
+@param_option
+@db_option
+@workbench_output
+def queries_run(name: str, params: tuple[str, ...], db: Path | None) -> pl.DataFrame:
+    """Run a curated query: its defaults, overridden by -p name=value."""
+    q = workbench.get_query(name)
+    values = workbench.parse_assignments(params)
+    with store.connect(resolve_db(db)) as con:
+        return workbench.run_query(con, q, values)
+
+
+@cli.command("schema")
+@click.argument("table", required=False)
+@db_option
+@workbench_output
+def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Callable]:
+    """Tables, columns, types and comments, read from the store itself."""
+    with store.connect(resolve_db(db)) as con:
+        return workbench.schema_rows(con, table), workbench.render_schema
+
+
+# --- reports -----------------------------------------------------------------------------
+
+report_output = click.option(
+    "--output", "-o", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+    help="Directory to write the report into, or the .html file to write.",
+)  # fmt: skip
+
+
+def report_window(command: Callable) -> Callable:
+    """--topic, --from and --to of the country and bloc reports."""
+    command = click.option("--to", "end_year", type=int, default=None,
+                           help="Last year (default: the latest vote).")(command)  # fmt: skip
+    command = click.option("--from", "start_year", type=int, default=2011, show_default=True,
+                           help="First year.")(command)  # fmt: skip
+    return click.option("--topic", default=None,
+                        help="Named topic (roll_call_topics), e.g. syria, ukraine.")(command)  # fmt: skip
+
+
+def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
+    from alignment import reports  # plotly and jinja2 load only for this command
+
+    db = resolve_db(db)
+    with store.connect(db) as con:
+        spec = make_spec(reports, con)
+    path, report = reports.write(db, spec, output)
+    size = path.stat().st_size / 1e6
+    click.echo(f"{path}: {report.n_figures} charts, {report.matrix.height} roll calls, {size:.1f} MB")
+
+
+@cli.group()
+def report() -> None:
+    """Interactive HTML reports (one self-contained file each, no network needed to open)."""
+
+
+@report.command("belarus-syria")
+@db_option
+@report_output
+def report_belarus_syria(db: Path | None, output: Path) -> None:
+    """Belarus's votes on Syria among its partners, 2011 to the latest vote."""
+    _write_report(db, output, lambda reports, con: reports.flagship())
+
+
+@report.command("country")
+@click.argument("iso3")
+@report_window
+@db_option
+@report_output
+def report_country(iso3: str, topic: str | None, start_year: int | None, end_year: int | None,
+                   db: Path | None, output: Path) -> None:  # fmt: skip
+    """The same parts for any state, by ISO3 code."""
+    _write_report(db, output, lambda reports, con: reports.resolve_country(
+        con, iso3, topic=topic, start_year=start_year, end_year=end_year))  # fmt: skip
+
+
+@report.command("bloc")
+@click.argument("name")
+@report_window
+@db_option
+@report_output
+def report_bloc(name: str, topic: str | None, start_year: int | None, end_year: int | None,
+                db: Path | None, output: Path) -> None:  # fmt: skip
+    """The same parts for any bloc (see the blocs table: csto, eaeu, eu, nato ...)."""
+    _write_report(db, output, lambda reports, con: reports.resolve_bloc(
+        con, name, topic=topic, start_year=start_year, end_year=end_year))  # fmt: skip

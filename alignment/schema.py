@@ -25,13 +25,13 @@ class Table:
     name: str
     comment: str
     columns: tuple[Column, ...]
+    # Unique key, checked by the build. Not declared as a PRIMARY KEY: DuckDB 1.0 cannot read
+    # a v1.0.0-format file whose tables carry one, and an index would only slow the build.
     primary_key: tuple[str, ...] = ()
 
     def ddl(self) -> str:
         # Quoted: the public contract names a column "left", a reserved word in SQL.
         cols = [f'"{c.name}" {c.type} {c.constraint}'.rstrip() for c in self.columns]
-        if self.primary_key:
-            cols.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
         return f"CREATE TABLE {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
 
     def comments(self) -> list[str]:
@@ -133,8 +133,7 @@ TABLES: tuple[Table, ...] = (
             ),
             C("source", "VARCHAR", "Source the vote was taken from (see vote_disagreements)."),
         ),
-        # Unique on (roll_call_id, iso3), checked by the build rather than by an index, which
-        # would double the file and the build time.
+        ("roll_call_id", "iso3"),
     ),
     Table(
         "countries",
@@ -277,6 +276,119 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "agreement_scores",
+        "Agreement of every pair of states in every session and every calendar year, every "
+        "metric, with Voeten's defaults (unanimous roll calls dropped; amendment, paragraph and "
+        "procedural votes kept). One row per pair (iso3_a < iso3_b) and period in which both "
+        "voted; the view agreement_pairs lists each pair in both orders. Other windows and "
+        "filters: `alignment metrics` or the macro agreement(a, b, ...).",
+        (
+            C("iso3_a", "VARCHAR", "One state (countries.iso3); iso3_a < iso3_b."),
+            C("iso3_b", "VARCHAR", "The other state."),
+            C(
+                "period_type",
+                "VARCHAR",
+                "session (regular session of the General Assembly) or year (calendar year of "
+                "the vote).",
+                "CHECK (period_type IN ('session', 'year'))",
+            ),
+            C("period", "INTEGER", "The session number or the year."),
+            C(
+                "n",
+                "INTEGER",
+                "Roll calls counted: both states voted yes, no or abstain (absence and "
+                "non-membership are missing data, not disagreement).",
+            ),
+            C("exact", "DOUBLE", "Share of the n roll calls on which both cast the same vote."),
+            C(
+                "agree",
+                "DOUBLE",
+                "Voeten's agreement index (= Lijphart's): mean of 1 - |x - y| / 2, votes coded "
+                "yes 1, abstain 2, no 3.",
+            ),
+            C(
+                "s_abs",
+                "DOUBLE",
+                "Signorino-Ritter S, absolute distance: 1 - 2 mean(|x - y|) / 2 (= 2 agree - 1).",
+            ),
+            C("s_sq", "DOUBLE", "Signorino-Ritter S, squared distance: 1 - 2 mean((x - y)^2) / 4."),
+            C(
+                "kappa_abs",
+                "DOUBLE",
+                "Cohen's kappa (Häge 2011), distance |x - y| / 2: 1 - observed / chance "
+                "disagreement, chance from each state's own vote shares. NaN when undefined "
+                "(both cast one and the same vote throughout).",
+            ),
+            C("kappa_sq", "DOUBLE", "Cohen's kappa, distance (|x - y| / 2)^2. NaN when undefined."),
+            C(
+                "kappa_nominal",
+                "DOUBLE",
+                "Cohen's kappa, any two different votes at distance 1. NaN when undefined.",
+            ),
+            C(
+                "pi_abs",
+                "DOUBLE",
+                "Scott's pi (Häge 2011), distance |x - y| / 2: chance disagreement from the "
+                "pooled vote shares of the two states. NaN when undefined.",
+            ),
+            C("pi_sq", "DOUBLE", "Scott's pi, distance (|x - y| / 2)^2. NaN when undefined."),
+            C("pi_nominal", "DOUBLE", "Scott's pi, any two different votes at distance 1."),
+        ),
+    ),
+    Table(
+        "roll_call_cohesion",
+        "Cohesion of each bloc on each roll call on which at least one of its members voted: "
+        "members are the states with status 'member' on the day of the vote.",
+        (
+            C("roll_call_id", "BIGINT", "The roll call."),
+            C("bloc", "VARCHAR", "The bloc (blocs.bloc)."),
+            C("yes", "INTEGER", "Members that voted yes."),
+            C("no", "INTEGER", "Members that voted no."),
+            C("abstain", "INTEGER", "Members that abstained."),
+            C(
+                "members_voting",
+                "INTEGER",
+                "yes + no + abstain (absent and non-voting members are left out).",
+            ),
+            C(
+                "cohesion",
+                "DOUBLE",
+                "Hix-Noury-Roland agreement index: (max - (total - max) / 2) / total over "
+                "yes, no, abstain; 1 when all vote alike, 0 for an even three-way split.",
+            ),
+        ),
+    ),
+    Table(
+        "bloc_cohesion",
+        "Mean cohesion of each bloc per session and per calendar year (roll_call_cohesion "
+        "averaged over the roll calls on which a member voted; all roll calls count).",
+        (
+            C("bloc", "VARCHAR", "The bloc (blocs.bloc)."),
+            C(
+                "period_type",
+                "VARCHAR",
+                "session or year.",
+                "CHECK (period_type IN ('session', 'year'))",
+            ),
+            C("period", "INTEGER", "The session number or the year."),
+            C("cohesion", "DOUBLE", "Mean agreement index over the roll calls."),
+            C("n_roll_calls", "INTEGER", "Roll calls on which at least one member voted."),
+        ),
+    ),
+    Table(
+        "bloc_defections",
+        "Members that voted against their bloc's plurality on a roll call (yes, no or "
+        "abstain; absence is not a defection). When two votes tie for most common there is no "
+        "line to defect from and nobody is listed.",
+        (
+            C("roll_call_id", "BIGINT", "The roll call."),
+            C("bloc", "VARCHAR", "The bloc (blocs.bloc)."),
+            C("iso3", "VARCHAR", "The member that defected."),
+            C("vote", "VARCHAR", "Its vote: Y, N or A."),
+            C("bloc_plurality_vote", "VARCHAR", "The most common vote of the bloc's members."),
+        ),
+    ),
+    Table(
         "source_files",
         "The upstream files this store was built from, with their versions.",
         (
@@ -292,8 +404,50 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "fetch_state",
+        "What `alignment refresh` last saw of each upstream address: the validators sent back "
+        "in conditional requests, written with the data they describe. Empty in a store built "
+        "with --from.",
+        (
+            C("url", "VARCHAR", "Address checked: URL, file:// URL or path in a local mirror."),
+            C(
+                "source",
+                "VARCHAR",
+                "undl_list (the UN DL file list), undl, marcxml, unxml, voeten or unvotes.",
+            ),
+            C("name", "VARCHAR", "Path of the file in the mirror layout and the download cache."),
+            C("etag", "VARCHAR", "ETag of the version held (sent back as If-None-Match)."),
+            C(
+                "last_modified",
+                "VARCHAR",
+                "Last-Modified header of the version held, as sent (sent back as "
+                "If-Modified-Since).",
+            ),
+            C("sha256", "VARCHAR", "Checksum of the version held."),
+            C("size", "BIGINT", "Bytes of the version held."),
+            C("mtime_ns", "BIGINT", "File time (ns) of a local mirror file; null over HTTP."),
+            C(
+                "status",
+                "INTEGER",
+                "Last HTTP status (200 downloaded, 304 unchanged, 404 absent); null for a "
+                "local mirror.",
+            ),
+            C(
+                "absent",
+                "BOOLEAN",
+                "The address answered 404: no file yet (a session not yet opened); checked "
+                "again on every refresh.",
+            ),
+            C("fetched_at", "TIMESTAMP", "When the version held was downloaded (UTC)."),
+            C("checked_at", "TIMESTAMP", "When the build of this store checked it (UTC)."),
+        ),
+        ("url",),
+    ),
+    Table(
         "refresh_log",
-        "Every refresh of this store, kept across rebuilds, newest last.",
+        "Every build of this store, kept across rebuilds, newest last. A refresh that finds "
+        "nothing new, or fails, does not touch the store: the last attempt, whatever its "
+        "outcome, is in <store>.last-refresh.json (see `alignment status`).",
         (
             C("refresh_id", "INTEGER", "Sequence number."),
             C("started_at", "TIMESTAMP", "Start (UTC)."),

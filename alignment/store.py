@@ -24,8 +24,9 @@ from filelock import FileLock, Timeout
 
 from alignment import blocs as blocs_module
 from alignment import countries as countries_module
-from alignment import topics
+from alignment import metrics, topics
 from alignment.errors import AlignmentError, BadDataError, StoreMissingError, TemporaryFailure
+from alignment.faults import fault_point
 from alignment.reconcile import Reconciled, reconcile
 from alignment.schema import BY_NAME, SCHEMA_VERSION, TABLES
 from alignment.sources import SourceRows, discover
@@ -34,7 +35,8 @@ PROJECT_DIR = Path(__file__).parents[1]
 DATA_DIR = PROJECT_DIR / "data"
 DEFAULT_DB = DATA_DIR / "alignment.duckdb"
 # Written so that DuckDB 1.0 and later (R duckdb >= 1.0, the 1.x CLI) can open the store;
-# the newer v2 storage format would lock out every 1.x client.
+# the newer v2 storage format would lock out every 1.x client. (No PRIMARY KEY constraints
+# for the same reason: see schema.Table.primary_key.)
 STORAGE_VERSION = "v1.0.0"
 
 
@@ -213,13 +215,15 @@ def write_store(
         for name, frame in extra_tables.items():
             _insert(con, name, frame)
         files = pl.DataFrame(
-            [{**f, **per_file.get(f["location"], {"roll_calls": None, "votes": None, "notes": None})}
+            [{**f, **per_file.get(f.get("path", f["location"]),
+                                 {"roll_calls": None, "votes": None, "notes": None})}
              for f in provenance.files],
             schema={"source": pl.String, "location": pl.String, "sha256": pl.String,
                     "size": pl.Int64, "modified": pl.Datetime("us"), "etag": pl.String,
                     "roll_calls": pl.Int64, "votes": pl.Int64, "notes": pl.String},
         )  # fmt: skip
         _insert(con, "source_files", files)
+        fault_point("during-build")  # crash tests only (alignment.faults)
         log = previous_log(db)
         next_id = 1 if log.is_empty() else int(log["refresh_id"].cast(pl.Int64).max()) + 1
         if not log.is_empty():
@@ -235,6 +239,7 @@ def write_store(
             "data_dir": str(data_dir),
         }
         _insert(con, "store_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
+        metrics.materialise(con)  # agreement_scores, bloc cohesion, defections, macros
         validate(con)
         con.execute("CHECKPOINT")
         con.execute("USE memory")
@@ -257,12 +262,22 @@ def validate(con: duckdb.DuckDBPyConnection) -> None:
         "memberships of unknown blocs": "SELECT count(*) FROM bloc_memberships m ANTI JOIN blocs b USING (bloc)",
         "roll calls without a date": "SELECT count(*) FROM roll_calls WHERE date IS NULL",
         "roll calls without votes": "SELECT count(*) FROM roll_calls r ANTI JOIN votes v USING (roll_call_id)",
-        "repeated votes of a state on a roll call": "SELECT count(*) - count(DISTINCT (roll_call_id, iso3)) FROM votes",
     }  # fmt: skip
     for what, sql in checks.items():
         count = con.execute(sql).fetchone()[0]
         if count:
             raise BadDataError(f"the new store failed validation: {count} {what}; store unchanged")
+    for table in TABLES:
+        if table.primary_key:
+            key = ", ".join(f'"{c}"' for c in table.primary_key)
+            repeated = con.execute(
+                f"SELECT count(*) - count(DISTINCT ({key})) FROM {table.name}"
+            ).fetchone()[0]
+            if repeated:
+                raise BadDataError(
+                    f"the new store failed validation: {repeated} repeated keys ({key}) in "
+                    f"{table.name}; store unchanged"
+                )
     if con.execute("SELECT count(*) FROM roll_calls").fetchone()[0] == 0:
         raise BadDataError("the new store would hold no roll calls; store unchanged")
 
@@ -271,6 +286,7 @@ def swap_in(tmp: Path, db: Path) -> None:
     """Replace the store in one rename, then make the rename durable."""
     with tmp.open("rb") as handle:
         os.fsync(handle.fileno())
+    fault_point("before-swap")  # crash tests only (alignment.faults)
     os.replace(tmp, db)
     fd = os.open(db.parent, os.O_RDONLY)
     try:
@@ -324,6 +340,7 @@ def build(
     started_at: dt.datetime | None = None,
     origin: str = "",
     matches_path: Path | None = None,
+    extra_tables: dict[str, pl.DataFrame] | None = None,
 ) -> BuildSummary:
     """Reconcile the rows read from every source and replace the store at ``db``."""
     data_dir = data_dir or DATA_DIR
@@ -360,6 +377,7 @@ def build(
         "bloc_memberships": blocs_module.load_memberships(data_dir),
         "roll_call_topics": topic_rows,
         "voeten_matches": matches,
+        **(extra_tables or {}),  # e.g. fetch_state from the network refresh
     }
     for name in ("countries", "bloc_memberships"):
         for column in BY_NAME[name].columns:

@@ -1,0 +1,388 @@
+"""The SQL workbench: run read-only SQL against the store, and the curated queries in ``queries/``.
+
+Modelled on Datasette's canned queries (a title, a description and named parameters for each
+query) and on ``sqlite-utils query`` (SQL on the command line, ``-p`` for parameters, output as a
+table, CSV or JSON).
+
+Safety rests on two guards: the store is opened read-only, and every statement is classified by
+DuckDB's own parser before anything runs, so a statement that writes (INSERT, UPDATE, DELETE,
+CREATE, DROP, ALTER, ATTACH, COPY, EXPORT, ...) is refused with a message saying how the data
+does change (``alignment refresh``). Parameters are always bound by DuckDB (``$name`` in the SQL),
+never pasted into the text.
+
+Query files
+-----------
+A curated query is a ``.sql`` file in ``queries/``; its name is the file name without ``.sql``.
+The file opens with a header: the leading block of ``--`` comment lines, in this form::
+
+    -- title: Resolutions on which a state broke with a partner
+    -- description: Roll calls on which both states cast a vote (yes, no or abstain) and the
+    --   votes differ. A line indented under a key continues it.
+    -- parameters:
+    --   country = BLR: ISO3 code of the state
+    --   partner = RUS: ISO3 code of the partner
+    --   year: a parameter without a default must be given with -p year=...
+
+Keys are ``title``, ``description`` and ``parameters`` (case-insensitive). Under
+``parameters:`` each line is ``name = default: description`` or ``name: description`` (no
+default). A default is the text up to the first colon; quote it (``"..."``) to give an empty
+default or one with a colon. Parameter values are text, as on a command line: the SQL casts them
+where it needs another type (``$year::INTEGER``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from alignment.errors import EXIT_USAGE, AlignmentError
+from alignment.schema import TABLES
+
+QUERIES_DIR = Path(__file__).parents[1] / "queries"
+
+# Statement types that only read. DESCRIBE, SHOW, SUMMARIZE, VALUES, FROM-first and WITH queries
+# parse as SELECT; PRAGMA and CALL cover the catalog functions (pragma_version(), show_tables).
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
+
+REFRESH_HINT = (
+    "The store is opened read-only: the data changes only through `alignment refresh`, which "
+    "rebuilds it from the vote sources (`alignment refresh --from ../shared/data`). To keep "
+    "derived tables of your own, read the store from Python, R or the DuckDB shell and write "
+    "them to another file."
+)
+
+
+class WorkbenchError(AlignmentError):
+    """A query that cannot run: the message says why."""
+
+    exit_code = 1
+
+
+class SqlError(WorkbenchError):
+    """DuckDB refused the SQL; the message is DuckDB's, with the LINE and caret it points at."""
+
+
+class ReadOnlyError(WorkbenchError):
+    """The SQL would write: the store is read-only."""
+
+
+class ParameterError(WorkbenchError):
+    """Parameters missing, unknown or malformed."""
+
+    exit_code = EXIT_USAGE
+
+
+class QueryNotFound(WorkbenchError):
+    """No curated query of that name."""
+
+    exit_code = EXIT_USAGE
+
+
+# --- query files ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: str | None  # None: the value must be given
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    title: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    sql: str  # the whole text, header included (DuckDB skips comments)
+    header: str
+    path: Path | None = None
+
+    def defaults(self) -> dict[str, str]:
+        return {p.name: p.default for p in self.parameters if p.default is not None}
+
+
+_KEY = re.compile(r"^(title|description|parameters)\s*:\s*(.*)$", re.IGNORECASE)
+_PARAM = re.compile(
+    r"""^\$?(?P<name>[A-Za-z_]\w*)\s*
+        (?:=\s*(?P<default>"[^"]*"|'[^']*'|[^:]*?))?\s*
+        (?::\s*(?P<description>.*))?$""",
+    re.VERBOSE,
+)
+
+
+def split_header(text: str) -> tuple[list[str], str]:
+    """The leading ``--`` comment lines (without the dashes) and the rest of the text."""
+    lines = text.splitlines(keepends=True)
+    header: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        header.append(stripped[2:].rstrip())
+    return header, "".join(lines[len(header) :])
+
+
+def parse_header(text: str, *, source: str = "<sql>") -> tuple[str, str, tuple[Parameter, ...]]:
+    """(title, description, parameters) from a query's header; empty when there is none."""
+    header, _ = split_header(text)
+    fields: dict[str, list[str]] = {"title": [], "description": [], "parameters": []}
+    key: str | None = None
+    for raw in header:
+        body = raw[1:] if raw.startswith(" ") else raw
+        match = _KEY.match(body)
+        if match and not body.startswith(" "):
+            key = match.group(1).lower()
+            if match.group(2).strip():
+                fields[key].append(match.group(2).strip())
+        elif key is not None and body.startswith(" ") and body.strip():
+            fields[key].append(body.strip())
+        else:
+            key = None  # a blank or free comment line ends the field
+    params = []
+    for line in fields["parameters"]:
+        match = _PARAM.match(line)
+        if not match:
+            raise WorkbenchError(
+                f"{source}: cannot read the parameter line {line!r}; "
+                "write `name = default: description` or `name: description`"
+            )
+        default = match.group("default")
+        if default is not None:
+            default = default.strip()
+            if len(default) >= 2 and default[0] == default[-1] and default[0] in "\"'":
+                default = default[1:-1]
+        params.append(Parameter(match.group("name"), default, match.group("description") or ""))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise WorkbenchError(f"{source}: a parameter is declared twice in {names}")
+    return " ".join(fields["title"]), " ".join(fields["description"]), tuple(params)
+
+
+def load_query(path: Path) -> Query:
+    text = path.read_text(encoding="utf-8")
+    title, description, params = parse_header(text, source=str(path))
+    header, _ = split_header(text)
+    return Query(
+        name=path.stem,
+        title=title,
+        description=description,
+        parameters=params,
+        sql=text,
+        header="\n".join("--" + line for line in header),
+        path=path,
+    )
+
+
+def list_queries(directory: Path = QUERIES_DIR) -> list[Query]:
+    """Every curated query, by name."""
+    return [load_query(p) for p in sorted(directory.glob("*.sql"))]
+
+
+def get_query(name: str, directory: Path = QUERIES_DIR) -> Query:
+    path = directory / f"{name.removesuffix('.sql')}.sql"
+    if not path.is_file():
+        known = ", ".join(q.name for q in list_queries(directory))
+        raise QueryNotFound(f"no query named {name!r}; the queries are: {known}")
+    return load_query(path)
+
+
+# --- running SQL ---------------------------------------------------------------------------
+
+
+def read_sql_argument(argument: str) -> str:
+    """The SQL text of a command-line argument: ``-`` reads stdin, a ``.sql`` file is read."""
+    if argument == "-":
+        return sys.stdin.read()
+    if argument.rstrip().lower().endswith(".sql") and "\n" not in argument:
+        path = Path(argument)
+        if not path.is_file():
+            raise WorkbenchError(f"no SQL file at {path}")
+        return path.read_text(encoding="utf-8")
+    return argument
+
+
+def _statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise SqlError(str(exc)) from None
+    if not statements:
+        raise WorkbenchError("no SQL statement given")
+    return statements
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list:
+    """Refuse any statement that is not a read, before anything runs; returns the statements."""
+    statements = _statements(con, sql)
+    for statement in statements:
+        kind = statement.type.name
+        if kind not in READ_STATEMENTS:
+            first = " ".join(statement.query.split())[:60]
+            raise ReadOnlyError(
+                f"refused: {kind} statement ({first!r}). Only queries that read run here "
+                f"(SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); nothing was run and "
+                f"the store is unchanged. {REFRESH_HINT}"
+            )
+    return statements
+
+
+def sql_parameters(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    """Names of the ``$name`` parameters the SQL uses, in order of first use."""
+    names: dict[str, None] = {}
+    for statement in _statements(con, sql):
+        for name in sorted(statement.named_parameters):
+            names.setdefault(name, None)
+    return list(names)
+
+
+def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``["country=BLR", ...]`` as a mapping; the value is everything after the first ``=``."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip().lstrip("$")
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise ParameterError(f"parameter {pair!r}: write -p name=value (e.g. -p country=BLR)")
+        values[name] = value
+    return values
+
+
+def _describe(params: tuple[Parameter, ...], used: list[str]) -> str:
+    declared = {p.name: p for p in params}
+    parts = []
+    for name in used:
+        p = declared.get(name)
+        if p is not None and p.default is not None:
+            parts.append(f"{name} (default {p.default!r})")
+        else:
+            parts.append(f"{name} (no default)")
+    return ", ".join(parts)
+
+
+def bind_values(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    given: Mapping[str, str] | None = None,
+    parameters: tuple[Parameter, ...] = (),
+) -> dict[str, str]:
+    """Defaults, then the given values, for exactly the parameters the SQL uses."""
+    given = dict(given or {})
+    used = sql_parameters(con, sql)
+    folded = {n.lower(): n for n in used}
+    unknown = sorted(n for n in given if n.lower() not in folded)
+    if unknown:
+        takes = _describe(parameters, used) if used else "no parameters"
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; this SQL takes {takes}")
+    values = {p.name: p.default for p in parameters if p.default is not None}
+    values.update({folded[n.lower()]: v for n, v in given.items()})
+    values = {n: values[n] for n in used if n in values}
+    missing = [n for n in used if n not in values]
+    if missing:
+        raise ParameterError(
+            f"missing value for parameter(s) {', '.join(missing)} (no default); "
+            f"give them with -p NAME=VALUE. This SQL takes {_describe(parameters, used)}"
+        )
+    return values
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """Run read-only SQL with named parameters bound by DuckDB; the last statement's rows.
+
+    Parameters declared in a header comment (see the module docstring) give their defaults.
+    """
+    check_read_only(con, sql)
+    _, _, declared = parse_header(sql)
+    values = bind_values(con, sql, params, declared)
+    try:
+        relation = con.sql(sql, params=values or None)
+        if relation is None:
+            return pl.DataFrame()
+        return relation.pl()
+    except duckdb.Error as exc:
+        raise SqlError(str(exc)) from None
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection,
+    query: Query | str,
+    params: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """Run a curated query by name (or a loaded :class:`Query`): defaults, then ``params``."""
+    q = get_query(query) if isinstance(query, str) else query
+    try:
+        return run_sql(con, q.sql, params)
+    except SqlError as exc:
+        raise SqlError(f"query {q.name}: {exc}") from None
+
+
+# --- the schema, from the database itself --------------------------------------------------
+
+SCHEMA_SQL = """
+SELECT t.table_name AS "table", c.column_name AS "column", c.data_type AS "type",
+       c.comment AS comment, t.comment AS table_comment
+FROM duckdb_tables() t
+JOIN duckdb_columns() c USING (database_oid, schema_oid, table_oid)
+WHERE NOT t.internal AND NOT t.temporary AND t.database_name = current_database()
+  AND ($table = '' OR t.table_name = $table)
+ORDER BY t.table_name, c.column_index
+"""
+
+
+@dataclass
+class TableDoc:
+    name: str
+    comment: str
+    columns: list[tuple[str, str, str]] = field(default_factory=list)  # name, type, comment
+
+
+def schema_rows(con: duckdb.DuckDBPyConnection, table: str | None = None) -> pl.DataFrame:
+    """One row per column of every table of the store (or of one): table, column, type, comment."""
+    frame = con.sql(SCHEMA_SQL, params={"table": table or ""}).pl()
+    # The public tables in the order schema.py declares them (roll_calls, votes first), then any
+    # other table (ideal_points, agreement_scores...) by name.
+    order = {t.name: i for i, t in enumerate(TABLES)}
+    frame = frame.with_columns(
+        _order=pl.col("table").replace_strict(order, default=len(order), return_dtype=pl.Int64)
+    )
+    frame = frame.sort("_order", "table", maintain_order=True).drop("_order")
+    if table and frame.is_empty():
+        names = con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal "
+            "AND database_name = current_database() ORDER BY 1"
+        ).pl()["table_name"]
+        raise WorkbenchError(f"no table {table!r} in the store; tables: {', '.join(names)}")
+    return frame
+
+
+def render_schema(frame: pl.DataFrame, width: int = 100) -> str:
+    """Tables and their columns as indented text for a terminal."""
+    import textwrap
+
+    out: list[str] = []
+    for (name,), group in frame.group_by("table", maintain_order=True):
+        comment = group["table_comment"][0] or ""
+        out.append(str(name))
+        out += textwrap.wrap(comment, width, initial_indent="  ", subsequent_indent="  ")
+        name_w = max(len(c) for c in group["column"])
+        type_w = max(len(t) for t in group["type"])
+        indent = " " * (4 + name_w + 2 + type_w + 2)
+        for column, type_, col_comment in group.select("column", "type", "comment").iter_rows():
+            lead = f"    {column:<{name_w}}  {type_:<{type_w}}  "
+            lines = textwrap.wrap(
+                col_comment or "", max(width - len(lead), 30), subsequent_indent=""
+            ) or [""]
+            out.append((lead + lines[0]).rstrip())
+            out += [indent + line for line in lines[1:]]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,15 @@
+-- title: Roll calls on a topic
+-- description: Roll calls tagged with a topic in roll_call_topics, in a date window, with
+--   their tallies. Topics are Voeten's issue codes (me, nu, di, hr, co, ec), UN Digital Library
+--   subjects in capitals, or named topics (syria, palestine, ukraine, ...); the query
+--   topic_counts lists them.
+-- parameters:
+--   topic = syria: topic (roll_call_topics.topic)
+--   start_date = 1946-01-01: first day (YYYY-MM-DD)
+--   end_date = 2100-12-31: last day (YYYY-MM-DD)
+SELECT r.symbol, r.date, r.session, r.kind, r.yes, r.no, r.abstain, r.important, r.title,
+       r.roll_call_id
+FROM roll_calls r
+WHERE r.roll_call_id IN (SELECT roll_call_id FROM roll_call_topics WHERE topic = $topic)
+  AND r.date BETWEEN $start_date::DATE AND $end_date::DATE
+ORDER BY r.date, r.roll_call_id;

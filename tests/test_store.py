@@ -185,3 +185,14 @@ def test_each_bad_file_leaves_store_unchanged(kind: str, tmp_path: Path, shared_
     assert str(bad) in str(info.value)
     assert db.read_bytes() == before
     assert not list(tmp_path.glob("s.duckdb.new-*"))
+
+
+def test_no_primary_keys_so_duckdb_1_0_can_read(con) -> None:
+    # DuckDB 1.0 fails to deserialise a v1.0.0-format table with a PRIMARY KEY (checked with
+    # duckdb==1.0.0 when this was written); the build checks the keys instead.
+    (storage,) = one(con, "SELECT value FROM store_meta WHERE key = 'storage_version'")
+    assert storage == "v1.0.0"
+    keys = con.execute(
+        "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+    ).fetchall()
+    assert keys == []

@@ -212,7 +212,14 @@ def progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
         def update(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what or "done")
 
-        yield update
+        # Log lines go through rich's stderr proxy, above the bar, not through it.
+        handlers = [h for h in log.handlers if isinstance(h, logging.StreamHandler)]
+        streams = [h.setStream(sys.stderr) for h in handlers]
+        try:
+            yield update
+        finally:
+            for handler, stream in zip(handlers, streams, strict=True):
+                handler.setStream(stream)
 
 
 @cli.command()
@@ -387,7 +394,8 @@ def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
         spec = make_spec(reports, con)
     path, report = reports.write(db, spec, output)
     size = path.stat().st_size / 1e6
-    click.echo(f"{path}: {report.n_figures} charts, {report.matrix.height} roll calls, {size:.1f} MB")
+    summary = f"{report.n_figures} charts, {report.matrix.height} roll calls, {size:.1f} MB"
+    click.echo(f"{path}: {summary}")
 
 
 @cli.group()

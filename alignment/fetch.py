@@ -268,12 +268,19 @@ def plan(
     sessions: Sequence[str],
     states: Mapping[str, Mapping[str, Any]] | None = None,
     client: httpx.Client | None = None,
+    listed: list[FetchResult] | None = None,
     **fetch_opts: Any,
 ) -> list[Item]:
-    """The files to fetch. Reads the UN DL file list (one small request) to name the bulk CSV."""
+    """The files to fetch. Reads the UN DL file list (one small request) to name the bulk CSV.
+
+    ``listed``: a list to which the fetch result of the file list is appended, so that the
+    caller can persist its state too (the list is then fetched conditionally next time).
+    """
     states = states or {}
     items: list[Item] = list(upstream.history_items())
-    items.extend(_undl_items(upstream, dest_dir, states=states, client=client, **fetch_opts))
+    items.extend(
+        _undl_items(upstream, dest_dir, states=states, client=client, listed=listed, **fetch_opts)
+    )
     for session in sessions:
         items.append(
             Item(
@@ -791,6 +798,7 @@ def _undl_items(
     *,
     states: Mapping[str, Mapping[str, Any]],
     client: httpx.Client | None,
+    listed: list[FetchResult] | None = None,
     **fetch_opts: Any,
 ) -> list[Item]:
     list_url = upstream.undl_list_url()
@@ -806,6 +814,8 @@ def _undl_items(
         client=client,
         **fetch_opts,
     )
+    if listed is not None:
+        listed.append(listing)
     entries: list[Mapping[str, Any]] = []
     if listing.path is not None:
         entries = parse_file_list(listing.path.read_bytes(), list_url)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alignment.metrics import CELL_COLUMNS, METRICS
+
 SCHEMA_VERSION = 1
 
 
@@ -43,6 +45,83 @@ class Table:
             f'COMMENT ON COLUMN {self.name}."{c.name}" IS {quote(c.comment)}' for c in self.columns
         ]
         return out
+
+
+def _agreement_columns(first: str, second: str) -> tuple[Column, ...]:
+    """Pair, period, n and the pair's table of votes: agreement_counts and its views."""
+    cells = tuple(
+        Column(
+            name,
+            "INTEGER",
+            f"Roll calls on which iso3_a voted {name.split('_')[0]} and iso3_b voted "
+            f"{name.split('_')[1]} (one cell of the pair's table of votes).",
+        )
+        for name in CELL_COLUMNS
+    )
+    return (
+        Column("iso3_a", "VARCHAR", first),
+        Column("iso3_b", "VARCHAR", second),
+        Column(
+            "period_type",
+            "VARCHAR",
+            "session (regular session of the General Assembly) or year (calendar year of the "
+            "vote).",
+            "CHECK (period_type IN ('session', 'year'))",
+        ),
+        Column("period", "INTEGER", "The session number or the year."),
+        Column(
+            "n",
+            "INTEGER",
+            "Roll calls counted: both states voted yes, no or abstain (absence and "
+            "non-membership are missing data, not disagreement); unanimous ones left out.",
+        ),
+        *cells,
+    )
+
+
+# The metric columns of the views agreement_scores and agreement_pairs (SQL: METRIC_SQL).
+METRIC_COMMENTS = {
+    "exact": "Share of the n roll calls on which both cast the same vote.",
+    "agree": "Voeten's agreement index (= Lijphart's): mean of 1 - |x - y| / 2, votes coded "
+    "yes 1, abstain 2, no 3.",
+    "s_abs": "Signorino-Ritter S, absolute distance: 1 - 2 mean(|x - y|) / 2 (= 2 agree - 1).",
+    "s_sq": "Signorino-Ritter S, squared distance: 1 - 2 mean((x - y)^2) / 4.",
+    "kappa_abs": "Cohen's kappa (Häge 2011), distance |x - y| / 2: 1 - observed / chance "
+    "disagreement, chance from each state's own vote shares. NaN when undefined (both cast one "
+    "and the same vote throughout).",
+    "kappa_sq": "Cohen's kappa, distance (|x - y| / 2)^2. NaN when undefined.",
+    "kappa_nominal": "Cohen's kappa, any two different votes at distance 1. NaN when undefined.",
+    "pi_abs": "Scott's pi (Häge 2011), distance |x - y| / 2: chance disagreement from the pooled "
+    "vote shares of the two states. NaN when undefined.",
+    "pi_sq": "Scott's pi, distance (|x - y| / 2)^2. NaN when undefined.",
+    "pi_nominal": "Scott's pi, any two different votes at distance 1. NaN when undefined.",
+}
+_METRIC_COLUMNS = tuple(Column(m, "DOUBLE", METRIC_COMMENTS[m]) for m in METRICS)
+
+# Views the build creates over the tables (alignment.metrics.materialise), with these comments.
+VIEWS: tuple[Table, ...] = (
+    Table(
+        "agreement_scores",
+        "Agreement of every pair of states in every session and every calendar year, every "
+        "metric, with Voeten's defaults (unanimous roll calls dropped; amendment, paragraph and "
+        "procedural votes kept): agreement_counts with the metrics computed from each pair's "
+        "table of votes. One row per pair (iso3_a < iso3_b) and period in which both voted. "
+        "Other windows and filters: `alignment metrics` or the macro agreement(a, b, ...).",
+        (
+            *_agreement_columns("One state (countries.iso3); iso3_a < iso3_b.", "The other state."),
+            *_METRIC_COLUMNS,
+        ),
+    ),
+    Table(
+        "agreement_pairs",
+        "agreement_scores with each pair in both orders (BLR-RUS and RUS-BLR, cells "
+        "transposed): a state's partners are WHERE iso3_a = 'BLR'.",
+        (
+            *_agreement_columns("A state (countries.iso3): every state.", "Its partner."),
+            *_METRIC_COLUMNS,
+        ),
+    ),
+)
 
 
 C = Column
@@ -276,64 +355,12 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "agreement_scores",
-        "Agreement of every pair of states in every session and every calendar year, every "
-        "metric, with Voeten's defaults (unanimous roll calls dropped; amendment, paragraph and "
-        "procedural votes kept). One row per pair (iso3_a < iso3_b) and period in which both "
-        "voted; the view agreement_pairs lists each pair in both orders. Other windows and "
-        "filters: `alignment metrics` or the macro agreement(a, b, ...).",
-        (
-            C("iso3_a", "VARCHAR", "One state (countries.iso3); iso3_a < iso3_b."),
-            C("iso3_b", "VARCHAR", "The other state."),
-            C(
-                "period_type",
-                "VARCHAR",
-                "session (regular session of the General Assembly) or year (calendar year of "
-                "the vote).",
-                "CHECK (period_type IN ('session', 'year'))",
-            ),
-            C("period", "INTEGER", "The session number or the year."),
-            C(
-                "n",
-                "INTEGER",
-                "Roll calls counted: both states voted yes, no or abstain (absence and "
-                "non-membership are missing data, not disagreement).",
-            ),
-            C("exact", "DOUBLE", "Share of the n roll calls on which both cast the same vote."),
-            C(
-                "agree",
-                "DOUBLE",
-                "Voeten's agreement index (= Lijphart's): mean of 1 - |x - y| / 2, votes coded "
-                "yes 1, abstain 2, no 3.",
-            ),
-            C(
-                "s_abs",
-                "DOUBLE",
-                "Signorino-Ritter S, absolute distance: 1 - 2 mean(|x - y|) / 2 (= 2 agree - 1).",
-            ),
-            C("s_sq", "DOUBLE", "Signorino-Ritter S, squared distance: 1 - 2 mean((x - y)^2) / 4."),
-            C(
-                "kappa_abs",
-                "DOUBLE",
-                "Cohen's kappa (Häge 2011), distance |x - y| / 2: 1 - observed / chance "
-                "disagreement, chance from each state's own vote shares. NaN when undefined "
-                "(both cast one and the same vote throughout).",
-            ),
-            C("kappa_sq", "DOUBLE", "Cohen's kappa, distance (|x - y| / 2)^2. NaN when undefined."),
-            C(
-                "kappa_nominal",
-                "DOUBLE",
-                "Cohen's kappa, any two different votes at distance 1. NaN when undefined.",
-            ),
-            C(
-                "pi_abs",
-                "DOUBLE",
-                "Scott's pi (Häge 2011), distance |x - y| / 2: chance disagreement from the "
-                "pooled vote shares of the two states. NaN when undefined.",
-            ),
-            C("pi_sq", "DOUBLE", "Scott's pi, distance (|x - y| / 2)^2. NaN when undefined."),
-            C("pi_nominal", "DOUBLE", "Scott's pi, any two different votes at distance 1."),
-        ),
+        "agreement_counts",
+        "Every pair's table of votes in every session and every calendar year, with Voeten's "
+        "defaults (unanimous roll calls dropped; amendment, paragraph and procedural votes "
+        "kept): one row per pair (iso3_a < iso3_b) and period in which both voted. The views "
+        "agreement_scores (every metric) and agreement_pairs (both orders) read it.",
+        _agreement_columns("One state (countries.iso3); iso3_a < iso3_b.", "The other state."),
     ),
     Table(
         "roll_call_cohesion",

@@ -100,17 +100,6 @@ def _state_of(row: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: row[k] for k in _STATE_KEYS if row.get(k) is not None}
 
 
-def remove_leftovers(db: Path) -> list[Path]:
-    """New-store files of refreshes that died before their rename (call with the lock held)."""
-    removed = []
-    for path in db.parent.glob(f"{db.name}.new-*"):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            removed.append(path)
-            LOG.warning("removed %s, left by an interrupted refresh", path)
-    return removed
-
-
 def describe(upstream: fetch.Upstream) -> str:
     if upstream.mirror is not None:
         return f"mirror {upstream.mirror}"
@@ -138,7 +127,7 @@ def refresh_from_upstream(
     cache_dir = cache_dir or default_cache_dir(db)
     origin = describe(upstream)
     with _locked(db):
-        remove_leftovers(db)
+        store.remove_leftovers(db)
         LOG.info("refresh start db=%s from=%s cache=%s", db, origin, cache_dir)
         try:
             result = _refresh(
@@ -428,5 +417,4 @@ __all__ = [
     "default_cache_dir",
     "read_fetch_state",
     "refresh_from_upstream",
-    "remove_leftovers",
 ]

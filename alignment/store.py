@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from alignment.reconcile import Reconciled, reconcile
 from alignment.schema import BY_NAME, SCHEMA_VERSION, TABLES
 from alignment.sources import SourceRows, discover
 
+log = logging.getLogger("alignment.store")
 PROJECT_DIR = Path(__file__).parents[1]
 DATA_DIR = PROJECT_DIR / "data"
 DEFAULT_DB = DATA_DIR / "alignment.duckdb"
@@ -419,6 +421,17 @@ def find_matches(paths: Sequence[Path]) -> Path | None:
     return None
 
 
+def remove_leftovers(db: Path) -> list[Path]:
+    """New-store files of refreshes that died before their rename (call with the lock held)."""
+    removed = []
+    for path in db.parent.glob(f"{db.name}.new-*"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+            log.warning("removed %s, left by an interrupted refresh", path)
+    return removed
+
+
 def refresh_from_paths(
     db: Path, paths: Sequence[Path], *, data_dir: Path | None = None
 ) -> BuildSummary:
@@ -427,6 +440,7 @@ def refresh_from_paths(
     data_dir = data_dir or DATA_DIR
     db.parent.mkdir(parents=True, exist_ok=True)
     with refresh_lock(db):
+        remove_leftovers(db)
         try:
             crosswalk = countries_module.Crosswalk.load(data_dir)
             rows = read_paths(paths, crosswalk)

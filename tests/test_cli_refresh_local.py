@@ -46,3 +46,13 @@ def test_refresh_bad_file_exits_65_naming_file_and_line(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"Error: {bad}:3: ")
     assert "9999" in result.stderr and "data/country_codes.csv" in result.stderr
     assert not db.exists()
+
+
+def test_refresh_removes_files_left_by_a_killed_build(tmp_path: Path, shared_data: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    leftover = tmp_path / "s.duckdb.new-4242"
+    leftover.write_bytes(b"half a store")
+    result = CliRunner().invoke(cli, ["refresh", "--from", str(shared_data / "undl"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert not leftover.exists()
+    assert "left by an interrupted refresh" in result.stderr

@@ -368,6 +368,23 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
         return workbench.schema_rows(con, table), workbench.render_schema
 
 
+@cli.command("ideal-points")
+@click.option("--topic", default=None, help="Only roll calls of this topic (hr, me, syria ...).")
+@click.option("--from-session", type=int, default=None, help="First session (default: all).")
+@click.option("--to-session", type=int, default=None, help="Last session (default: all).")
+@db_option
+@output_options
+def ideal_points_command(
+    topic: str | None, from_session: int | None, to_session: int | None, db: Path | None
+) -> pl.DataFrame:
+    """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with 90% intervals."""
+    from alignment.ideal_points import ideal_points
+
+    with store.connect(resolve_db(db)) as con:
+        frame = ideal_points(con, topic=topic, from_session=from_session, to_session=to_session)
+    return frame.select("iso3", "session", "ideal_point", "lower", "upper")
+
+
 # --- reports -----------------------------------------------------------------------------
 
 report_output = click.option(

@@ -1,0 +1,685 @@
+"""The numbers behind a report, computed from the store with the library's public functions.
+
+Nothing here writes: the store is opened read-only by the caller. Each part is a polars frame
+or a plain dict, so tests can check them against SQL without parsing HTML.
+
+Definitions used throughout (also stated on the page):
+
+- Vote codes are the store's: Y yes, A abstain, N no, X present or absent without a vote.
+- A bloc's *majority* on a roll call is the plurality among its members on that day (status
+  ``member`` in ``bloc_memberships``) who voted Y, A or N; a tie between two votes, or no
+  member voting, gives no majority vote (X). It stands in the matrix and the metrics as one
+  pseudo-state, e.g. "EU members' majority".
+- Agreement is :func:`alignment.metrics.dyadic_scores` per session: ``agree`` (1 - |x - y|/2),
+  ``s_abs`` (Signorino and Ritter's S) and ``kappa_abs`` (Cohen's kappa, Häge), over the roll
+  calls where both voted Y/A/N, dropping roll calls on which every voting state voted alike;
+  intervals are percentile bootstraps of those roll calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from alignment import blocs as blocs_module
+from alignment import clusters, metrics
+from alignment import ideal_points as ideal_points_module
+from alignment.errors import AlignmentError
+from alignment.reports.spec import (
+    ReportSpec,
+    is_majority,
+    majority_key,
+)
+
+log = logging.getLogger("alignment.reports")
+
+METRICS = ("agree", "s_abs", "kappa_abs")
+METRIC_LABELS = {
+    "agree": "Agreement index (1 − |x − y| / 2)",
+    "s_abs": "Signorino–Ritter S",
+    "kappa_abs": "Cohen's kappa (Häge)",
+}
+VOTE_WORDS = {"Y": "yes", "N": "no", "A": "abstain", "X": "no vote"}
+BOOTSTRAP = 200
+MAX_MATRIX_ROLL_CALLS = 400
+CHANGE_THRESHOLD = 0.10  # a session-to-session move in agreement that counts as a change
+SHORT_BLOC_NAMES = {
+    "customs_union": "Customs Union",
+    "union_state": "Union State",
+    "arab_league": "Arab League",
+}
+
+
+class ReportError(AlignmentError):
+    """The report cannot be built (unknown state, bloc or topic, or no votes)."""
+
+
+def bloc_short_name(bloc: str) -> str:
+    return SHORT_BLOC_NAMES.get(bloc, bloc.upper())
+
+
+@dataclass
+class Inputs:
+    """What the report reads from the store, once."""
+
+    roll_calls: pl.DataFrame  # every roll call in the window
+    votes: pl.DataFrame  # every vote on them (roll_call_id, iso3, vote)
+    topic_ids: list[int]  # roll calls of the topic in the window (all when no topic)
+    memberships: pl.DataFrame  # bloc_memberships
+    on_date: pl.DataFrame  # roll_call_id, date, bloc, iso3, status (members only)
+    names: dict[str, str]  # iso3 -> name, and majority keys -> label
+    blocs: pl.DataFrame
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, spec: ReportSpec) -> Inputs:
+    params: dict[str, Any] = {
+        "start": spec.start or dt.date(1900, 1, 1),
+        "end": spec.end or dt.date(9999, 12, 31),
+    }
+    roll_calls = con.sql(
+        """SELECT roll_call_id, symbol, date, session, title, kind, important, yes, no, abstain,
+                  non_voting, rcid
+           FROM roll_calls WHERE date BETWEEN $start AND $end ORDER BY date, roll_call_id""",
+        params=params,
+    ).pl()
+    if roll_calls.is_empty():
+        raise ReportError("the store has no roll calls in the chosen years")
+    votes = con.sql(
+        """SELECT v.roll_call_id, v.iso3, v.vote FROM votes v JOIN roll_calls r USING (roll_call_id)
+           WHERE r.date BETWEEN $start AND $end""",
+        params=params,
+    ).pl()
+    if spec.topic:
+        topic_ids = (
+            con.sql(
+                """SELECT DISTINCT t.roll_call_id FROM roll_call_topics t
+                   JOIN roll_calls r USING (roll_call_id)
+                   WHERE t.topic = $topic AND r.date BETWEEN $start AND $end""",
+                params={**params, "topic": spec.topic},
+            )
+            .pl()["roll_call_id"]
+            .to_list()
+        )
+        if not topic_ids:
+            known = con.sql(
+                "SELECT DISTINCT topic FROM roll_call_topics WHERE scheme = 'named' ORDER BY 1"
+            ).pl()["topic"]
+            raise ReportError(
+                f"no roll call of topic {spec.topic!r} in the chosen years "
+                f"(named topics: {', '.join(known)})"
+            )
+    else:
+        topic_ids = roll_calls["roll_call_id"].to_list()
+    memberships = con.sql('SELECT bloc, iso3, joined, "left", status FROM bloc_memberships').pl()
+    on_date = blocs_module.membership_on_dates(
+        memberships, roll_calls.select("roll_call_id", "date"), statuses=("member",)
+    )
+    countries = con.sql("SELECT iso3, name FROM countries").pl()
+    names = dict(countries.iter_rows())
+    bloc_rows = con.sql("SELECT bloc, name, source FROM blocs ORDER BY bloc").pl()
+    for b in bloc_rows["bloc"]:
+        names[majority_key(b)] = f"{bloc_short_name(b)} members' majority"
+    return Inputs(roll_calls, votes, sorted(topic_ids), memberships, on_date, names, bloc_rows)
+
+
+# --------------------------------------------------------------------------- majorities
+
+
+def majority_votes(votes: pl.DataFrame, on_date: pl.DataFrame, bloc: str) -> pl.DataFrame:
+    """The bloc's majority as a pseudo-state: roll_call_id, iso3 (= majority_key), vote,
+    and the members' yes / no / abstain / no-vote counts. One row per roll call on which the
+    bloc had members."""
+    members = on_date.filter(pl.col("bloc") == bloc).select("roll_call_id", "iso3")
+    mv = members.join(votes, on=["roll_call_id", "iso3"], how="left").with_columns(
+        pl.col("vote").fill_null("X")
+    )
+    counts = mv.group_by("roll_call_id").agg(
+        (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("n_yes"),
+        (pl.col("vote") == "N").sum().cast(pl.Int64).alias("n_no"),
+        (pl.col("vote") == "A").sum().cast(pl.Int64).alias("n_abstain"),
+        (pl.col("vote") == "X").sum().cast(pl.Int64).alias("n_none"),
+    )
+    top = pl.max_horizontal("n_yes", "n_no", "n_abstain")
+    ties = (
+        (pl.col("n_yes") == top).cast(pl.Int64)
+        + (pl.col("n_no") == top).cast(pl.Int64)
+        + (pl.col("n_abstain") == top).cast(pl.Int64)
+    )
+    vote = (
+        pl.when((top == 0) | (ties > 1))
+        .then(pl.lit("X"))
+        .when(pl.col("n_yes") == top)
+        .then(pl.lit("Y"))
+        .when(pl.col("n_no") == top)
+        .then(pl.lit("N"))
+        .otherwise(pl.lit("A"))
+    )
+    return (
+        counts.with_columns(vote.alias("vote"), pl.lit(majority_key(bloc)).alias("iso3"))
+        .select("roll_call_id", "iso3", "vote", "n_yes", "n_no", "n_abstain", "n_none")
+        .sort("roll_call_id")
+    )
+
+
+def augmented_votes(inputs: Inputs, blocs: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(votes with the majority pseudo-states appended, the majorities with their counts)."""
+    majorities = [majority_votes(inputs.votes, inputs.on_date, b) for b in dict.fromkeys(blocs)]
+    if not majorities:
+        empty = pl.DataFrame(
+            schema={"roll_call_id": pl.Int64, "iso3": pl.String, "vote": pl.String}
+        )
+        return inputs.votes, empty
+    maj = pl.concat(majorities)
+    votes = pl.concat([inputs.votes, maj.select(inputs.votes.columns)])
+    return votes, maj
+
+
+# --------------------------------------------------------------------------- vote matrix
+
+
+@dataclass
+class VoteMatrix:
+    columns: list[str]  # row keys (ISO3 or majority keys), in display order
+    frame: pl.DataFrame  # one row per roll call: info columns + one column per key
+    truncated_from: int | None  # number of topic roll calls when only the latest are shown
+    majority_counts: pl.DataFrame
+    member_of: dict[str, list[str]]  # key -> blocs it is shown for ([] when always shown)
+
+
+INFO_COLUMNS = (
+    "roll_call_id",
+    "symbol",
+    "date",
+    "session",
+    "kind",
+    "title",
+    "yes",
+    "no",
+    "abstain",
+)
+
+
+def vote_matrix(
+    inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, maj: pl.DataFrame
+) -> VoteMatrix:
+    """Roll calls of the topic by the spec's states; bloc members only while members.
+
+    A state listed only through ``matrix_blocs`` has a value on the roll calls where it was a
+    member of one of them on the day of the vote, and null elsewhere.
+    """
+    rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(inputs.topic_ids))
+    truncated = None
+    if rc.height > MAX_MATRIX_ROLL_CALLS:
+        truncated = rc.height
+        rc = rc.tail(MAX_MATRIX_ROLL_CALLS)
+    ids = rc["roll_call_id"].to_list()
+    in_bloc = inputs.on_date.filter(
+        pl.col("bloc").is_in(list(spec.matrix_blocs)), pl.col("roll_call_id").is_in(ids)
+    )
+    fixed = list(dict.fromkeys([spec.focus, *spec.matrix_states]))
+    present = set(inputs.votes.filter(pl.col("roll_call_id").is_in(ids))["iso3"].unique())
+    fixed = [s for s in fixed if s in present or is_majority(s)]
+    members = sorted(
+        set(in_bloc["iso3"].unique()) - set(fixed), key=lambda s: inputs.names.get(s, s)
+    )
+    majority_rows = [majority_key(b) for b in spec.majority_blocs if majority_key(b) not in fixed]
+    columns = list(dict.fromkeys([*fixed, *members, *majority_rows]))
+    member_of = {k: [] for k in [*fixed, *majority_rows]}
+    for s in members:
+        member_of[s] = sorted(in_bloc.filter(pl.col("iso3") == s)["bloc"].unique().to_list())
+    sub = votes.filter(pl.col("roll_call_id").is_in(ids), pl.col("iso3").is_in(columns))
+    # Bloc-only columns: keep the vote only on days of membership.
+    allowed = pl.concat(
+        [
+            in_bloc.filter(pl.col("iso3").is_in(members)).select("roll_call_id", "iso3"),
+            pl.DataFrame(
+                {"roll_call_id": [r for r in ids for _ in fixed], "iso3": fixed * len(ids)},
+                schema={"roll_call_id": pl.Int64, "iso3": pl.String},
+            ),
+            pl.DataFrame(
+                {
+                    "roll_call_id": [r for r in ids for _ in majority_rows],
+                    "iso3": majority_rows * len(ids),
+                },
+                schema={"roll_call_id": pl.Int64, "iso3": pl.String},
+            ),
+        ]
+    ).unique()
+    sub = sub.join(allowed, on=["roll_call_id", "iso3"], how="semi")
+    wide = sub.pivot(on="iso3", index="roll_call_id", values="vote", aggregate_function="first")
+    for c in columns:
+        if c not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.String).alias(c))
+    frame = (
+        rc.select(INFO_COLUMNS)
+        .join(wide, on="roll_call_id", how="left")
+        .select(*INFO_COLUMNS, *columns)
+    )
+    return VoteMatrix(columns, frame, truncated, maj, member_of)
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def agreement(
+    inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, *, bootstrap: int = BOOTSTRAP
+) -> pl.DataFrame:
+    """Focus against each partner per session, on the topic and on all votes.
+
+    Columns: scope ('topic' | 'all'), partner, session, metric, value, n, lower, upper.
+    """
+    keys = list(dict.fromkeys([spec.focus, *spec.partners]))
+    out = []
+    scopes = [("topic", inputs.topic_ids)] if spec.topic else []
+    scopes.append(("all", None))
+    for scope, ids in scopes:
+        scores = metrics.dyadic_scores(
+            votes,
+            inputs.roll_calls,
+            by="session",
+            metrics=list(METRICS),
+            countries=keys,
+            roll_call_ids=ids,
+            bootstrap=bootstrap,
+        )
+        mine = scores.filter((pl.col("iso3_a") == spec.focus) | (pl.col("iso3_b") == spec.focus))
+        out.append(
+            mine.select(
+                pl.lit(scope).alias("scope"),
+                pl.when(pl.col("iso3_a") == spec.focus)
+                .then(pl.col("iso3_b"))
+                .otherwise(pl.col("iso3_a"))
+                .alias("partner"),
+                pl.col("period").alias("session"),
+                "metric",
+                "value",
+                "n",
+                "lower",
+                "upper",
+            )
+        )
+    return pl.concat(out).sort("scope", "partner", "metric", "session")
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _per_call_agreement(votes: pl.DataFrame, a: str, b: str, ids: Sequence[int]) -> pl.DataFrame:
+    """roll_call_id, vote_a, vote_b for the roll calls where both voted Y/A/N."""
+    cast = votes.filter(pl.col("vote").is_in(list(metrics.VOTE_CODES)))
+    x = cast.filter(pl.col("iso3") == a, pl.col("roll_call_id").is_in(list(ids))).select(
+        "roll_call_id", pl.col("vote").alias("vote_a")
+    )
+    y = cast.filter(pl.col("iso3") == b).select("roll_call_id", pl.col("vote").alias("vote_b"))
+    return x.join(y, on="roll_call_id", how="inner").sort("roll_call_id")
+
+
+def _unanimous(votes: pl.DataFrame, ids: Sequence[int]) -> set[int]:
+    """Roll calls on which every state (pseudo-states aside) that voted Y/A/N voted alike."""
+    real = votes.filter(
+        ~pl.col("iso3").str.starts_with("bloc:"),
+        pl.col("vote").is_in(list(metrics.VOTE_CODES)),
+        pl.col("roll_call_id").is_in(list(ids)),
+    )
+    split = real.group_by("roll_call_id").agg(pl.col("vote").n_unique().alias("k"))
+    return set(split.filter(pl.col("k") == 1)["roll_call_id"].to_list())
+
+
+def key_vote(inputs: Inputs, spec: ReportSpec) -> dict[str, Any] | None:
+    """How the members of ``key_bloc`` voted on ``key_roll_call`` (or, when the spec names no
+    roll call, on the topic roll call that divided the bloc most)."""
+    bloc = spec.key_bloc
+    if bloc is None:
+        return None
+    rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(inputs.topic_ids))
+    if spec.key_roll_call:
+        rc = rc.filter(pl.col("symbol") == spec.key_roll_call, pl.col("kind") == "resolution")
+        chosen_by = "named"
+    else:
+        per = metrics.roll_call_cohesion(
+            inputs.votes.filter(pl.col("roll_call_id").is_in(inputs.topic_ids)),
+            inputs.on_date.filter(pl.col("bloc") == bloc),
+        )
+        if per.is_empty():
+            return None
+        low = per.sort(["ai", "roll_call_id"], descending=[False, True]).head(1)
+        rc = rc.filter(pl.col("roll_call_id") == low["roll_call_id"].item())
+        chosen_by = "least_cohesive"
+    if rc.is_empty():
+        return None
+    row = rc.row(0, named=True)
+    members = sorted(
+        inputs.on_date.filter(
+            pl.col("bloc") == bloc, pl.col("roll_call_id") == row["roll_call_id"]
+        )["iso3"].to_list()
+    )
+    if not members:
+        return None
+    cast = dict(
+        inputs.votes.filter(pl.col("roll_call_id") == row["roll_call_id"])
+        .select("iso3", "vote")
+        .iter_rows()
+    )
+    member_votes = {m: cast.get(m) for m in members}
+    return {
+        "roll_call_id": row["roll_call_id"],
+        "symbol": row["symbol"],
+        "date": row["date"],
+        "title": row["title"],
+        "tally": (row["yes"], row["no"], row["abstain"]),
+        "bloc": bloc,
+        "chosen_by": chosen_by,
+        "members": members,
+        "votes": member_votes,
+        "voted_no": [m for m in members if member_votes[m] == "N"],
+        "voted_yes": [m for m in members if member_votes[m] == "Y"],
+        "abstained": [m for m in members if member_votes[m] == "A"],
+        "no_vote": [m for m in members if member_votes[m] in (None, "X")],
+    }
+
+
+def differences(inputs: Inputs, votes: pl.DataFrame, a: str, b: str) -> dict[str, Any]:
+    """Topic roll calls where both a and b voted Y/A/N and their votes differ."""
+    both = _per_call_agreement(votes, a, b, inputs.topic_ids)
+    diff = both.filter(pl.col("vote_a") != pl.col("vote_b")).join(
+        inputs.roll_calls.select("roll_call_id", "symbol", "date", "title", "kind"),
+        on="roll_call_id",
+    )
+    return {
+        "a": a,
+        "b": b,
+        "n_common": both.height,
+        "roll_calls": diff.sort("date", "roll_call_id").to_dicts(),
+    }
+
+
+def _change_point(values: np.ndarray, min_size: int = 3) -> tuple[int, float] | None:
+    """Split k maximising |mean(v[:k]) - mean(v[k:])| * sqrt(k (n - k) / n); None if flat."""
+    n = len(values)
+    best: tuple[int, float] | None = None
+    for k in range(min_size, n - min_size + 1):
+        stat = abs(values[:k].mean() - values[k:].mean()) * np.sqrt(k * (n - k) / n)
+        if stat > 1e-12 and (best is None or stat > best[1] + 1e-12):
+            best = (k, float(stat))
+    return best
+
+
+def position_change(
+    inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, partner: str
+) -> dict[str, Any]:
+    """When the focus's position on the topic changed, relative to ``partner``.
+
+    Per session: the agreement index of focus and partner over the session's topic roll calls
+    (both voted Y/A/N, roll calls where every state voted alike dropped, as in dyadic_scores).
+    A *change* is a session whose agreement differs by at least CHANGE_THRESHOLD from the
+    previous session with such roll calls. The *change point* is the roll call before which
+    the per-roll-call agreement (1 - |x - y| / 2) in date order shifts most (the split that
+    maximises the standardised difference of means, at least 3 roll calls on each side).
+    """
+    scores = metrics.dyadic_scores(
+        votes,
+        inputs.roll_calls,
+        by="session",
+        metrics=["agree"],
+        countries=[spec.focus, partner],
+        roll_call_ids=inputs.topic_ids,
+    ).sort("period")
+    sessions = [
+        {"session": int(s), "agree": float(v), "n": int(n)}
+        for s, v, n in scores.select("period", "value", "n").iter_rows()
+    ]
+    changes = [
+        {
+            "session": cur["session"],
+            "previous_session": prev["session"],
+            "before": prev["agree"],
+            "after": cur["agree"],
+        }
+        for prev, cur in itertools.pairwise(sessions)
+        if abs(cur["agree"] - prev["agree"]) >= CHANGE_THRESHOLD - 1e-12
+    ]
+    unanimous = _unanimous(votes, inputs.topic_ids)
+    per = (
+        _per_call_agreement(votes, spec.focus, partner, inputs.topic_ids)
+        .filter(~pl.col("roll_call_id").is_in(list(unanimous)))
+        .join(inputs.roll_calls.select("roll_call_id", "date", "symbol"), on="roll_call_id")
+        .sort("date", "roll_call_id")
+    )
+    code = metrics.VOTE_CODES
+    values = np.array(
+        [1 - abs(code[x] - code[y]) / 2 for x, y in per.select("vote_a", "vote_b").iter_rows()]
+    )
+    point = None
+    cp = _change_point(values)
+    if cp is not None:
+        k = cp[0]
+        row = per.row(k, named=True)
+        point = {
+            "roll_call_id": row["roll_call_id"],
+            "symbol": row["symbol"],
+            "date": row["date"],
+            "before": float(values[:k].mean()),
+            "after": float(values[k:].mean()),
+            "n_before": k,
+            "n_after": len(values) - k,
+        }
+    events = []
+    for day, label in spec.events:
+        before = values[(per["date"] < day).to_numpy()]
+        after = values[(per["date"] >= day).to_numpy()]
+        events.append(
+            {
+                "date": day,
+                "label": label,
+                "before": float(before.mean()) if len(before) else None,
+                "after": float(after.mean()) if len(after) else None,
+                "n_before": len(before),
+                "n_after": len(after),
+            }
+        )
+    return {
+        "partner": partner,
+        "threshold": CHANGE_THRESHOLD,
+        "sessions": sessions,
+        "changes": changes,
+        "change_point": point,
+        "events": events,
+    }
+
+
+def findings(inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame) -> dict[str, Any]:
+    """Every finding of the report as data; the sentences are rendered from this."""
+    topic_rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(inputs.topic_ids))
+    out: dict[str, Any] = {
+        "focus": spec.focus,
+        "topic": spec.topic,
+        "n_roll_calls": topic_rc.height,
+        "first_date": topic_rc["date"].min(),
+        "last_date": topic_rc["date"].max(),
+        "key_vote": key_vote(inputs, spec),
+        "differences": [
+            differences(inputs, votes, spec.focus, p) for p in spec.change_partners[:1]
+        ],
+        "changes": [position_change(inputs, spec, votes, p) for p in spec.change_partners],
+    }
+    if spec.kind == "bloc":
+        d = metrics.defections(
+            inputs.votes.filter(pl.col("roll_call_id").is_in(inputs.topic_ids)),
+            inputs.on_date.filter(pl.col("bloc") == spec.subject),
+        )
+        out["defections"] = (
+            d.group_by("iso3")
+            .agg(pl.len().alias("n"))
+            .sort(["n", "iso3"], descending=[True, False])
+            .to_dicts()
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- other parts
+
+
+def ideal_point_states(inputs: Inputs, spec: ReportSpec) -> list[str]:
+    """The spec's states and the members of its ideal-point blocs at any time in the window."""
+    states = set(spec.ideal_states) | set(
+        inputs.on_date.filter(pl.col("bloc").is_in(list(spec.ideal_blocs)))["iso3"].to_list()
+    )
+    return sorted(s for s in states if not is_majority(s))
+
+
+def ideal_point_paths(
+    cursor: duckdb.DuckDBPyConnection,
+    sessions: tuple[int, int],
+    states: Sequence[str],
+    options: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    """Ideal points from all votes of ``sessions`` (``alignment.ideal_points.ideal_points``
+    with Voeten's bridges), for ``states``. ``cursor``: a cursor of its own (this runs in a
+    thread beside the other parts)."""
+    options = dict(options or {})
+    matches = cursor.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
+    inner = cursor.cursor()  # a failed read must not leave a pending result on ``cursor``
+    try:
+        est = ideal_points_module.ideal_points(inner, matches=matches, sessions=sessions, **options)
+    except AttributeError:
+        # ideal_points() reads the store with DuckDB 1.x's execute().pl(); until it is ported,
+        # feed the same estimator the same tables through sql().
+        rc = cursor.sql("SELECT roll_call_id, rcid, session, date, kind FROM roll_calls").pl()
+        v = cursor.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+        est = ideal_points_module.estimate_ideal_points(
+            v, rc, matches=matches, sessions=sessions, **options
+        )
+    finally:
+        inner.close()
+    return est.filter(pl.col("iso3").is_in(list(states))).sort("iso3", "session")
+
+
+def bloc_labels(inputs: Inputs, spec: ReportSpec, on: dt.date) -> pl.DataFrame:
+    """iso3, bloc: the first of ``spec.map_blocs`` each state belonged to on ``on``."""
+    rows: dict[str, str] = {}
+    for b in spec.map_blocs:
+        try:
+            members = blocs_module.members_on(inputs.memberships, b, on)
+        except ValueError:
+            continue
+        for m in members:
+            rows.setdefault(m, b)
+    return pl.DataFrame(
+        {"iso3": list(rows), "bloc": list(rows.values())},
+        schema={"iso3": pl.String, "bloc": pl.String},
+    )
+
+
+def state_map(inputs: Inputs, spec: ReportSpec, *, n_boot: int = 20) -> clusters.StateMap:
+    ids = inputs.topic_ids
+    last = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(ids))["date"].max()
+    labels = bloc_labels(inputs, spec, last)
+    result = clusters.state_map(
+        inputs.votes, roll_call_ids=ids, k=4, labels=labels, n_boot=n_boot, min_n=5
+    )
+    result.points = result.points.with_columns(pl.col("bloc").fill_null("other"))
+    return result
+
+
+def cohesion(inputs: Inputs, spec: ReportSpec) -> pl.DataFrame:
+    """Each cohesion bloc's mean agreement index per session: scope 'topic' and 'all'."""
+    if not spec.cohesion_blocs:
+        return pl.DataFrame(
+            schema={"scope": pl.String, "bloc": pl.String, "period": pl.Int64,
+                    "cohesion": pl.Float64, "n": pl.Int64}
+        )  # fmt: skip
+    mod = inputs.on_date.filter(pl.col("bloc").is_in(list(spec.cohesion_blocs)))
+    out = []
+    scopes = [("topic", inputs.topic_ids)] if spec.topic else []
+    scopes.append(("all", None))
+    for scope, ids in scopes:
+        rc = inputs.roll_calls
+        if ids is not None:
+            rc = rc.filter(pl.col("roll_call_id").is_in(ids))
+        c = metrics.bloc_cohesion(inputs.votes, rc, mod, by="session")
+        out.append(c.select(pl.lit(scope).alias("scope"), "bloc", "period", "cohesion", "n"))
+    return pl.concat(out)
+
+
+# --------------------------------------------------------------------------- provenance
+
+CREDITS = {
+    "voeten": (
+        'Erik Voeten, "Data and Analyses of Voting in the UN General Assembly", Harvard '
+        "Dataverse, doi:10.7910/DVN/LEJUQZ (CC0)."
+    ),
+    "unvotes": (
+        'Erik Voeten, "Data and Analyses of Voting in the UN General Assembly", Harvard '
+        "Dataverse, doi:10.7910/DVN/LEJUQZ (CC0), via the unvotes R package (MIT)."
+    ),
+    "undl_csv": (
+        "United Nations Dag Hammarskjöld Library, General Assembly Voting Data, downloaded from "
+        "https://digitallibrary.un.org/record/4060887 (© United Nations; non-commercial use "
+        "with attribution)."
+    ),
+    "undl_marcxml": (
+        "United Nations Dag Hammarskjöld Library, General Assembly Voting Data, downloaded from "
+        "https://digitallibrary.un.org/record/4060887 (© United Nations; non-commercial use "
+        "with attribution)."
+    ),
+    "unxml_json": (
+        "United Nations (DGACM), machine-readable General Assembly resolutions, UNxml "
+        "GAresolutions data_extract; courtesy of the United Nations."
+    ),
+}
+
+
+@dataclass
+class Provenance:
+    sources: list[dict[str, Any]]
+    refresh: dict[str, Any] | None
+    meta: dict[str, str]
+    blocs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def provenance(con: duckdb.DuckDBPyConnection, spec: ReportSpec, inputs: Inputs) -> Provenance:
+    files = con.sql(
+        """SELECT source, location, sha256, size, modified, roll_calls, votes
+           FROM source_files ORDER BY source, location"""
+    ).pl()
+    sources = []
+    for (source,), group in files.group_by(["source"], maintain_order=True):
+        sources.append(
+            {
+                "source": source,
+                "credit": CREDITS.get(source, "See the source's own terms."),
+                "files": [
+                    {
+                        "name": str(r["location"]).replace("\\", "/").rsplit("/", 1)[-1],
+                        "sha256": (r["sha256"] or "")[:16],
+                        "size": r["size"],
+                        "modified": r["modified"],
+                    }
+                    for r in group.iter_rows(named=True)
+                ],
+                "roll_calls": int(group["roll_calls"].fill_null(0).sum()),
+                "votes": int(group["votes"].fill_null(0).sum()),
+            }
+        )
+    log_rows = con.sql(
+        """SELECT refresh_id, started_at, finished_at, outcome, message, roll_calls, votes
+           FROM refresh_log ORDER BY refresh_id DESC LIMIT 1"""
+    ).pl()
+    meta = dict(con.sql("SELECT key, value FROM store_meta ORDER BY key").pl().iter_rows())
+    used = {
+        *spec.matrix_blocs,
+        *spec.majority_blocs,
+        *spec.ideal_blocs,
+        *spec.cohesion_blocs,
+        *spec.map_blocs,
+    }
+    blocs = [r for r in inputs.blocs.to_dicts() if r["bloc"] in used]
+    return Provenance(sources, log_rows.to_dicts()[0] if log_rows.height else None, meta, blocs)

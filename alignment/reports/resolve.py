@@ -1,0 +1,97 @@
+"""Specs for any state or bloc, from what the store knows about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from alignment.reports import spec as spec_module
+from alignment.reports.data import ReportError
+from alignment.reports.spec import MAX_BLOC_COLUMNS, ReportSpec
+
+
+def _window(start_year: int | None, end_year: int | None) -> tuple[dt.date, dt.date]:
+    if start_year is not None and end_year is not None and end_year < start_year:
+        raise ReportError(f"--to {end_year} is before --from {start_year}")
+    return (
+        dt.date(start_year or 1, 1, 1),
+        dt.date(end_year, 12, 31) if end_year is not None else dt.date(9999, 12, 31),
+    )
+
+
+def _bloc_sizes(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Most states that were members of each bloc at once (approximated by members whose
+    spells overlap the window)."""
+    rows = con.sql(
+        """SELECT bloc, count(DISTINCT iso3) FROM bloc_memberships
+           WHERE status = 'member' AND joined <= $end AND coalesce("left", DATE '9999-12-31') >= $start
+           GROUP BY bloc""",
+        params={"start": start, "end": end},
+    ).fetchall()
+    return {b: int(n) for b, n in rows}
+
+
+def resolve_country(
+    con: duckdb.DuckDBPyConnection,
+    iso3: str,
+    *,
+    topic: str | None = None,
+    start_year: int | None = spec_module.DEFAULT_START_YEAR,
+    end_year: int | None = None,
+) -> ReportSpec:
+    iso3 = iso3.upper()
+    found = con.sql(
+        "SELECT name FROM countries WHERE iso3 = $iso3", params={"iso3": iso3}
+    ).fetchall()
+    if not found:
+        raise ReportError(f"no state {iso3!r} in the store's countries table")
+    start, end = _window(start_year, end_year)
+    sizes = _bloc_sizes(con, start, end)
+    mine = [
+        b
+        for (b,) in con.sql(
+            """SELECT DISTINCT bloc FROM bloc_memberships
+               WHERE iso3 = $iso3 AND status = 'member' AND joined <= $end
+                 AND coalesce("left", DATE '9999-12-31') >= $start ORDER BY bloc""",
+            params={"iso3": iso3, "start": start, "end": end},
+        ).fetchall()
+    ]
+    small = tuple(b for b in mine if sizes.get(b, 0) <= MAX_BLOC_COLUMNS)
+    large = tuple(b for b in mine if sizes.get(b, 0) > MAX_BLOC_COLUMNS)
+    return spec_module.country(
+        iso3,
+        name=found[0][0],
+        topic=topic,
+        start_year=start_year,
+        end_year=end_year,
+        small_blocs=small,
+        large_blocs=large,
+    )
+
+
+def resolve_bloc(
+    con: duckdb.DuckDBPyConnection,
+    bloc_id: str,
+    *,
+    topic: str | None = None,
+    start_year: int | None = spec_module.DEFAULT_START_YEAR,
+    end_year: int | None = None,
+) -> ReportSpec:
+    bloc_id = bloc_id.lower()
+    found = con.sql("SELECT name FROM blocs WHERE bloc = $b", params={"b": bloc_id}).fetchall()
+    if not found:
+        known = ", ".join(r[0] for r in con.sql("SELECT bloc FROM blocs ORDER BY 1").fetchall())
+        raise ReportError(f"no bloc {bloc_id!r} (known: {known})")
+    start, end = _window(start_year, end_year)
+    size = _bloc_sizes(con, start, end).get(bloc_id, 0)
+    if size == 0:
+        raise ReportError(f"bloc {bloc_id!r} had no members in the chosen years")
+    return spec_module.bloc(
+        bloc_id,
+        name=found[0][0],
+        topic=topic,
+        start_year=start_year,
+        end_year=end_year,
+        small=size <= MAX_BLOC_COLUMNS,
+    )

@@ -1,0 +1,37 @@
+"""Benchmark: build the flagship report (Belarus and Syria) from a built store.
+
+    .venv/bin/python benchmarks/report.py --db /tmp/rep.duckdb [--output /tmp/bench-reports]
+
+Prints the wall time of the build (goal: under 10 s), the time of each part, and the size of
+the HTML (goal: under 10 MB). Build a store first:
+``.venv/bin/alignment refresh --from ../shared/data --db /tmp/rep.duckdb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from alignment import reports
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="A built store.")
+    parser.add_argument("--output", type=Path, default=None, help="Directory for the HTML.")
+    args = parser.parse_args()
+    out = args.output or Path(tempfile.mkdtemp(prefix="alignment-report-"))
+    start = time.perf_counter()
+    path, report = reports.write(args.db, reports.flagship(), out)
+    wall = time.perf_counter() - start
+    size = path.stat().st_size
+    print(f"flagship report: {wall:.1f} s (goal < 10 s), {size / 1e6:.2f} MB (goal < 10 MB)")
+    print(f"  file: {path}")
+    for part, seconds in report.timings.items():
+        print(f"  {part:22s} {seconds:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()

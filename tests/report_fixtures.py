@@ -1,0 +1,76 @@
+"""Helpers of the report tests: a tiny store built from code, with hostile titles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from alignment import store
+from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
+
+XSS_SCRIPT = "<script>window.__xss=1</script>"
+XSS_IMG = '"><img src=x onerror="window.__xss=2">'
+XSS_TITLE = f"Situation in Syria {XSS_SCRIPT} {XSS_IMG}"
+
+# Twelve states with distinct patterns; BLR differs from RUS on the hostile roll call.
+STATES = ["BLR", "RUS", "SYR", "KAZ", "ARM", "KGZ", "TJK", "CHN", "IRN", "USA", "FRA", "DEU",
+          "GBR", "ITA", "POL", "BRA", "IND", "ZAF"]  # fmt: skip
+PATTERNS = {
+    "BLR": "NNYANNYNNAYN",
+    "RUS": "NNYNNNYNNNYN",
+    "SYR": "NNYNNNYNNNYN",
+    "KAZ": "AYYAAYYAAYYA",
+    "ARM": "AAYAAAYAAAYA",
+    "KGZ": "ANYAANYAANYA",
+    "TJK": "ANYAXNYAANYA",
+    "CHN": "NNYNANYNANYN",
+    "IRN": "NNYNNNYNNNYN",
+    "USA": "YYNYYYNYYYNY",
+    "FRA": "YYNYYYNYYYNY",
+    "DEU": "YYNYYYAYYYNY",
+    "GBR": "YYNYYYNYYYNY",
+    "ITA": "YYAYYYNYYYNY",
+    "POL": "YYNYYYNYYYNY",
+    "BRA": "AYYAYAYYAYYA",
+    "IND": "AAYAAAYAAAYA",
+    "ZAF": "AAYYAAYYAAYA",
+}
+
+
+def build_tiny_store(db: Path) -> Path:
+    calls = []
+    votes = []
+    for j in range(12):
+        year = 2012 + j // 3
+        date = dt.date(year, 12, 1 + j % 3)
+        session = year - 1945
+        title = XSS_TITLE if j == 3 else f"Syria resolution number {j}"
+        symbol = f"A/RES/{session}/{100 + j}"
+        sid = f"rc{j}"
+        letters = [PATTERNS[s][j] for s in STATES]
+        calls.append({
+            "source": "unxml_json", "source_id": sid, "rcid": None, "undl_id": None,
+            "symbol": symbol, "date": date, "session": session, "title": title,
+            "kind": "resolution", "important": None, "yes": letters.count("Y"),
+            "no": letters.count("N"), "abstain": letters.count("A"), "non_voting": letters.count("X"),
+            "topics": [], "subjects": [],
+        })  # fmt: skip
+        votes += [
+            {"source": "unxml_json", "source_id": sid, "iso3": s, "vote": v}
+            for s, v in zip(STATES, letters, strict=True)
+        ]
+    rows = SourceRows(
+        "unxml_json",
+        "tiny.json",
+        pl.DataFrame(calls, schema=ROLL_CALL_SCHEMA),
+        pl.DataFrame(votes, schema=VOTE_SCHEMA),
+        absent_listed=True,
+    )
+    provenance = store.Provenance(
+        [{"source": "unxml_json", "location": "tiny.json", "sha256": "0" * 64, "size": 1,
+          "modified": dt.datetime(2026, 1, 1), "etag": None}]
+    )  # fmt: skip
+    store.build(db, [rows], provenance=provenance, origin="tests")
+    return db

@@ -1,0 +1,211 @@
+"""The flagship report's findings and tables against the store, recomputed in SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import plotly.offline
+import pytest
+from click.testing import CliRunner
+
+from alignment import reports, store
+from alignment.cli import cli
+from alignment.reports.build import script_json
+
+CSTO_NO_SQL = """
+SELECT v.iso3 FROM votes v JOIN roll_calls r USING (roll_call_id)
+JOIN bloc_memberships m ON m.iso3 = v.iso3 AND m.bloc = 'csto' AND m.status = 'member'
+  AND m.joined <= r.date AND coalesce(m."left", DATE '9999-12-31') >= r.date
+WHERE r.symbol = 'A/RES/66/253' AND r.kind = 'resolution' AND v.vote = 'N' ORDER BY 1
+"""
+
+TOPIC_CTE = """
+WITH topic AS (
+  SELECT DISTINCT r.roll_call_id, r.date, r.session FROM roll_calls r
+  JOIN roll_call_topics t USING (roll_call_id)
+  WHERE t.topic = 'syria' AND r.date >= DATE '2011-01-01'
+),
+split AS (  -- roll calls on which the voting states did not all vote alike
+  SELECT roll_call_id FROM votes WHERE vote IN ('Y', 'A', 'N')
+  GROUP BY roll_call_id HAVING count(DISTINCT vote) > 1
+),
+pair AS (
+  SELECT t.roll_call_id, t.date, t.session, a.vote AS va, b.vote AS vb,
+         1 - abs((CASE a.vote WHEN 'Y' THEN 1 WHEN 'A' THEN 2 ELSE 3 END)
+               - (CASE b.vote WHEN 'Y' THEN 1 WHEN 'A' THEN 2 ELSE 3 END)) / 2.0 AS agree
+  FROM topic t
+  JOIN votes a ON a.roll_call_id = t.roll_call_id AND a.iso3 = $a AND a.vote IN ('Y', 'A', 'N')
+  JOIN votes b ON b.roll_call_id = t.roll_call_id AND b.iso3 = $b AND b.vote IN ('Y', 'A', 'N')
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def flagship(built_store: Path) -> reports.Report:
+    con = store.connect(built_store)
+    try:
+        return reports.build(con, reports.flagship(), bootstrap=50, ideal_options={"max_iter": 3})
+    finally:
+        con.close()
+
+
+def test_csto_members_that_voted_no_on_66_253(flagship, con) -> None:
+    kv = flagship.findings["key_vote"]
+    expected = [r[0] for r in con.sql(CSTO_NO_SQL).fetchall()]
+    assert kv["voted_no"] == expected == ["BLR", "RUS"]
+    assert kv["symbol"] == "A/RES/66/253"
+    assert str(kv["date"]) == "2012-02-16"
+    members = con.sql(
+        """SELECT iso3 FROM bloc_memberships WHERE bloc = 'csto' AND status = 'member'
+           AND joined <= DATE '2012-02-16' AND coalesce("left", DATE '9999-12-31') >= DATE '2012-02-16'
+           ORDER BY 1"""
+    ).fetchall()
+    assert kv["members"] == [m[0] for m in members]
+
+
+def test_resolutions_where_belarus_and_russia_differ(flagship, con) -> None:
+    (diff,) = flagship.findings["differences"]
+    assert (diff["a"], diff["b"]) == ("BLR", "RUS")
+    rows = con.sql(
+        TOPIC_CTE
+        + "SELECT roll_call_id, va, vb FROM pair WHERE va <> vb ORDER BY date, roll_call_id",
+        params={"a": "BLR", "b": "RUS"},
+    ).fetchall()
+    got = [(r["roll_call_id"], r["vote_a"], r["vote_b"]) for r in diff["roll_calls"]]
+    assert got == [tuple(r) for r in rows]
+    assert len(got) > 5
+    n = con.sql(
+        TOPIC_CTE + "SELECT count(*) FROM pair", params={"a": "BLR", "b": "RUS"}
+    ).fetchall()[0]
+    assert diff["n_common"] == n[0]
+
+
+@pytest.mark.parametrize("partner", ["RUS", "SYR"])
+def test_position_changes_between_sessions(flagship, con, partner) -> None:
+    (change,) = [c for c in flagship.findings["changes"] if c["partner"] == partner]
+    rows = con.sql(
+        TOPIC_CTE
+        + """SELECT session, avg(agree), count(*) FROM pair
+        WHERE roll_call_id IN (SELECT roll_call_id FROM split) GROUP BY session ORDER BY session""",
+        params={"a": "BLR", "b": partner},
+    ).fetchall()
+    assert [(s["session"], s["n"]) for s in change["sessions"]] == [(r[0], r[2]) for r in rows]
+    for s, r in zip(change["sessions"], rows, strict=True):
+        assert s["agree"] == pytest.approx(r[1])
+    expected = [
+        (cur[0], prev[0])
+        for prev, cur in itertools.pairwise(rows)
+        if abs(cur[1] - prev[1]) >= 0.1 - 1e-12
+    ]
+    assert [(c["session"], c["previous_session"]) for c in change["changes"]] == expected
+    # The largest shift: brute force over every split of the vote-by-vote agreement.
+    seq = con.sql(
+        TOPIC_CTE
+        + """SELECT roll_call_id, date, agree FROM pair
+        WHERE roll_call_id IN (SELECT roll_call_id FROM split) ORDER BY date, roll_call_id""",
+        params={"a": "BLR", "b": partner},
+    ).fetchall()
+    vals = [r[2] for r in seq]
+    n = len(vals)
+
+    def stat(k: int) -> float:
+        before, after = vals[:k], vals[k:]
+        return abs(sum(before) / k - sum(after) / (n - k)) * ((k * (n - k) / n) ** 0.5)
+
+    best = max(range(3, n - 2), key=lambda k: (stat(k), -k))
+    cp = change["change_point"]
+    assert cp["roll_call_id"] == seq[best][0]
+    assert cp["before"] == pytest.approx(sum(vals[:best]) / best)
+    # The end of the Assad government splits the same sequence by date.
+    (event,) = change["events"]
+    after = [v for (_, d, v) in seq if d >= event["date"]]
+    assert event["n_after"] == len(after)
+    assert event["after"] == pytest.approx(sum(after) / len(after))
+
+
+def test_vote_matrix_matches_store(flagship, con) -> None:
+    m = flagship.matrix
+    ids = con.sql(
+        """SELECT DISTINCT r.roll_call_id FROM roll_calls r JOIN roll_call_topics t USING (roll_call_id)
+           WHERE t.topic = 'syria' AND r.date >= DATE '2011-01-01' ORDER BY 1"""
+    ).fetchall()
+    assert sorted(m["roll_call_id"].to_list()) == [i[0] for i in ids]
+    for col in ("BLR", "SYR", "RUS", "CHN", "IRN", "USA"):
+        assert col in m.columns
+    # A bloc column holds a vote exactly on the days of membership: Uzbekistan left the CSTO
+    # (status member) on 2012-06-27 and is in no other bloc of the matrix.
+    uzb = m.filter(m["UZB"].is_not_null())
+    assert uzb["date"].max().isoformat() <= "2012-12-19"
+    votes = dict(
+        ((r, s), v) for r, s, v in con.sql(
+            "SELECT roll_call_id, iso3, vote FROM votes WHERE iso3 IN ('BLR', 'RUS', 'UZB')"
+        ).fetchall()
+    )  # fmt: skip
+    for row in m.iter_rows(named=True):
+        assert row["BLR"] == votes.get((row["roll_call_id"], "BLR"))
+        assert row["RUS"] == votes.get((row["roll_call_id"], "RUS"))
+        if row["UZB"] is not None:
+            assert row["UZB"] == votes[(row["roll_call_id"], "UZB")]
+
+
+def test_eu_majority_is_the_plurality_of_members_on_the_day(flagship, con) -> None:
+    rows = con.sql(
+        """WITH c AS (
+             SELECT r.roll_call_id, v.vote, count(*) AS n FROM roll_calls r
+             JOIN bloc_memberships m ON m.bloc = 'eu' AND m.status = 'member'
+               AND m.joined <= r.date AND coalesce(m."left", DATE '9999-12-31') >= r.date
+             JOIN votes v ON v.roll_call_id = r.roll_call_id AND v.iso3 = m.iso3
+             WHERE v.vote IN ('Y', 'A', 'N') GROUP BY ALL),
+           top AS (SELECT roll_call_id, max(n) AS n FROM c GROUP BY 1)
+           SELECT c.roll_call_id, CASE WHEN count(*) > 1 THEN 'X' ELSE any_value(c.vote) END
+           FROM c JOIN top USING (roll_call_id, n) GROUP BY 1"""
+    ).fetchall()
+    expected = dict(rows)
+    for rc, v in flagship.matrix.select("roll_call_id", "bloc:eu").iter_rows():
+        assert v == expected.get(rc, "X")
+
+
+def test_sentences_name_the_computed_answers(flagship) -> None:
+    text = flagship.html
+    assert "the CSTO members that voted no were Belarus and Russian Federation" in text
+    assert "A/RES/70/41" in text
+
+
+def test_page_is_self_contained(flagship) -> None:
+    page = flagship.html
+    js = plotly.offline.get_plotlyjs()
+    assert page.count(js[:2000]) == 1  # plotly.js inlined once
+    assert len(page.encode()) < 10_000_000
+    assert not re.search(r"<script[^>]+src=", page)
+    assert "<link" not in page
+    assert "MathJax.Hub" not in page.replace(js, "")
+    assert "cdn.plot.ly" not in page.replace(js, "")
+    assert flagship.n_figures == 5
+
+
+def test_build_does_not_write_the_store(built_store: Path) -> None:
+    before = hashlib.sha256(built_store.read_bytes()).hexdigest()
+    con = store.connect(built_store)
+    with pytest.raises(duckdb.Error):
+        con.sql("CREATE TABLE x (a INTEGER)")
+    con.close()
+    assert hashlib.sha256(built_store.read_bytes()).hexdigest() == before
+
+
+def test_script_json_cannot_close_the_script() -> None:
+    text = script_json({"t": "</script><!-- <script>alert(1)</script> & \u2028"})
+    assert "<" not in text and ">" not in text and "\u2028" not in text
+    assert json.loads(text) == {"t": "</script><!-- <script>alert(1)</script> & \u2028"}
+
+
+def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli, ["report", "bloc", "nosuch", "--db", str(built_store)])
+    assert r.exit_code != 0 and "no bloc 'nosuch'" in r.output
+    r = runner.invoke(cli, ["report", "country", "XXX", "--db", str(built_store)])
+    assert r.exit_code != 0 and "no state 'XXX'" in r.output

@@ -22,6 +22,7 @@ from click.core import ParameterSource
 
 from alignment import store, workbench
 from alignment.errors import AlignmentError
+from alignment.metrics import METRICS
 
 log = logging.getLogger("alignment")
 
@@ -383,6 +384,84 @@ def ideal_points_command(
     with store.connect(resolve_db(db)) as con:
         frame = ideal_points(con, topic=topic, from_session=from_session, to_session=to_session)
     return frame.select("iso3", "session", "ideal_point", "lower", "upper")
+
+
+# --- agreement metrics (alignment/metrics.py) ---------------------------------------------
+
+
+class DateOrYear(click.ParamType):
+    """YYYY-MM-DD, or a year: its first day for --from, its last day for --to."""
+
+    name = "DATE|YEAR"
+
+    def __init__(self, end: bool) -> None:
+        self.end = end
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import datetime as dt
+
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        try:
+            if text.isdigit() and len(text) == 4:
+                return dt.date(int(text), 12, 31) if self.end else dt.date(int(text), 1, 1)
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD) or a year (YYYY)", param, ctx)
+
+
+@cli.command("metrics")
+@click.option("--metric", type=click.Choice(METRICS), default="agree", show_default=True,
+              help="Which metric (see the README's Metrics section).")  # fmt: skip
+@click.option("--by", type=click.Choice(["session", "year"]), default="session",
+              show_default=True, help="One value per session or per calendar year.")  # fmt: skip
+@click.option("--countries", default=None, metavar="ISO3,ISO3,...",
+              help="One state: it against every other; several: the pairs among them "
+              "(default: every pair).")  # fmt: skip
+@click.option("--from", "start", type=DateOrYear(end=False), default=None,
+              help="First day (or year) of the roll calls counted.")  # fmt: skip
+@click.option("--to", "end", type=DateOrYear(end=True), default=None,
+              help="Last day (or year) of the roll calls counted.")  # fmt: skip
+@click.option("--topic", default=None,
+              help="Only roll calls of this topic (hr, me, syria ...: roll_call_topics).")  # fmt: skip
+@click.option("--important", is_flag=True, help="Only Voeten's important votes.")
+@click.option("--drop-amendments/--keep-amendments", default=False, show_default=True,
+              help="Leave out amendment and paragraph votes.")  # fmt: skip
+@click.option("--keep-unanimous", is_flag=True,
+              help="Keep unanimous roll calls (dropped by default, as Voeten does).")  # fmt: skip
+@click.option("--lopsided", type=click.FloatRange(0, 1, min_open=True), default=None,
+              metavar="SHARE", help="Drop roll calls whose largest vote exceeds this share, "
+              "e.g. 0.9.")  # fmt: skip
+@click.option("--bootstrap", type=click.IntRange(0), default=0, metavar="N",
+              help="Add lower/upper 95% bounds from N resamples of roll calls (needs "
+              "--countries).")  # fmt: skip
+@db_option
+@output_options
+def metrics_command(
+    metric: str, by: str, countries: str | None, start: Any, end: Any, topic: str | None,
+    important: bool, drop_amendments: bool, keep_unanimous: bool, lopsided: float | None,
+    bootstrap: int, db: Path | None,
+) -> pl.DataFrame:  # fmt: skip
+    """Agreement of pairs of states per session or year: iso3_a, iso3_b, period, metric,
+    value, n (common roll calls).
+
+    \b
+      alignment metrics --metric agree --by session --countries BLR,RUS
+      alignment metrics --metric kappa_abs --by year --countries BLR --from 2011 --topic syria
+    """
+    from alignment.metrics import store_scores
+
+    if bootstrap and countries is None:
+        raise click.UsageError("--bootstrap needs --countries (every pair would take hours)")
+    with store.connect(resolve_db(db)) as con:
+        return store_scores(
+            con, metric=metric, by=by,
+            countries=None if countries is None else countries.split(","),
+            start=start, end=end, topic=topic, important_only=important,
+            include_amendments=not drop_amendments, drop_unanimous=not keep_unanimous,
+            lopsided_threshold=lopsided, bootstrap=bootstrap,
+        )  # fmt: skip
 
 
 # --- reports -----------------------------------------------------------------------------

@@ -32,14 +32,20 @@ float32 / float64 below 2**24), so the matrix path equals ``pair_scores`` to rou
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import os
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Literal
 
 import duckdb
 import numpy as np
 import polars as pl
+
+from alignment.errors import EXIT_USAGE, AlignmentError
 
 METRICS: tuple[str, ...] = (
     "exact",
@@ -58,6 +64,9 @@ METRICS: tuple[str, ...] = (
 VOTE_CODES: dict[str, int] = {"Y": 1, "A": 2, "N": 3}
 
 Period = Literal["session", "year"] | None
+
+# Periods computed side by side by dyadic_scores (the machine this was tuned on has 2 cores).
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def _check_metrics(metrics: Sequence[str] | None) -> list[str]:
@@ -148,13 +157,13 @@ def _block_product(codes: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return (aw @ a.T).reshape(3, n, 3, n)
 
 
-def _pair_tables(blocks: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-    """(9, pairs) tables of the pairs (ia, ib), cell k * 3 + l, from ``_block_product``."""
-    out = np.empty((9, len(ia)))
-    for k in range(3):
-        for cell_l in range(3):
-            out[k * 3 + cell_l] = blocks[k, :, cell_l, :][ia, ib]
-    return out
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Limit BLAS to one thread (threadpoolctl comes with scikit-learn; no-op without it)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def contingency_tables(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -191,48 +200,161 @@ def scores_from_tables(
 def _scores_flat(t: np.ndarray, wanted: Sequence[str]) -> dict[str, np.ndarray]:
     """Metrics of (9, N) tables: row k * 3 + l holds the cell (a's vote k, b's vote l).
 
-    Written cell by cell on contiguous rows: BLAS products with inner dimension 3 or 9 were
-    slower than these few vector operations.
+    Written on the counts, cell by cell on contiguous rows (BLAS products with inner dimension
+    3 or 9 were slower than these few vector operations), with one division per metric: the
+    chance-corrected ones use the margins P (a's counts), Q (b's counts) and M = P + Q, so that
+    kappa = 1 - T · O / (Σ_kl P_k Q_l δ(k, l)) and pi = 1 - 2T · O / (Σ_{k<l} M_k M_l δ(k, l)),
+    O being the table's summed disagreement Σ C_kl δ(k, l) and T its total.
     """
     c = t
     total = c.sum(axis=0)
     # Disagreements one step apart (yes/abstain, abstain/no) and two apart (yes/no).
     near = c[1] + c[3] + c[5] + c[7]
     far = c[2] + c[6]
+    want = set(wanted)
+    kinds = {m.split("_")[1] for m in want if m.startswith(("kappa_", "pi_"))}
+    # Weight of a one-step disagreement; a two-step one weighs 1 (abs, sq) and so does any
+    # disagreement under nominal.
+    near_weight = {"abs": 0.5, "sq": 0.25, "nominal": 1.0}
+    out: dict[str, np.ndarray] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         # Sums over counts first, one division last: keeps e.g. agree of identical votes at
         # exactly 1 rather than 1 + 2e-16.
-        observed = {
-            "abs": (0.5 * near + far) / total,
-            "sq": (0.25 * near + far) / total,
-            "nominal": (near + far) / total,
-        }
-        p = [(c[3 * k] + c[3 * k + 1] + c[3 * k + 2]) / total for k in range(3)]  # a's shares
-        q = [(c[k] + c[k + 3] + c[k + 6]) / total for k in range(3)]  # b's shares
-        out: dict[str, np.ndarray] = {}
-        for name in wanted:
-            if name == "exact":
-                out[name] = (c[0] + c[4] + c[8]) / total
-            elif name == "agree":
-                out[name] = 1 - observed["abs"]
-            elif name == "s_abs":
-                out[name] = 1 - 2 * (near + 2 * far) / (2 * total)
-            elif name == "s_sq":
-                out[name] = 1 - 2 * (near + 4 * far) / (4 * total)
-            else:
-                family, kind = name.split("_")
-                if family == "kappa":
-                    u, v = p, q
-                else:
-                    u = v = [(p[k] + q[k]) / 2 for k in range(3)]
-                # Expected disagreement Σ u_k v_l δ(k, l), split as the observed one.
-                e_near = u[0] * v[1] + u[1] * v[0] + u[1] * v[2] + u[2] * v[1]
-                e_far = u[0] * v[2] + u[2] * v[0]
-                weight_near = {"abs": 0.5, "sq": 0.25, "nominal": 1.0}[kind]
-                expected = weight_near * e_near + e_far
-                value = 1 - observed[kind] / expected
-                out[name] = np.where(expected > 0, value, np.nan)
-    return out
+        if "exact" in want:
+            out["exact"] = (c[0] + c[4] + c[8]) / total
+        if "agree" in want:
+            out["agree"] = 1 - (0.5 * near + far) / total
+        if "s_abs" in want:
+            out["s_abs"] = 1 - (near + 2 * far) / total
+        if "s_sq" in want:
+            out["s_sq"] = 1 - (near + 4 * far) / (2 * total)
+        if kinds:
+            observed = {k: near_weight[k] * near + far for k in kinds}
+        if any(m.startswith("kappa_") for m in want):
+            p = [c[3 * k] + c[3 * k + 1] + c[3 * k + 2] for k in range(3)]  # a's counts
+            q = [c[k] + c[k + 3] + c[k + 6] for k in range(3)]  # b's counts
+            e_near = p[0] * q[1] + p[1] * (q[0] + q[2]) + p[2] * q[1]
+            e_far = p[0] * q[2] + p[2] * q[0]
+            scaled = {k: total * observed[k] for k in kinds}
+            for k in kinds:
+                if f"kappa_{k}" in want:
+                    expected = near_weight[k] * e_near + e_far
+                    value = 1 - scaled[k] / expected
+                    # No expected disagreement (one shared vote throughout): undefined.
+                    out[f"kappa_{k}"] = np.where(expected > 0, value, np.nan)
+        if any(m.startswith("pi_") for m in want):
+            m0 = 2 * c[0] + c[1] + c[2] + c[3] + c[6]  # pooled yes count (a's + b's)
+            m2 = c[2] + c[5] + c[6] + c[7] + 2 * c[8]  # pooled no count
+            m1 = c[1] + c[3] + 2 * c[4] + c[5] + c[7]  # pooled abstentions
+            e_near = m1 * (m0 + m2)
+            e_far = m0 * m2
+            for k in kinds:
+                if f"pi_{k}" in want:
+                    expected = near_weight[k] * e_near + e_far
+                    value = 1 - 2 * total * observed[k] / expected
+                    out[f"pi_{k}"] = np.where(expected > 0, value, np.nan)
+    return {m: out[m] for m in wanted}
+
+
+def _scores_counts(
+    c: np.ndarray, wanted: Sequence[str], out: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """``_scores_flat`` for unweighted (9, N) tables of counts, in exact integer arithmetic.
+
+    Every metric is 1 - (integer) / (integer): one-step disagreements weigh 1 and two-step ones
+    f = 2 (abs), 4 (sq) or 1 (nominal) once numerator and denominator are scaled alike, so each
+    value is the correctly rounded ratio. Written with ``out=`` into reused buffers (and into
+    ``out``, one float64 array per metric, when given): the arrays of one period stay in cache.
+    """
+    c = np.ascontiguousarray(c, dtype=np.int32)
+    size = c.shape[1]
+    if size and int(c.sum(axis=0).max()) >= 16384:  # 8 T² must stay below 2**31
+        c = c.astype(np.int64)
+    dt_ = c.dtype
+    out = {} if out is None else out
+    for m in wanted:
+        if m not in out:
+            out[m] = np.empty(size)
+
+    def buf() -> np.ndarray:
+        return np.empty(size, dtype=dt_)
+
+    def add(*rows: np.ndarray) -> np.ndarray:
+        acc = buf()
+        np.add(rows[0], rows[1], out=acc)
+        for r in rows[2:]:
+            np.add(acc, r, out=acc)
+        return acc
+
+    def one_minus(num: np.ndarray, den: np.ndarray, dst: np.ndarray) -> None:
+        np.divide(num, den, out=dst)
+        np.subtract(1.0, dst, out=dst)
+
+    total = add(*c)
+    near = add(c[1], c[3], c[5], c[7])
+    far = add(c[2], c[6])
+    want = set(wanted)
+    tmp, tmp2 = buf(), buf()
+    weights = {"abs": 2, "sq": 4, "nominal": 1}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if "exact" in want:
+            np.divide(add(c[0], c[4], c[8]), total, out=out["exact"])
+        if want & {"agree", "s_abs"}:
+            np.multiply(far, 2, out=tmp)
+            np.add(tmp, near, out=tmp)  # near + 2 far
+            if "agree" in want:
+                np.multiply(total, 2, out=tmp2)
+                one_minus(tmp, tmp2, out["agree"])
+            if "s_abs" in want:
+                one_minus(tmp, total, out["s_abs"])
+        if "s_sq" in want:
+            np.multiply(far, 4, out=tmp)
+            np.add(tmp, near, out=tmp)
+            np.multiply(total, 2, out=tmp2)
+            one_minus(tmp, tmp2, out["s_sq"])
+        kappa = [k for k in weights if f"kappa_{k}" in want]
+        pi = [k for k in weights if f"pi_{k}" in want]
+        if not (kappa or pi):
+            return {m: out[m] for m in wanted}
+        p = [add(c[3 * k], c[3 * k + 1], c[3 * k + 2]) for k in range(3)]  # a's counts
+        q = [add(c[k], c[k + 3], c[k + 6]) for k in range(3)]  # b's counts
+        e_near, e_far = buf(), buf()
+
+        def chance_corrected(name: str, scale: np.ndarray) -> None:
+            # 1 - scale · (near + f far) / (e_near + f e_far); 0 / 0 (one shared vote
+            # throughout, no expected disagreement) is NaN.
+            f = weights[name.split("_")[1]]
+            np.multiply(far, f, out=tmp)
+            np.add(tmp, near, out=tmp)
+            np.multiply(tmp, scale, out=tmp)
+            np.multiply(e_far, f, out=tmp2)
+            np.add(tmp2, e_near, out=tmp2)
+            one_minus(tmp, tmp2, out[name])
+
+        if kappa:
+            # Σ_kl p_k q_l over one-step pairs: q1 (p0 + p2) + p1 (q0 + q2); two-step: p0 q2 + p2 q0
+            np.add(p[0], p[2], out=e_near)
+            np.multiply(e_near, q[1], out=e_near)
+            np.add(q[0], q[2], out=e_far)
+            np.multiply(e_far, p[1], out=e_far)
+            np.add(e_near, e_far, out=e_near)
+            np.multiply(p[0], q[2], out=e_far)
+            np.multiply(p[2], q[0], out=tmp)
+            np.add(e_far, tmp, out=e_far)
+            for k in kappa:
+                chance_corrected(f"kappa_{k}", total)
+        if pi:
+            # Pooled counts m = p + q: one-step m1 (m0 + m2), two-step m0 m2 (halved, hence 2T).
+            for k in range(3):
+                np.add(p[k], q[k], out=p[k])
+            np.add(p[0], p[2], out=e_near)
+            np.multiply(e_near, p[1], out=e_near)
+            np.multiply(p[0], p[2], out=e_far)
+            twice = buf()
+            np.multiply(total, 2, out=twice)
+            for k in pi:
+                chance_corrected(f"pi_{k}", twice)
+    return {m: out[m] for m in wanted}
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -306,14 +428,13 @@ def bootstrap_interval(
 
 # --------------------------------------------------------------------------- data frames
 
+Layout = Literal["long", "wide"]
 
-def _coded_votes(
-    votes: pl.DataFrame,
+
+def _selected_roll_calls(
     roll_calls: pl.DataFrame,
     *,
     by: Period,
-    drop_unanimous: bool,
-    lopsided_threshold: float | None,
     include_amendments: bool,
     important_only: bool,
     roll_call_ids: Collection[int] | None,
@@ -321,7 +442,10 @@ def _coded_votes(
     start: dt.date | None,
     end: dt.date | None,
 ) -> pl.DataFrame:
-    """Votes cast (code 1/2/3) on the selected roll calls, with period and weight."""
+    """roll_call_id, period, weight of the roll calls the filters keep, by period then id.
+
+    Roll calls without a period (no session / date, or ``by`` None) come last.
+    """
     rc = roll_calls.lazy()
     if start is not None:
         rc = rc.filter(pl.col("date") >= start)
@@ -342,33 +466,290 @@ def _coded_votes(
     else:
         raise ValueError(f"by must be 'session', 'year' or None, not {by!r}")
     weight = pl.lit(1.0) if weights_column is None else pl.col(weights_column).cast(pl.Float64)
-    rc = rc.select("roll_call_id", period.alias("period"), weight.alias("weight"))
-    v = (
-        votes.lazy()
-        .select(
-            "roll_call_id",
-            "iso3",
-            pl.col("vote")
-            .cast(pl.String)
-            .replace_strict(VOTE_CODES, default=None, return_dtype=pl.Int8),
+    return (
+        rc.select(
+            pl.col("roll_call_id").cast(pl.Int64), period.alias("period"), weight.alias("weight")
         )
-        .drop_nulls(["vote", "iso3"])
-        .join(rc, on="roll_call_id", how="inner")
+        .drop_nulls("roll_call_id")
+        .sort("period", "roll_call_id", nulls_last=True)
+        .collect()
     )
-    if drop_unanimous or lopsided_threshold is not None:
+
+
+def _positions(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Position of each key in ``ids`` (distinct int64), -1 where absent."""
+    if len(ids) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    lo, hi = int(ids.min()), int(ids.max())
+    if hi - lo < 4 * len(ids) + 4096:
+        # Store keys are dense: one lookup table beats a binary search per vote.
+        table = np.full(hi - lo + 1, -1, dtype=np.int64)
+        table[ids - lo] = np.arange(len(ids))
+        inside = (keys >= lo) & (keys <= hi)
+        return np.where(inside, table[np.clip(keys - lo, 0, hi - lo)], -1)
+    order = np.argsort(ids, kind="stable")
+    at = np.clip(np.searchsorted(ids[order], keys), 0, len(ids) - 1)
+    return np.where(ids[order][at] == keys, order[at], -1)
+
+
+@dataclass
+class _CodedVotes:
+    """The votes as integers, computed once: sorted iso3 names, then per vote row its roll call
+    key, state index (-1: none) and code (1/2/3 yes/abstain/no, 0: anything else)."""
+
+    names: list[str]
+    keys: pl.Series
+    state: np.ndarray
+    code: np.ndarray
+
+    @classmethod
+    def of(cls, votes: pl.DataFrame | _CodedVotes) -> _CodedVotes:
+        if isinstance(votes, _CodedVotes):
+            return votes
+        iso = votes["iso3"].cast(pl.String)
+        names = iso.drop_nulls().unique().sort().to_list()
+        state = iso.cast(pl.Enum(names)).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+        letter = votes["vote"].cast(pl.String)
+        code = np.zeros(votes.height, dtype=np.int8)  # X and anything else: 0
+        for value, number in VOTE_CODES.items():
+            code[(letter == value).fill_null(False).to_numpy()] = number
+        return cls(names, votes["roll_call_id"].cast(pl.Int64), state, code)
+
+
+def _vote_matrix(
+    votes: pl.DataFrame | _CodedVotes,
+    rc: pl.DataFrame,
+    *,
+    drop_unanimous: bool,
+    lopsided_threshold: float | None,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The states (sorted iso3), their (states x kept roll calls) int8 codes and kept rows of rc.
+
+    Codes 1/2/3 = yes/abstain/no, 0 = missing. Columns follow ``rc``'s order, less the roll
+    calls nobody voted on and those the unanimity / lopsidedness filters drop.
+    """
+    coded = _CodedVotes.of(votes)
+    ids = rc["roll_call_id"].to_numpy()
+    names = coded.names
+    if len(ids) == 0 or not names:
+        return names, np.zeros((len(names), 0), dtype=np.int8), np.zeros(0, dtype=np.int64)
+    col = _positions(coded.keys.fill_null(int(ids.min()) - 1).to_numpy(), ids)
+    state, code = coded.state, coded.code
+    ok = (code > 0) & (col >= 0) & (state >= 0)
+    # Every selected roll call's column first (one scatter), then the counts and the filters.
+    full = np.zeros((len(names), len(ids)), dtype=np.int8)
+    full.reshape(-1)[(state * len(ids) + col)[ok]] = code[ok]
+    counts = np.stack([(full == k).sum(axis=0) for k in (1, 2, 3)], axis=1)
+    cast = counts.sum(axis=1)
+    keep = cast > 0
+    if drop_unanimous:
         # Voeten drops unanimous roll calls by default: they say nothing about alignment and
         # only inflate every pair's agreement.
-        counts = v.group_by("roll_call_id", "vote").agg(pl.len().alias("c"))
-        shape = counts.group_by("roll_call_id").agg(
-            pl.len().alias("options"), (pl.col("c").max() / pl.col("c").sum()).alias("share")
+        keep &= (counts > 0).sum(axis=1) > 1
+    if lopsided_threshold is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            keep &= counts.max(axis=1) / cast <= lopsided_threshold
+    codes = full if keep.all() else full[:, keep]
+    return names, codes, np.flatnonzero(keep)
+
+
+def _pair_tables(blocks: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """(9, pairs) tables of the pairs (ia, ib), cell k * 3 + l, from ``_block_product``.
+
+    One gather from the flat (3, S, 3, S) array: entry [k, a, l, b] sits at
+    k·3S² + a·3S + l·S + b.
+    """
+    s = blocks.shape[1]
+    base = ia * (3 * s) + ib
+    offsets = (np.arange(3)[:, None] * (3 * s * s) + np.arange(3)[None, :] * s).reshape(9, 1)
+    return np.take(blocks.reshape(-1), base[None, :] + offsets)
+
+
+@dataclass
+class _Dyads:
+    """Every reported pair and period with integer state indices (names only at the end)."""
+
+    names: list[str]
+    a: np.ndarray  # state index of iso3_a (a < b)
+    b: np.ndarray
+    period: np.ndarray  # int64, 0 where null
+    period_null: np.ndarray  # bool
+    n: np.ndarray  # int64 common roll calls
+    values: dict[str, np.ndarray]  # metric -> float64 per pair
+    bounds: np.ndarray | None  # (pairs, metrics, 2) bootstrap bounds
+    tables: np.ndarray | None = None  # (9, pairs) contingency tables, when asked for
+
+
+def _dyads(
+    votes: pl.DataFrame | _CodedVotes,
+    roll_calls: pl.DataFrame,
+    *,
+    by: Period,
+    wanted: list[str],
+    countries: Sequence[str] | None,
+    drop_unanimous: bool,
+    lopsided_threshold: float | None,
+    include_amendments: bool,
+    important_only: bool,
+    roll_call_ids: Collection[int] | None,
+    weights_column: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    bootstrap: int,
+    level: float,
+    seed: int,
+    keep_tables: bool = False,
+) -> _Dyads:
+    rc = _selected_roll_calls(
+        roll_calls,
+        by=by,
+        include_amendments=include_amendments,
+        important_only=important_only,
+        roll_call_ids=roll_call_ids,
+        weights_column=weights_column,
+        start=start,
+        end=end,
+    )
+    names, codes, kept = _vote_matrix(
+        votes, rc, drop_unanimous=drop_unanimous, lopsided_threshold=lopsided_threshold
+    )
+    focus = None if countries is None else sorted(set(countries))
+    n_states = len(names)
+    per_all = rc["period"].fill_null(0).to_numpy()[kept]
+    null_all = rc["period"].is_null().to_numpy()[kept]
+    w_all = rc["weight"].to_numpy()[kept] if weights_column is not None else None
+    change = (per_all[1:] != per_all[:-1]) | (null_all[1:] != null_all[:-1])
+    bounds_ix = [*np.flatnonzero(np.r_[True, change]).tolist(), len(kept)] if len(kept) else [0]
+
+    ia, ib = _select_pairs(np.array(names, dtype=object), focus)
+    in_pairs = np.zeros(n_states, dtype=bool)
+    in_pairs[ia] = in_pairs[ib] = True
+
+    def one_period(bounds: tuple[int, int]) -> tuple:
+        lo, hi = bounds
+        sub = codes[:, lo:hi]
+        # Only states that voted in the period and belong to a selected pair get a row: the
+        # product costs states², and early sessions had a quarter of today's membership.
+        present = (sub != 0).any(axis=1)
+        rows = np.flatnonzero(present & in_pairs)
+        pos = np.full(n_states, -1, dtype=np.int64)  # state -> row of the period's matrix
+        pos[rows] = np.arange(len(rows))
+        sel = np.flatnonzero(present[ia] & present[ib])
+        pa, pb = pos[ia[sel]], pos[ib[sel]]
+        period_codes = sub[rows]
+        w = None if w_all is None else w_all[lo:hi]
+        tables = _pair_tables(_block_product(period_codes, w), pa, pb)
+        if w is None:
+            n = tables.sum(axis=0, dtype=np.float64)
+        else:
+            voted = (period_codes > 0).astype(np.float64)
+            n = (voted @ voted.T)[pa, pb]
+        keep = np.flatnonzero(n > 0)  # pairs that never voted together in the period
+        if len(keep) < len(n):
+            tables, n, sel, pa, pb = tables[:, keep], n[keep], sel[keep], pa[keep], pb[keep]
+        if w is None:  # counts: exact integers (float32 products below 2**24)
+            tables = tables.astype(np.int32)
+        boot = (
+            _bootstrap_many(period_codes, w, pa, pb, wanted, bootstrap, level, seed)
+            if bootstrap > 0
+            else None
         )
-        keep = pl.lit(True)
-        if drop_unanimous:
-            keep = keep & (pl.col("options") > 1)
-        if lopsided_threshold is not None:
-            keep = keep & (pl.col("share") <= lopsided_threshold)
-        v = v.join(shape.filter(keep).select("roll_call_id"), on="roll_call_id", how="semi")
-    return v.collect()
+        return ia[sel], ib[sel], np.rint(n).astype(np.int64), tables, boot
+
+    # Many small products (a few hundred states by a few hundred roll calls): BLAS threads
+    # cost more than they bring; periods run side by side instead (numpy releases the GIL).
+    periods = list(itertools.pairwise(bounds_ix))
+    threads = min(_THREADS, len(periods)) if bootstrap == 0 else 1
+    with _one_blas_thread(), ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
+        parts = list(pool.map(one_period, periods))
+        sizes = [len(p[0]) for p in parts]
+        offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+        # Every metric is written in place into one (metrics, pairs) array, period by period.
+        values = np.empty((len(wanted), int(offsets[-1])))
+
+        def score(i: int) -> None:
+            tables = parts[i][3]
+            dst = {m: values[j, offsets[i] : offsets[i + 1]] for j, m in enumerate(wanted)}
+            if tables.dtype == np.int32:
+                _scores_counts(tables, wanted, out=dst)
+            else:
+                for m, v in _scores_flat(tables, wanted).items():
+                    dst[m][:] = v
+
+        if wanted:
+            list(pool.map(score, range(len(parts))))
+
+    def cat(items: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(items) if items else np.zeros(0, dtype=dtype)
+
+    starts = [lo for lo, _ in periods]
+    return _Dyads(
+        names=names,
+        a=cat([p[0] for p in parts], np.int64),
+        b=cat([p[1] for p in parts], np.int64),
+        period=np.repeat(per_all[starts].astype(np.int64), sizes),
+        period_null=np.repeat(null_all[starts], sizes),
+        n=cat([p[2] for p in parts], np.int64),
+        values={m: values[j] for j, m in enumerate(wanted)},
+        bounds=(
+            cat([p[4] for p in parts], np.float64).reshape(-1, len(wanted), 2)
+            if bootstrap > 0
+            else None
+        ),
+        tables=(
+            (np.concatenate([p[3] for p in parts], axis=1) if parts else np.zeros((9, 0)))
+            if keep_tables
+            else None
+        ),
+    )
+
+
+def _pair_columns(d: _Dyads, *, categorical: bool = False) -> dict[str, pl.Series]:
+    """iso3_a, iso3_b, period, n of every pair row: names looked up once per row at the end."""
+    dtype = pl.Enum(d.names) if categorical else pl.String
+    name_series = pl.Series("iso3", d.names, dtype=dtype)
+    period = pl.Series("period", d.period, dtype=pl.Int64)
+    if d.period_null.any():
+        # Roll calls without a session / date (or by=None) have a null period.
+        period = period.set(pl.Series(d.period_null), None)
+    return {
+        "iso3_a": name_series.gather(d.a).alias("iso3_a"),
+        "iso3_b": name_series.gather(d.b).alias("iso3_b"),
+        "period": period,
+        "n": pl.Series("n", d.n, dtype=pl.Int64),
+    }
+
+
+def _wide_frame(d: _Dyads, wanted: list[str], *, categorical: bool = False) -> pl.DataFrame:
+    columns = _pair_columns(d, categorical=categorical)
+    for j, m in enumerate(wanted):
+        columns[m] = pl.Series(m, d.values[m], dtype=pl.Float64)
+        if d.bounds is not None:
+            columns[f"{m}_lower"] = pl.Series(d.bounds[:, j, 0], dtype=pl.Float64)
+            columns[f"{m}_upper"] = pl.Series(d.bounds[:, j, 1], dtype=pl.Float64)
+    return pl.DataFrame(columns)
+
+
+def _long_frame(d: _Dyads, wanted: list[str]) -> pl.DataFrame:
+    k = len(wanted)
+    pairs = pl.DataFrame(_pair_columns(d))
+    # Long format: every pair row repeated once per metric, metrics in the requested order.
+    # The pair columns are built once per pair, then repeated by one polars gather that runs
+    # the columns in parallel (the string columns dominate the cost of a large result).
+    long = pairs.select(pl.all().gather(pl.int_range(0, pl.len() * k) // k))
+    metric_ix = pl.Series(np.tile(np.arange(k, dtype=np.int64), len(d.a)))
+    values = np.stack([d.values[m] for m in wanted], axis=1) if k else np.zeros((0, 0))
+    extra = {
+        "metric": pl.Series("metric", wanted, dtype=pl.String).gather(metric_ix),
+        "value": pl.Series("value", values.ravel(), dtype=pl.Float64),
+    }
+    if d.bounds is not None:
+        extra["lower"] = pl.Series("lower", d.bounds[:, :, 0].ravel(), dtype=pl.Float64)
+        extra["upper"] = pl.Series("upper", d.bounds[:, :, 1].ravel(), dtype=pl.Float64)
+    # NaN (kappa / pi without variation) stays NaN rather than null, like the numpy results.
+    columns = ["iso3_a", "iso3_b", "period", "metric", "value", "n"]
+    columns += [c for c in ("lower", "upper") if c in extra]
+    return long.with_columns(**extra).select(columns)
 
 
 def dyadic_scores(
@@ -389,17 +770,21 @@ def dyadic_scores(
     bootstrap: int = 0,
     level: float = 0.95,
     seed: int = 0,
+    layout: Layout = "long",
 ) -> pl.DataFrame:
-    """Agreement of every pair of states per period, long format.
+    """Agreement of every pair of states per period, long (default) or wide.
 
     ``votes``: roll_call_id, iso3, vote ('Y' | 'N' | 'A' | 'X'); ``roll_calls``: roll_call_id,
     date, session, kind, important (+ ``weights_column`` if given).
 
-    Returns iso3_a, iso3_b, period (Int64: the session or the year; null when ``by`` is None,
-    i.e. the whole window, and for roll calls without a session / date, sorted last), metric,
-    value (Float64, NaN where undefined), n (common roll calls), with iso3_a < iso3_b, sorted
-    by period, iso3_a, iso3_b, then metric in the requested order (``METRICS`` by default).
-    Pairs without a common roll call in a period are left out.
+    ``layout="long"`` returns iso3_a, iso3_b, period (Int64: the session or the year; null when
+    ``by`` is None, i.e. the whole window, and for roll calls without a session / date, sorted
+    last), metric, value (Float64, NaN where undefined), n (common roll calls), with iso3_a <
+    iso3_b, sorted by period, iso3_a, iso3_b, then metric in the requested order (``METRICS``
+    by default). ``layout="wide"`` returns one row per pair and period: iso3_a, iso3_b, period,
+    n, then one Float64 column per metric (and ``<metric>_lower`` / ``<metric>_upper`` with
+    ``bootstrap``), in the same row order; it is the fast layout for all pairs (a tenth of the
+    rows). Pairs without a common roll call in a period are left out.
 
     ``countries``: one state gives that state against every other; two or more give the pairs
     among them only. Roll call filters: ``drop_unanimous`` (every state that voted cast the same
@@ -407,17 +792,21 @@ def dyadic_scores(
     share of votes cast), ``include_amendments=False`` drops kinds 'amendment' and 'paragraph',
     ``important_only``, ``roll_call_ids`` (topic selection by the caller), ``start`` / ``end``
     (inclusive dates). ``weights_column`` names a roll_calls column of weights (weighted S and
-    weighted means; see the module docstring). ``bootstrap`` > 0 adds percentile ``lower`` / ``upper`` columns from
-    that many resamples of each pair's common roll calls (cost grows with the number of pairs:
-    restrict ``countries`` for large windows).
+    weighted means; see the module docstring). ``bootstrap`` > 0 adds percentile ``lower`` /
+    ``upper`` columns from that many resamples of each pair's common roll calls (cost grows
+    with the number of pairs: restrict ``countries`` for large windows).
     """
     wanted = _check_metrics(metrics)
     if bootstrap > 0 and not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
-    v = _coded_votes(
+    if layout not in ("long", "wide"):
+        raise ValueError(f"layout must be 'long' or 'wide', not {layout!r}")
+    d = _dyads(
         votes,
         roll_calls,
         by=by,
+        wanted=wanted,
+        countries=countries,
         drop_unanimous=drop_unanimous,
         lopsided_threshold=lopsided_threshold,
         include_amendments=include_amendments,
@@ -426,107 +815,11 @@ def dyadic_scores(
         weights_column=weights_column,
         start=start,
         end=end,
+        bootstrap=bootstrap,
+        level=level,
+        seed=seed,
     )
-    focus = None if countries is None else sorted(set(countries))
-    names = np.array(sorted(v["iso3"].unique().to_list()), dtype=object)
-    n_states = len(names)
-    # Dense indices computed once in polars: state (iso3 order) and roll call, numbered so
-    # that each period's roll calls are consecutive (null period last); then numpy slices.
-    period_key = pl.col("period").fill_null(pl.col("period").max() + 1).fill_null(0)
-    rc_key = period_key * (1 << 32) + pl.col("roll_call_id")
-    v = v.with_columns(
-        pl.col("iso3").cast(pl.Enum(names.tolist())).to_physical().cast(pl.Int64).alias("s"),
-        (rc_key.rank("dense").cast(pl.Int64) - 1).alias("r"),
-    ).sort("r")
-    s_all = v["s"].to_numpy()
-    r_all = v["r"].to_numpy()
-    code_all = v["vote"].to_numpy()
-    w_all = v["weight"].to_numpy()
-    per_all = v["period"].fill_null(0).to_numpy()
-    null_all = v["period"].is_null().to_numpy()
-    change = (per_all[1:] != per_all[:-1]) | (null_all[1:] != null_all[:-1])
-    bounds_ix = [*np.flatnonzero(np.r_[True, change]).tolist(), len(v)] if len(v) else [0]
-
-    ia, ib = _select_pairs(names, focus)
-    in_pairs = np.zeros(n_states, dtype=bool)
-    in_pairs[ia] = in_pairs[ib] = True
-    pos = np.empty(n_states, dtype=np.int64)  # state -> row of the period's code matrix
-    k = len(wanted)
-    chunks: list[tuple[np.ndarray, np.ndarray, int | None, np.ndarray, np.ndarray]] = []
-    boot: list[np.ndarray] = []
-    for lo, hi in itertools.pairwise(bounds_ix):
-        s_p, r_p, code_p = s_all[lo:hi], r_all[lo:hi] - r_all[lo], code_all[lo:hi]
-        n_rc = r_p[-1] + 1
-        # Only states that voted in the period and belong to a selected pair get a row: the
-        # product costs states², and early sessions had a quarter of today's membership.
-        present = np.zeros(n_states, dtype=bool)
-        present[s_p] = True
-        rows = np.flatnonzero(present & in_pairs)
-        pos.fill(-1)
-        pos[rows] = np.arange(len(rows))
-        sel = np.flatnonzero(present[ia] & present[ib])
-        pa, pb = pos[ia[sel]], pos[ib[sel]]
-        ok = pos[s_p] >= 0
-        codes = np.zeros((len(rows), n_rc), dtype=np.int8)
-        codes[pos[s_p[ok]], r_p[ok]] = code_p[ok]
-        w = None
-        if weights_column is not None:
-            w = np.zeros(n_rc)
-            w[r_p] = w_all[lo:hi]
-        tables = _pair_tables(_block_product(codes, w), pa, pb)
-        if w is None:
-            n = tables.sum(axis=0)
-        else:
-            cast = (codes > 0).astype(np.float64)
-            n = (cast @ cast.T)[pa, pb]
-        keep = np.flatnonzero(n > 0)  # pairs that never voted together in the period
-        sc = _scores_flat(tables[:, keep], wanted)
-        values = np.empty((len(keep), k))
-        for j, m in enumerate(wanted):
-            values[:, j] = sc[m]
-        period = None if null_all[lo] else int(per_all[lo])
-        chunks.append((ia[sel[keep]], ib[sel[keep]], period, np.rint(n[keep]), values))
-        if bootstrap > 0:
-            boot.append(
-                _bootstrap_many(codes, w, pa[keep], pb[keep], wanted, bootstrap, level, seed)
-            )
-
-    a = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros(0, np.int64)
-    b = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.int64)
-    per = np.concatenate([np.full(len(c[0]), c[2] or 0) for c in chunks]) if chunks else a
-    has_null = any(c[2] is None for c in chunks)
-    cnt = np.concatenate([c[3] for c in chunks]) if chunks else a
-    val = np.concatenate([c[4] for c in chunks]) if chunks else np.zeros((0, k))
-    # Long format: every pair row repeated once per metric, metrics in the requested order.
-    # The pair columns are built once per pair, then repeated by one polars gather that runs
-    # the columns in parallel (the string columns dominate the cost of a large result).
-    name_series = pl.Series("iso3", names.tolist(), dtype=pl.String)
-    pairs = pl.DataFrame(
-        {
-            "iso3_a": name_series.gather(a),
-            "iso3_b": name_series.gather(b),
-            "period": pl.Series(per, dtype=pl.Int64),
-            "n": pl.Series(cnt, dtype=pl.Int64),
-        }
-    )
-    if has_null:
-        # Roll calls without a session / date (or by=None) have a null period.
-        is_null = np.concatenate([np.full(len(c[0]), c[2] is None) for c in chunks])
-        pairs = pairs.with_columns(period=pl.Series(per).set(pl.Series(is_null), None))
-    long = pairs.select(pl.all().gather(pl.int_range(0, pl.len() * k) // k))
-    metric_ix = pl.Series(np.tile(np.arange(k, dtype=np.int64), len(a)))
-    extra = {
-        "metric": pl.Series("metric", wanted, dtype=pl.String).gather(metric_ix),
-        "value": pl.Series("value", val.ravel(), dtype=pl.Float64),
-    }
-    if bootstrap > 0:
-        bd = np.concatenate(boot) if boot else np.zeros((0, k, 2))
-        extra["lower"] = pl.Series("lower", bd[:, :, 0].ravel(), dtype=pl.Float64)
-        extra["upper"] = pl.Series("upper", bd[:, :, 1].ravel(), dtype=pl.Float64)
-    # NaN (kappa / pi without variation) stays NaN rather than null, like the numpy results.
-    columns = ["iso3_a", "iso3_b", "period", "metric", "value", "n"]
-    columns += [c for c in ("lower", "upper") if c in extra]
-    return long.with_columns(**extra).select(columns)
+    return _wide_frame(d, wanted) if layout == "wide" else _long_frame(d, wanted)
 
 
 def _select_pairs(present: np.ndarray, focus: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -774,3 +1067,335 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
     for statement in _MACROS_SQL.split(";"):
         if statement.strip():
             con.execute(statement)
+
+
+# --------------------------------------------------------------------------- the store's tables
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert the columns of a schema table from a frame."""
+    from alignment.schema import BY_NAME
+
+    columns = [c.name for c in BY_NAME[table].columns]
+    rows = frame.select(columns).to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM rows")
+
+
+def agreement_tables(
+    votes: pl.DataFrame | _CodedVotes, roll_calls: pl.DataFrame, *, by: Period = "session"
+) -> pl.DataFrame:
+    """Every pair's table of votes per period, with Voeten's defaults (as agreement_scores).
+
+    Columns iso3_a, iso3_b, period, n, then ``CELL_COLUMNS`` (yes_yes, yes_abstain, ... no_no:
+    roll calls on which iso3_a cast the first vote and iso3_b the second), Int32. Every metric
+    is a function of these cells (``scores_from_tables``, or ``METRIC_SQL`` in SQL).
+    """
+    d = _dyads(
+        votes, roll_calls, by=by, wanted=[], countries=None, drop_unanimous=True,
+        lopsided_threshold=None, include_amendments=True, important_only=False,
+        roll_call_ids=None, weights_column=None, start=None, end=None, bootstrap=0,
+        level=0.95, seed=0, keep_tables=True,
+    )  # fmt: skip
+    assert d.tables is not None
+    columns = _pair_columns(d)
+    counts = np.rint(d.tables).astype(np.int32)
+    for i, name in enumerate(CELL_COLUMNS):
+        columns[name] = pl.Series(name, counts[i], dtype=pl.Int32)
+    return pl.DataFrame(columns).with_columns(pl.col("period", "n").cast(pl.Int32))
+
+
+def _with_period_type(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(
+        [f.with_columns(pl.lit(kind).alias("period_type")) for kind, f in frames.items()],
+        how="vertical_relaxed",
+    )
+
+
+def _view_sql() -> dict[str, str]:
+    """CREATE VIEW statements of agreement_scores and agreement_pairs (see schema.VIEWS)."""
+    flipped = {f"{x}_{y}": f"{y}_{x}" for x, y in (c.split("_") for c in CELL_COLUMNS)}
+    keys = "period_type, period, n"
+    metrics = ", ".join(METRICS)
+    computed = ",\n    ".join(f"{METRIC_SQL[m]} AS {m}" for m in METRICS)
+    return {
+        "agreement_scores": (
+            f"SELECT iso3_a, iso3_b, {keys}, {', '.join(CELL_COLUMNS)},\n    {computed}\n"
+            "FROM agreement_counts"
+        ),
+        # Both orders, so that "closest partners of BLR" is WHERE iso3_a = 'BLR'; every
+        # metric is symmetric, the cells are transposed.
+        "agreement_pairs": (
+            "SELECT * FROM agreement_scores\nUNION ALL\n"
+            f"SELECT iso3_b AS iso3_a, iso3_a AS iso3_b, {keys}, "
+            f"{', '.join(f'{flipped[c]} AS {c}' for c in CELL_COLUMNS)}, {metrics}\n"
+            "FROM agreement_scores"
+        ),
+    }
+
+
+def _create_views(con: duckdb.DuckDBPyConnection) -> None:
+    from alignment.schema import VIEWS
+
+    sql = _view_sql()
+    con.execute("BEGIN")  # one catalog commit for the views and their fifty comments
+    for view in VIEWS:
+        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS\n{sql[view.name]}")
+        for statement in view.comments():
+            con.execute(statement.replace("COMMENT ON TABLE", "COMMENT ON VIEW", 1))
+    con.execute("COMMIT")
+
+
+# Bloc cohesion and defections of the store, in SQL inside the build (the data are already
+# there; a range join in DuckDB beats fanning memberships out to every roll call in polars).
+# Same definitions as roll_call_cohesion, bloc_cohesion and defections (tests compare them).
+_BLOC_SQL = """
+CREATE OR REPLACE TEMP TABLE _member_votes AS
+SELECT v.roll_call_id, m.bloc, v.iso3, v.vote
+FROM votes v
+JOIN roll_calls r USING (roll_call_id)
+JOIN bloc_memberships m
+  ON m.iso3 = v.iso3 AND m.status = 'member'
+ AND r.date >= m.joined AND (m."left" IS NULL OR r.date <= m."left")
+WHERE v.vote IN ('Y', 'N', 'A');
+
+CREATE OR REPLACE TEMP TABLE _bloc_counts AS
+SELECT roll_call_id, bloc,
+       count_if(vote = 'Y') AS yes, count_if(vote = 'N') AS no, count_if(vote = 'A') AS abstain
+FROM _member_votes
+GROUP BY ALL;
+
+INSERT INTO roll_call_cohesion
+SELECT roll_call_id, bloc, yes, no, abstain, yes + no + abstain,
+       (greatest(yes, no, abstain) - 0.5 * (yes + no + abstain - greatest(yes, no, abstain)))
+       / (yes + no + abstain)
+FROM _bloc_counts
+ORDER BY roll_call_id, bloc;
+
+INSERT INTO bloc_cohesion
+SELECT c.bloc, p.period_type, p.period, avg(c.cohesion), count(*)
+FROM roll_call_cohesion c
+JOIN (SELECT roll_call_id, 'session' AS period_type, session AS period FROM roll_calls
+      UNION ALL
+      SELECT roll_call_id, 'year', year(date) FROM roll_calls) p USING (roll_call_id)
+GROUP BY ALL
+ORDER BY 2, 1, 3;
+
+INSERT INTO bloc_defections
+WITH plurality AS (  -- the bloc's most common vote, when no other vote ties with it
+    SELECT roll_call_id, bloc,
+           CASE greatest(yes, no, abstain) WHEN yes THEN 'Y' WHEN no THEN 'N' ELSE 'A' END
+               AS line
+    FROM _bloc_counts
+    WHERE (yes = greatest(yes, no, abstain))::INT + (no = greatest(yes, no, abstain))::INT
+          + (abstain = greatest(yes, no, abstain))::INT = 1
+)
+SELECT mv.roll_call_id, mv.bloc, mv.iso3, mv.vote, p.line
+FROM _member_votes mv JOIN plurality p USING (roll_call_id, bloc)
+WHERE mv.vote <> p.line
+ORDER BY 1, 2, 3;
+
+DROP TABLE _bloc_counts;
+DROP TABLE _member_votes
+"""
+
+
+def materialise(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill the metric tables of a store being built, from its votes, roll_calls and blocs.
+
+    Called by the build (``store.write_store``) once the base tables are in: writes
+    ``agreement_counts`` (every pair's table of votes per session and per year, Voeten's
+    defaults), ``roll_call_cohesion``, ``bloc_cohesion`` (per session and per year) and
+    ``bloc_defections`` (members: status 'member' on the day of each vote); creates the views
+    ``agreement_scores`` (every metric, computed from the counts when read: the file holds
+    small integers rather than ten doubles per pair) and ``agreement_pairs`` (both orders),
+    and the macros of ``register_macros``, all in the store file, so that any DuckDB client
+    opening it has them.
+    """
+
+    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
+    coded = _CodedVotes.of(votes)  # once for both period types
+    tables = {by: agreement_tables(coded, roll_calls, by=by) for by in ("session", "year")}
+    _insert_rows(con, "agreement_counts", _with_period_type(tables))
+
+    for statement in _BLOC_SQL.split(";"):
+        if statement.strip():
+            con.execute(statement)
+    _create_views(con)
+    register_macros(con)
+
+
+# The contingency table of a pair as stored: cell k * 3 + l counts the roll calls on which
+# iso3_a cast vote k and iso3_b vote l (yes, abstain, no).
+CELL_COLUMNS: tuple[str, ...] = tuple(
+    f"{x}_{y}" for x in ("yes", "abstain", "no") for y in ("yes", "abstain", "no")
+)
+
+
+def _metric_sql() -> dict[str, str]:
+    """Each metric as a SQL expression of the cell columns and n, the formulas of _scores_flat.
+
+    The same operations in the same order as the numpy path, so the values agree to rounding.
+    """
+
+    def d(*cells: str) -> str:
+        return f"CAST({' + '.join(cells)} AS DOUBLE)"
+
+    yy, ya, yn, ay, aa, an, ny, na, nn = CELL_COLUMNS
+    total = "CAST(n AS DOUBLE)"
+    near = d(ya, ay, an, na)
+    far = d(yn, ny)
+    p = [d(yy, ya, yn), d(ay, aa, an), d(ny, na, nn)]
+    q = [d(yy, ay, ny), d(ya, aa, na), d(yn, an, nn)]
+    m0 = d(f"2 * {yy}", ya, yn, ay, ny)
+    m2 = d(yn, an, ny, na, f"2 * {nn}")
+    m1 = d(ya, ay, f"2 * {aa}", an, na)
+    out = {
+        "exact": f"{d(yy, aa, nn)} / {total}",
+        "agree": f"1 - (0.5 * {near} + {far}) / {total}",
+        "s_abs": f"1 - ({near} + 2 * {far}) / {total}",
+        "s_sq": f"1 - ({near} + 4 * {far}) / (2 * {total})",
+    }
+    kappa_near = f"({p[0]} * {q[1]} + {p[1]} * ({q[0]} + {q[2]}) + {p[2]} * {q[1]})"
+    kappa_far = f"({p[0]} * {q[2]} + {p[2]} * {q[0]})"
+    pi_near = f"({m1} * ({m0} + {m2}))"
+    pi_far = f"({m0} * {m2})"
+    for kind, w in (("abs", "0.5"), ("sq", "0.25"), ("nominal", "1.0")):
+        observed = f"({w} * {near} + {far})"
+        for family, e_near, e_far, scale in (
+            ("kappa", kappa_near, kappa_far, total),
+            ("pi", pi_near, pi_far, f"2 * {total}"),
+        ):
+            expected = f"({w} * {e_near} + {e_far})"
+            out[f"{family}_{kind}"] = (
+                f"CASE WHEN {expected} > 0 THEN 1 - {scale} * {observed} / {expected} "
+                "ELSE 'NaN'::DOUBLE END"
+            )
+    return {m: out[m] for m in METRICS}
+
+
+METRIC_SQL: dict[str, str] = _metric_sql()
+
+
+# --------------------------------------------------------------------------- from the store
+
+
+class InvalidChoice(AlignmentError):
+    """A country code, topic or option value the store does not know (a usage error)."""
+
+    exit_code = EXIT_USAGE
+
+
+def _check_countries(con: duckdb.DuckDBPyConnection, countries: Sequence[str]) -> list[str]:
+    known = con.sql("SELECT iso3 FROM countries ORDER BY iso3").pl()["iso3"].to_list()
+    wanted = [c.strip().upper() for c in countries if c.strip()]
+    unknown = [c for c in wanted if c not in set(known)]
+    if unknown:
+        raise InvalidChoice(
+            f"unknown country code(s) {', '.join(repr(c) for c in unknown)}: give ISO3 codes of "
+            f"the countries table, one of {', '.join(known)}"
+        )
+    if not wanted:
+        raise InvalidChoice("no country code given")
+    return sorted(set(wanted))
+
+
+def _topic_roll_calls(con: duckdb.DuckDBPyConnection, topic: str) -> list[int]:
+    ids = con.sql(
+        "SELECT DISTINCT roll_call_id FROM roll_call_topics WHERE topic = $topic",
+        params={"topic": topic},
+    ).pl()["roll_call_id"]
+    if ids.is_empty():
+        known = con.sql(
+            "SELECT topic FROM roll_call_topics WHERE scheme IN ('voeten', 'named') "
+            "GROUP BY topic ORDER BY topic"
+        ).pl()["topic"]
+        raise InvalidChoice(
+            f"no roll calls have the topic {topic!r}; topics: {', '.join(known.to_list())}, "
+            "or a UN Digital Library subject (roll_call_topics.topic)"
+        )
+    return ids.to_list()
+
+
+def _has_agreement_table(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.sql(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'agreement_scores' "
+        "AND database_name = current_database()"
+    ).fetchall()[0][0]
+    return bool(found)
+
+
+def store_scores(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    metric: str = "agree",
+    by: Literal["session", "year"] = "session",
+    countries: Sequence[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    topic: str | None = None,
+    important_only: bool = False,
+    include_amendments: bool = True,
+    drop_unanimous: bool = True,
+    lopsided_threshold: float | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """One metric for pairs of the store per session or year (``alignment metrics``).
+
+    Columns iso3_a, iso3_b, period, metric, value, n (and lower, upper with ``bootstrap``),
+    sorted by period, iso3_a, iso3_b; ``countries`` as in ``dyadic_scores`` (one: that state
+    against every other; several: the pairs among them; None: every pair). With the default
+    options the rows come from the store's ``agreement_scores``; any filter computes them.
+    Raises InvalidChoice for an unknown metric, country code or topic.
+    """
+    if metric not in METRICS:
+        raise InvalidChoice(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if by not in ("session", "year"):
+        raise InvalidChoice(f"by must be session or year, not {by!r}")
+    focus = None if countries is None else _check_countries(con, countries)
+    defaults = (
+        start is None
+        and end is None
+        and topic is None
+        and not important_only
+        and include_amendments
+        and drop_unanimous
+        and lopsided_threshold is None
+        and bootstrap == 0
+    )
+    if defaults and _has_agreement_table(con):
+        where = ["period_type = $by"]
+        if focus is not None and len(focus) == 1:
+            where.append("(iso3_a = $one OR iso3_b = $one)")
+        elif focus is not None:
+            where.append("list_contains($focus, iso3_a) AND list_contains($focus, iso3_b)")
+        params: dict[str, object] = {"by": by}
+        if focus is not None:
+            params.update({"one": focus[0]} if len(focus) == 1 else {"focus": focus})
+        return con.sql(
+            f"SELECT iso3_a, iso3_b, CAST(period AS BIGINT) AS period, '{metric}' AS metric, "
+            f"{metric} AS value, CAST(n AS BIGINT) AS n FROM agreement_scores "
+            f"WHERE {' AND '.join(where)} ORDER BY period NULLS LAST, iso3_a, iso3_b",
+            params=params,
+        ).pl()
+    ids = None if topic is None else _topic_roll_calls(con, topic)
+    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
+    return dyadic_scores(
+        votes,
+        roll_calls,
+        by=by,
+        metrics=[metric],
+        countries=focus,
+        drop_unanimous=drop_unanimous,
+        lopsided_threshold=lopsided_threshold,
+        include_amendments=include_amendments,
+        important_only=important_only,
+        roll_call_ids=ids,
+        start=start,
+        end=end,
+        bootstrap=bootstrap,
+        seed=seed,
+    )

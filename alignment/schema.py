@@ -355,6 +355,27 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "ideal_points",
+        "Dynamic ideal points of every state in every session from all recorded votes: the "
+        "ordered probit with a random walk of Bailey, Strezhnev & Voeten (2017), bridged by "
+        "voeten_matches, United States positive (alignment.ideal_points). Recomputed by the "
+        "refresh only when the votes change (store_meta key ideal_points_input).",
+        (
+            C("iso3", "VARCHAR", "The state (countries.iso3)."),
+            C("session", "INTEGER", "Regular session of the General Assembly."),
+            C(
+                "ideal_point",
+                "DOUBLE",
+                "Posterior mode of the position on the one dimension; higher is "
+                "closer to the United States. Comparable across sessions.",
+            ),
+            C("lower", "DOUBLE", "Lower end of the 90% interval (Laplace approximation)."),
+            C("upper", "DOUBLE", "Upper end of the 90% interval."),
+            C("n_votes", "INTEGER", "Yes, no and abstain votes of the state in the model."),
+        ),
+        ("iso3", "session"),
+    ),
+    Table(
         "agreement_counts",
         "Every pair's table of votes in every session and every calendar year, with Voeten's "
         "defaults (unanimous roll calls dropped; amendment, paragraph and procedural votes "

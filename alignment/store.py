@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from alignment import blocs as blocs_module
 from alignment import countries as countries_module
-from alignment import metrics, topics
+from alignment import ideal_points, metrics, topics
 from alignment.errors import AlignmentError, BadDataError, StoreMissingError, TemporaryFailure
 from alignment.faults import fault_point
 from alignment.reconcile import Reconciled, reconcile
@@ -242,6 +242,7 @@ def write_store(
         }
         _insert(con, "store_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
         metrics.materialise(con)  # agreement_scores, bloc cohesion, defections, macros
+        ideal_points.materialise(con, db)  # carried over when the votes are unchanged
         validate(con)
         con.execute("CHECKPOINT")
         con.execute("USE memory")

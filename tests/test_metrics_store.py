@@ -1,0 +1,337 @@
+"""The metrics in the store (tables, views, macros), the wide layout and `alignment metrics`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from alignment import store
+from alignment.blocs import membership_on_dates
+from alignment.cli import cli
+from alignment.metrics import (
+    CELL_COLUMNS,
+    METRICS,
+    bloc_cohesion,
+    defections,
+    dyadic_scores,
+    pair_scores,
+    roll_call_cohesion,
+)
+
+CODES = {"Y": 1, "A": 2, "N": 3}
+
+
+def frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
+    return votes, roll_calls
+
+
+def assert_same_values(a: np.ndarray, b: np.ndarray, what: str, tol: float = 1e-9) -> None:
+    assert np.array_equal(np.isnan(a), np.isnan(b)), f"{what}: NaN in different places"
+    assert np.nanmax(np.abs(a - b)) <= tol, what
+
+
+# --------------------------------------------------------------------------- wide layout
+
+
+def test_wide_layout_matches_long() -> None:
+    votes = pl.DataFrame(
+        {
+            "roll_call_id": [1, 1, 1, 2, 2, 2, 3, 3, 3],
+            "iso3": ["AAA", "BBB", "CCC"] * 3,
+            "vote": ["Y", "N", "Y", "A", "A", "N", "Y", "Y", "X"],
+        }
+    )
+    rcs = pl.DataFrame(
+        {
+            "roll_call_id": [1, 2, 3],
+            "date": [dt.date(2000, 1, 1), dt.date(2000, 6, 1), dt.date(2001, 1, 1)],
+            "session": [54, 54, 55],
+            "kind": ["resolution"] * 3,
+            "important": [False] * 3,
+        }
+    )
+    long = dyadic_scores(votes, rcs, by="session", drop_unanimous=False)
+    wide = dyadic_scores(votes, rcs, by="session", drop_unanimous=False, layout="wide")
+    assert wide.columns == ["iso3_a", "iso3_b", "period", "n", *METRICS]
+    assert wide.height * len(METRICS) == long.height
+    pivot = long.pivot("metric", index=["iso3_a", "iso3_b", "period", "n"], values="value")
+    assert wide.select(pivot.columns).equals(pivot)
+    with pytest.raises(ValueError, match="layout"):
+        dyadic_scores(votes, rcs, layout="tall")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("by", ["session", "year"])
+def test_agreement_scores_match_dyadic_scores(con, by) -> None:
+    votes, roll_calls = frames(con)
+    want = dyadic_scores(votes, roll_calls, by=by, layout="wide")
+    got = con.sql(
+        "SELECT * EXCLUDE (period_type) FROM agreement_scores WHERE period_type = $by "
+        "ORDER BY period, iso3_a, iso3_b",
+        params={"by": by},
+    ).pl()
+    assert got.height == want.height > 500_000
+    keys = ["iso3_a", "iso3_b", "period", "n"]
+    assert got.select(keys).cast({"period": pl.Int64, "n": pl.Int64}).equals(want.select(keys))
+    for m in METRICS:
+        assert_same_values(got[m].to_numpy(), want[m].to_numpy(), m)
+    # The stored cells are the pair's table: they add up to n.
+    assert (got.select(pl.sum_horizontal(CELL_COLUMNS))["yes_yes"] == got["n"]).all()
+
+
+def test_agreement_pairs_lists_both_orders(con) -> None:
+    counts = con.sql(
+        "SELECT (SELECT count(*) FROM agreement_pairs), (SELECT count(*) FROM agreement_scores)"
+    ).fetchall()[0]
+    assert counts[0] == 2 * counts[1]
+    rows = con.sql(
+        "SELECT iso3_a, iso3_b, n, yes_no, no_yes, agree FROM agreement_pairs "
+        "WHERE period_type = 'session' AND period = 66 AND 'BLR' IN (iso3_a, iso3_b) "
+        "AND 'USA' IN (iso3_a, iso3_b) ORDER BY iso3_a"
+    ).fetchall()
+    (a, b, n, yn, ny, agree), (a2, b2, n2, yn2, ny2, agree2) = rows
+    assert (a, b, a2, b2) == ("BLR", "USA", "USA", "BLR")
+    assert (n, yn, ny, agree) == (n2, ny2, yn2, agree2)  # cells transposed, metric the same
+    # A state's partners: one WHERE on iso3_a finds it on either side of agreement_scores.
+    partners, either_side = con.sql(
+        "SELECT (SELECT count(*) FROM agreement_pairs WHERE iso3_a = 'BLR'), "
+        "(SELECT count(*) FROM agreement_scores WHERE 'BLR' IN (iso3_a, iso3_b))"
+    ).fetchall()[0]
+    assert partners == either_side > 5000
+
+
+def test_tables_and_views_are_documented(con) -> None:
+    missing = con.sql(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN "
+        "('agreement_counts', 'agreement_scores', 'agreement_pairs', 'roll_call_cohesion', "
+        "'bloc_cohesion', 'bloc_defections') AND (comment IS NULL OR comment = '')"
+    ).fetchall()
+    assert missing == []
+    views = dict(
+        con.sql("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall()
+    )
+    assert views["agreement_scores"] and views["agreement_pairs"]
+
+
+def test_macros_persist_read_only_and_match_python(built_store: Path) -> None:
+    # Any DuckDB client opening the file has the macros (here: a fresh read-only connection).
+    con = duckdb.connect(str(built_store), read_only=True)
+    try:
+        start, end = dt.date(2012, 1, 1), dt.date(2013, 12, 31)
+        sql = con.sql(
+            "SELECT metric, value, n FROM agreement('BLR', 'RUS', start_date := $s, "
+            "end_date := $e)",
+            params={"s": start, "e": end},
+        ).fetchall()
+        votes, roll_calls = frames(con)
+        py = dyadic_scores(
+            votes, roll_calls, by=None, countries=["BLR", "RUS"], start=start, end=end
+        )
+    finally:
+        con.close()
+    got = {m: (v, n) for m, v, n in sql}
+    assert set(got) == set(METRICS)
+    for m, v, n in py.select("metric", "value", "n").rows():
+        assert got[m][1] == n > 100
+        assert got[m][0] == pytest.approx(v, abs=1e-9), m
+
+
+# --------------------------------------------------------------------------- blocs
+
+
+def test_csto_cohesion_on_syria_resolution(con) -> None:
+    # A/RES/66/253 (2012-02-16): ARM A, BLR N, KAZ Y, RUS N; KGZ, TJK, UZB non-voting.
+    # Y1 N2 A1: AI = (2 - 0.5 · 2) / 4 = 0.25. N is the bloc's line: ARM and KAZ defected.
+    rc = con.sql(
+        "SELECT roll_call_id FROM roll_calls WHERE symbol = 'A/RES/66/253' "
+        "AND date = DATE '2012-02-16'"
+    ).fetchall()[0][0]
+    row = con.sql(
+        "SELECT yes, no, abstain, members_voting, cohesion FROM roll_call_cohesion "
+        "WHERE roll_call_id = $rc AND bloc = 'csto'",
+        params={"rc": rc},
+    ).fetchall()
+    assert row == [(1, 2, 1, 4, pytest.approx(0.25, abs=1e-12))]
+    out = con.sql(
+        "SELECT iso3, vote, bloc_plurality_vote FROM bloc_defections "
+        "WHERE roll_call_id = $rc AND bloc = 'csto' ORDER BY iso3",
+        params={"rc": rc},
+    ).fetchall()
+    assert out == [("ARM", "A", "N"), ("KAZ", "Y", "N")]
+
+
+@pytest.mark.slow
+def test_bloc_tables_match_python(con) -> None:
+    votes, roll_calls = frames(con)
+    memberships = con.sql("SELECT * FROM bloc_memberships").pl()
+    on_day = membership_on_dates(
+        memberships, roll_calls.select("roll_call_id", "date"), statuses=("member",)
+    )
+    want = roll_call_cohesion(votes, on_day)
+    got = con.sql("SELECT * FROM roll_call_cohesion ORDER BY roll_call_id, bloc").pl()
+    assert (
+        got.select("roll_call_id", "bloc", "yes", "no", "abstain")
+        .cast({c: pl.Int64 for c in ("yes", "no", "abstain")})
+        .equals(want.select("roll_call_id", "bloc", "yes", "no", "abstain"))
+    )
+    assert_same_values(got["cohesion"].to_numpy(), want["ai"].to_numpy(), "cohesion", 1e-12)
+
+    for by in ("session", "year"):
+        py = bloc_cohesion(votes, roll_calls, on_day, by=by)
+        sql = con.sql(
+            "SELECT bloc, period, cohesion, n_roll_calls FROM bloc_cohesion "
+            "WHERE period_type = $by ORDER BY bloc, period",
+            params={"by": by},
+        ).pl()
+        assert sql["bloc"].equals(py["bloc"]) and sql["period"].cast(pl.Int64).equals(py["period"])
+        assert sql["n_roll_calls"].cast(pl.Int64).equals(py["n"])
+        assert_same_values(sql["cohesion"].to_numpy(), py["cohesion"].to_numpy(), by, 1e-12)
+
+    py_def = defections(votes, on_day)
+    sql_def = con.sql("SELECT * FROM bloc_defections ORDER BY roll_call_id, bloc, iso3").pl()
+    assert sql_def.equals(py_def)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def pair_by_session(con, a: str, b: str, sessions: tuple[int, ...]) -> dict[int, dict]:
+    """Every metric of a pair per session, from the votes fetched by SQL and pair_scores."""
+    rows = con.sql(
+        """
+        WITH split AS (  -- roll calls on which not every state voted alike
+            SELECT roll_call_id FROM votes WHERE vote IN ('Y', 'A', 'N')
+            GROUP BY roll_call_id HAVING count(DISTINCT vote) > 1
+        )
+        SELECT r.session, x.vote AS x, y.vote AS y
+        FROM roll_calls r
+        JOIN split USING (roll_call_id)
+        JOIN votes x ON x.roll_call_id = r.roll_call_id AND x.iso3 = $a
+        JOIN votes y ON y.roll_call_id = r.roll_call_id AND y.iso3 = $b
+        WHERE list_contains($sessions, r.session)
+        """,
+        params={"a": a, "b": b, "sessions": list(sessions)},
+    ).fetchall()
+    out = {}
+    for s in sessions:
+        x = [CODES.get(v, 0) for sess, v, _ in rows if sess == s]
+        y = [CODES.get(v, 0) for sess, _, v in rows if sess == s]
+        n = sum(1 for i, j in zip(x, y, strict=True) if i and j)
+        out[s] = {"n": n, **pair_scores(x, y)}
+    return out
+
+
+def run(built_store: Path, *args: str):
+    return CliRunner().invoke(cli, ["metrics", "--db", str(built_store), *args])
+
+
+@pytest.mark.parametrize("metric", ["agree", "kappa_abs", "pi_nominal"])
+def test_cli_metrics_blr_rus_sessions_66_67(con, built_store: Path, metric: str) -> None:
+    want = pair_by_session(con, "BLR", "RUS", (66, 67))
+    # Session 66 opened on 2011-09-13, session 68 on 2013-09-17: a date window computes.
+    result = run(
+        built_store, "--metric", metric, "--by", "session", "--countries", "RUS,BLR",
+        "--from", "2011-09-13", "--to", "2013-09-16", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["iso3_a"], r["iso3_b"], r["period"], r["metric"], r["n"]) for r in rows] == [
+        ("BLR", "RUS", 66, metric, want[66]["n"]),
+        ("BLR", "RUS", 67, metric, want[67]["n"]),
+    ]
+    for r in rows:
+        assert r["value"] == pytest.approx(want[r["period"]][metric], abs=1e-12)
+    # The defaults read agreement_scores: the same numbers for those sessions.
+    table = run(built_store, "--metric", metric, "--countries", "BLR,RUS", "--format", "csv")
+    assert table.exit_code == 0, table.output
+    frame = pl.read_csv(table.output.encode())
+    assert frame.columns == ["iso3_a", "iso3_b", "period", "metric", "value", "n"]
+    for s in (66, 67):
+        (value, n), *_ = frame.filter(pl.col("period") == s).select("value", "n").rows()
+        assert n == want[s]["n"] and value == pytest.approx(want[s][metric], abs=1e-12)
+
+
+def test_cli_metrics_csv_exact(con, built_store: Path) -> None:
+    want = pair_by_session(con, "BLR", "RUS", (66, 67))
+    result = run(
+        built_store, "--countries", "BLR,RUS", "--from", "2011-09-13", "--to", "2013-09-16",
+        "--format", "csv", "--metric", "exact",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # exact is a ratio of two counts: the same float whatever the path.
+    assert result.output == (
+        "iso3_a,iso3_b,period,metric,value,n\n"
+        f"BLR,RUS,66,exact,{want[66]['exact']!r},{want[66]['n']}\n"
+        f"BLR,RUS,67,exact,{want[67]['exact']!r},{want[67]['n']}\n"
+    )
+
+
+def test_cli_metrics_filters_and_bootstrap(built_store: Path) -> None:
+    result = run(
+        built_store, "--countries", "BLR,RUS", "--by", "year", "--from", "2012", "--to", "2012",
+        "--bootstrap", "200", "--metric", "agree", "--keep-unanimous", "--lopsided", "0.95",
+        "--drop-amendments", "--topic", "hr", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["period"] == 2012 and row["n"] > 5
+    assert row["lower"] <= row["value"] <= row["upper"]
+
+
+def test_cli_metrics_every_pair_from_the_table(con, built_store: Path) -> None:
+    result = run(built_store, "--by", "year", "--metric", "s_abs", "--format", "csv")
+    assert result.exit_code == 0
+    frame = pl.read_csv(result.output.encode())
+    total = con.sql("SELECT count(*) FROM agreement_scores WHERE period_type = 'year'").fetchall()
+    assert frame.height == total[0][0]
+    assert frame["period"].is_sorted()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--countries", "BLR,XYZ"], ["'XYZ'", "BLR", "RUS"]),
+        (["--metric", "closeness"], ["'closeness'", "agree", "kappa_abs", "pi_nominal"]),
+        (["--countries", "BLR", "--topic", "nothing"], ["'nothing'", "syria"]),
+        (["--from", "2012-13-01"], ["2012-13-01"]),
+        (["--bootstrap", "10"], ["--countries"]),
+    ],
+)
+def test_cli_metrics_bad_values_exit_2(built_store: Path, args: list[str], named) -> None:
+    result = CliRunner().invoke(cli, ["metrics", "--db", str(built_store), *args])
+    assert result.exit_code == 2
+    for text in named:
+        assert text in result.output
+
+
+def test_store_without_metric_tables_computes(tmp_path: Path, built_store: Path) -> None:
+    # A store built before the metric tables: the CLI computes instead of reading them.
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    con.execute(f"ATTACH '{built_store}' AS src (READ_ONLY)")
+    for table in ("votes", "roll_calls", "countries"):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
+    con.close()
+    with store.connect(old) as c:
+        from alignment.metrics import store_scores
+
+        got = store_scores(c, metric="agree", countries=["BLR", "RUS"])
+    with store.connect(built_store) as c:
+        want = store_scores(c, metric="agree", countries=["BLR", "RUS"])
+    assert got.select("period", "n").equals(want.select("period", "n"))
+    assert all(
+        math.isclose(a, b, abs_tol=1e-12) for a, b in zip(got["value"], want["value"], strict=True)
+    )

@@ -52,7 +52,9 @@ def test_refresh_removes_files_left_by_a_killed_build(tmp_path: Path, shared_dat
     db = tmp_path / "s.duckdb"
     leftover = tmp_path / "s.duckdb.new-4242"
     leftover.write_bytes(b"half a store")
-    result = CliRunner().invoke(cli, ["refresh", "--from", str(shared_data / "undl"), "--db", str(db)])
+    result = CliRunner().invoke(
+        cli, ["refresh", "--from", str(shared_data / "undl"), "--db", str(db)]
+    )
     assert result.exit_code == 0, result.output
     assert not leftover.exists()
     assert "left by an interrupted refresh" in result.stderr

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ class BuildSummary:
     disagreements: int
     sources: dict[str, int]  # roll calls per source
     notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage
 
 
 @dataclass
@@ -199,6 +201,7 @@ def write_store(
     per_file: dict[str, dict],
     log_entry: dict,
     extra_tables: dict[str, pl.DataFrame],
+    seconds: dict[str, float] | None = None,
 ) -> Path:
     """Write a complete new store beside ``db`` and return its path (not yet swapped in)."""
     tmp = db.with_name(f"{db.name}.new-{os.getpid()}")
@@ -241,8 +244,11 @@ def write_store(
             "data_dir": str(data_dir),
         }
         _insert(con, "store_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
-        metrics.materialise(con)  # agreement_scores, bloc cohesion, defections, macros
-        ideal_points.materialise(con, db)  # carried over when the votes are unchanged
+        seconds = {} if seconds is None else seconds
+        with _timed(seconds, "metrics"):
+            metrics.materialise(con)  # agreement_scores, bloc cohesion, defections, macros
+        with _timed(seconds, "ideal points"):
+            ideal_points.materialise(con, db)  # carried over when the votes are unchanged
         validate(con)
         con.execute("CHECKPOINT")
         con.execute("USE memory")
@@ -348,6 +354,7 @@ def build(
     """Reconcile the rows read from every source and replace the store at ``db``."""
     data_dir = data_dir or DATA_DIR
     started_at = started_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    clock = time.perf_counter()
     crosswalk = countries_module.Crosswalk.load(data_dir)
     countries = countries_module.load_countries(data_dir / "countries.csv")
     rows = [fill_absent(r, crosswalk) for r in combine(rows)]
@@ -393,11 +400,16 @@ def build(
                    f"from {len(provenance.files)} files",
         "sources": origin, "roll_calls": calls.height, "votes": reconciled.votes.height,
     }  # fmt: skip
+    seconds = {"reconcile": time.perf_counter() - clock}
+    clock = time.perf_counter()
     tmp = write_store(
         db, reconciled, data_dir=data_dir, provenance=provenance, per_file=per_file,
-        log_entry=log_entry, extra_tables=extra,
+        log_entry=log_entry, extra_tables=extra, seconds=seconds,
     )  # fmt: skip
     swap_in(tmp, db)
+    seconds["write"] = time.perf_counter() - clock - seconds["metrics"] - seconds["ideal points"]
+    for stage, spent in seconds.items():
+        log.info("build stage %s took %.1f s", stage, spent)
     return BuildSummary(
         roll_calls=calls.height,
         votes=reconciled.votes.height,
@@ -406,7 +418,17 @@ def build(
         disagreements=reconciled.vote_disagreements.height,
         sources={r.source: r.roll_calls.height for r in rows},
         notes=reconciled.notes + [n for r in rows for n in r.notes],
+        seconds=seconds,
     )
+
+
+@contextlib.contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = time.perf_counter() - start
 
 
 def find_matches(paths: Sequence[Path]) -> Path | None:
@@ -443,13 +465,16 @@ def refresh_from_paths(
     with refresh_lock(db):
         remove_leftovers(db)
         try:
+            clock = time.perf_counter()
             crosswalk = countries_module.Crosswalk.load(data_dir)
             rows = read_paths(paths, crosswalk)
+            read_seconds = time.perf_counter() - clock
             summary = build(
                 db, rows, provenance=Provenance.of_paths(rows), data_dir=data_dir,
                 started_at=started, origin=" ".join(str(p) for p in paths),
                 matches_path=find_matches(paths),
             )  # fmt: skip
+            summary.seconds = {"read": read_seconds, **summary.seconds}
         except AlignmentError as exc:
             write_status(db, {"started_at": started, "outcome": _outcome(exc), "message": str(exc)})
             raise

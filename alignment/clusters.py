@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import AgglomerativeClustering, SpectralClustering
-from sklearn.manifold import ClassicalMDS
-from sklearn.metrics import adjusted_rand_score
 
 from alignment.metrics import VOTE_CODES, contingency_tables, scores_from_tables
+
+# scikit-learn is imported where it is used: importing it takes seconds, which every command
+# line call importing this module (through alignment.reports) would otherwise pay.
 
 METHODS = ("hierarchical", "spectral")
 
@@ -52,10 +52,13 @@ def vote_codes(
     states = sorted(v["iso3"].unique().to_list())
     calls = sorted(v["roll_call_id"].unique().to_list())
     codes = np.zeros((len(states), len(calls)), dtype=np.int8)
-    s_ix = {s: i for i, s in enumerate(states)}
-    r_ix = {r: i for i, r in enumerate(calls)}
-    for rc, iso3, vote in v.iter_rows():
-        codes[s_ix[iso3], r_ix[rc]] = VOTE_CODES[vote]
+    if v.height:
+        rows = v["iso3"].replace_strict(states, list(range(len(states))), return_dtype=pl.Int64)
+        cols = v["roll_call_id"].replace_strict(
+            calls, list(range(len(calls))), return_dtype=pl.Int64
+        )
+        code = v["vote"].replace_strict(VOTE_CODES, return_dtype=pl.Int8)
+        codes[rows.to_numpy(), cols.to_numpy()] = code.to_numpy()
     return states, calls, codes
 
 
@@ -108,6 +111,8 @@ def cluster(
     k = max(1, min(k, n))
     if k == 1:
         return np.zeros(n, dtype=np.int64)
+    from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+
     if method == "hierarchical":
         model = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average")
         labels = model.fit_predict(distance)
@@ -141,6 +146,8 @@ def embed(distance: np.ndarray) -> np.ndarray:
         if n == 2:
             out[1, 0] = distance[0, 1]
         return out
+    from sklearn.manifold import ClassicalMDS
+
     coords = ClassicalMDS(n_components=2, metric="precomputed").fit_transform(distance)
     coords = np.asarray(coords, dtype=np.float64)
     for j in range(coords.shape[1]):
@@ -162,12 +169,24 @@ def bootstrap_stability(
 
     ``codes``: the states x roll calls matrix of the states that ``labels`` describe.
     """
+    from sklearn.metrics import adjusted_rand_score
+
     rng = np.random.default_rng(seed)
-    n_calls = codes.shape[1]
+    n_states, n_calls = codes.shape
+    # A resample is the roll calls weighted by how often each was drawn: the pair tables are
+    # A_k diag(w) A_lᵀ over the one-hot vote indicators A_k, as in metrics.contingency_tables
+    # (integer counts, exact in float32), without copying the resampled columns.
+    onehot = np.concatenate([(codes == k) for k in (1, 2, 3)], axis=0).astype(np.float32)
     out = np.empty(n_boot)
     for b in range(n_boot):
-        sample = codes[:, rng.integers(0, n_calls, size=n_calls)]
-        agree, n = agreement_from_codes(sample)
+        w = np.bincount(rng.integers(0, n_calls, size=n_calls), minlength=n_calls)
+        p = ((onehot * w.astype(np.float32)) @ onehot.T).astype(np.float64)
+        p = p.reshape(3, n_states, 3, n_states)
+        n = p.sum(axis=(0, 2))
+        near = p[0, :, 1] + p[1, :, 0] + p[1, :, 2] + p[2, :, 1]
+        far = p[0, :, 2] + p[2, :, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            agree = 1 - (0.5 * near + far) / n
         d = 1.0 - agree
         d[n == 0] = np.nan
         np.fill_diagonal(d, 0.0)
@@ -186,6 +205,7 @@ class StateMap:
     stability: dict[str, float] = field(default_factory=dict)  # method -> mean ARI
     stability_sd: dict[str, float] = field(default_factory=dict)
     n_roll_calls: int = 0
+    n_boot: int = 0  # bootstrap resamples behind ``stability`` (0: not computed)
 
 
 def state_map(
@@ -203,7 +223,31 @@ def state_map(
     ``labels``: a frame with ``iso3`` and any columns (e.g. ``bloc``) joined onto the points.
     Returns :class:`StateMap` with points ``iso3, x, y, cluster, cluster_spectral`` (+ labels)
     and the mean bootstrap ARI of each method.
+
+    BLAS and OpenMP run on one thread here: the matrices are small (states x states), and on a busy
+    machine a multi-threaded BLAS spent most of the map's time waiting for its own threads
+    (the eigen-decomposition of the map took 0.7 s instead of 0.01 s on two shared cores).
     """
+    # Load scikit-learn (and with it SciPy's own BLAS) first: a limit set before a BLAS
+    # library is loaded does not apply to it.
+    import sklearn.cluster
+    import sklearn.manifold
+    import sklearn.metrics  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _state_map(votes, roll_call_ids, k, labels, n_boot, min_n, seed)
+
+
+def _state_map(
+    votes: pl.DataFrame,
+    roll_call_ids: Sequence[int] | None,
+    k: int,
+    labels: pl.DataFrame | None,
+    n_boot: int,
+    min_n: int,
+    seed: int,
+) -> StateMap:
     states, calls, codes = vote_codes(votes, roll_call_ids)
     d, kept = distance_matrix(codes, min_n=min_n)
     kept_states = [s for s, keep in zip(states, kept, strict=True) if keep]
@@ -236,4 +280,11 @@ def state_map(
             ari = bootstrap_stability(codes, lab, k, method=method, n_boot=n_boot, seed=seed)
             stability[method] = float(np.mean(ari))
             spread[method] = float(np.std(ari))
-    return StateMap(points, min(k, len(kept_states)), stability, spread, len(calls))
+    return StateMap(
+        points,
+        min(k, len(kept_states)),
+        stability,
+        spread,
+        len(calls),
+        n_boot if stability else 0,
+    )

@@ -972,6 +972,55 @@ def defections(votes: pl.DataFrame, memberships_on_date: pl.DataFrame) -> pl.Dat
     )
 
 
+def bloc_majority_votes(votes: pl.DataFrame, memberships_on_date: pl.DataFrame) -> pl.DataFrame:
+    """Each bloc's majority vote on each roll call, to treat a bloc as one pseudo-state.
+
+    ``votes``: roll_call_id, iso3, vote; ``memberships_on_date``: roll_call_id, bloc, iso3 (who
+    belonged to which bloc on the day of the vote, e.g. from
+    :func:`alignment.blocs.membership_on_dates`). The majority is the plurality among the
+    members who voted Y, A or N; a tie between the most common votes, or no member voting,
+    gives ``'X'`` (no majority vote), as in :func:`defections`. A member with no row in
+    ``votes`` or with ``'X'`` counts in ``n_none``.
+
+    Columns: roll_call_id, bloc, vote, n_yes, n_no, n_abstain, n_none; one row per roll call
+    and bloc with at least one member that day. Sorted by roll_call_id, bloc.
+    """
+    members = memberships_on_date.lazy().select("roll_call_id", "bloc", "iso3").unique()
+    cast = votes.lazy().select("roll_call_id", "iso3", "vote")
+    counts = (
+        members.join(cast, on=["roll_call_id", "iso3"], how="left")
+        .with_columns(pl.col("vote").fill_null("X"))
+        .group_by("roll_call_id", "bloc")
+        .agg(
+            (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("n_yes"),
+            (pl.col("vote") == "N").sum().cast(pl.Int64).alias("n_no"),
+            (pl.col("vote") == "A").sum().cast(pl.Int64).alias("n_abstain"),
+            (~pl.col("vote").is_in(list(VOTE_CODES))).sum().cast(pl.Int64).alias("n_none"),
+        )
+    )
+    top = pl.max_horizontal("n_yes", "n_no", "n_abstain")
+    at_top = (
+        (pl.col("n_yes") == top).cast(pl.Int64)
+        + (pl.col("n_no") == top).cast(pl.Int64)
+        + (pl.col("n_abstain") == top).cast(pl.Int64)
+    )
+    vote = (
+        pl.when((top == 0) | (at_top > 1))
+        .then(pl.lit("X"))
+        .when(pl.col("n_yes") == top)
+        .then(pl.lit("Y"))
+        .when(pl.col("n_no") == top)
+        .then(pl.lit("N"))
+        .otherwise(pl.lit("A"))
+    )
+    return (
+        counts.with_columns(vote.alias("vote"))
+        .select("roll_call_id", "bloc", "vote", "n_yes", "n_no", "n_abstain", "n_none")
+        .sort("roll_call_id", "bloc")
+        .collect()
+    )
+
+
 # --------------------------------------------------------------------------- DuckDB macros
 
 _MACROS_SQL = """

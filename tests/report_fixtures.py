@@ -13,6 +13,12 @@ from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_IMG = '"><img src=x onerror="window.__xss=2">'
 XSS_TITLE = f"Situation in Syria {XSS_SCRIPT} {XSS_IMG}"
+# Titles a spreadsheet would run as formulas if the CSV download did not defuse them.
+FORMULA_TITLES = {
+    5: '=HYPERLINK("http://example.invalid/x","Syria")',
+    7: "-2+3 Syria",
+    9: "@SUM(1) Syria",
+}
 
 # Twelve states with distinct patterns; BLR differs from RUS on the hostile roll call.
 STATES = ["BLR", "RUS", "SYR", "KAZ", "ARM", "KGZ", "TJK", "CHN", "IRN", "USA", "FRA", "DEU",
@@ -46,7 +52,7 @@ def build_tiny_store(db: Path) -> Path:
         year = 2012 + j // 3
         date = dt.date(year, 12, 1 + j % 3)
         session = year - 1945
-        title = XSS_TITLE if j == 3 else f"Syria resolution number {j}"
+        title = XSS_TITLE if j == 3 else FORMULA_TITLES.get(j, f"Syria resolution number {j}")
         symbol = f"A/RES/{session}/{100 + j}"
         sid = f"rc{j}"
         letters = [PATTERNS[s][j] for s in STATES]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
 import plotly.offline
 import pytest
 from click.testing import CliRunner
+from report_fixtures import XSS_SCRIPT, build_tiny_store
 
 from alignment import reports, store
 from alignment.cli import cli
-from alignment.reports.build import script_json
+from alignment.reports.build import csv_cell, script_json
+from alignment.reports.figures import short_title
 
 CSTO_NO_SQL = """
 SELECT v.iso3 FROM votes v JOIN roll_calls r USING (roll_call_id)
@@ -49,7 +53,7 @@ pair AS (
 def flagship(built_store: Path) -> reports.Report:
     con = store.connect(built_store)
     try:
-        return reports.build(con, reports.flagship(), bootstrap=50, ideal_options={"max_iter": 3})
+        return reports.build(con, reports.flagship(), bootstrap=50)
     finally:
         con.close()
 
@@ -209,3 +213,83 @@ def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
     assert r.exit_code != 0 and "no bloc 'nosuch'" in r.output
     r = runner.invoke(cli, ["report", "country", "XXX", "--db", str(built_store)])
     assert r.exit_code != 0 and "no state 'XXX'" in r.output
+
+
+def test_ideal_points_are_read_from_the_store(flagship, con) -> None:
+    ideal = flagship.ideal
+    assert ideal.source == "store"
+    first, last = ideal.sessions
+    states = sorted(set(ideal.frame["iso3"]))
+    assert {"BLR", "RUS", "SYR", "KAZ", "ARM"} <= set(states)
+    rows = con.sql(
+        """SELECT iso3, session, ideal_point, lower, upper, n_votes FROM ideal_points
+           WHERE session BETWEEN $first AND $last AND list_contains($states, iso3)
+           ORDER BY iso3, session""",
+        params={"first": first, "last": last, "states": states},
+    ).fetchall()
+    assert [tuple(r) for r in ideal.frame.iter_rows()] == [tuple(r) for r in rows]
+    assert "read from the store's table" in flagship.html
+
+
+def test_csv_cells_cannot_start_a_formula() -> None:
+    for text in ("=1+1", "+A1", "-1+2", "-x", "@SUM(A1)", "\tx", "\r=1", "=", "-"):
+        assert csv_cell(text) == "'" + text
+    for value in ("-1", "-0.5", "+2", "-1e3", "-.5", "Syria", "a=b", "", None, -3, 2.5, "Y"):
+        assert csv_cell(value) == value
+
+
+def test_long_titles_are_cut_at_a_word() -> None:
+    text = "word " * 100
+    cut = short_title(text)
+    assert len(cut) <= 200 and cut.endswith("word…")
+    assert short_title("a  short\ntitle") == "a short title"
+    assert short_title(None) == ""
+
+
+def _tiny_copy(tmp_path: Path) -> Path:
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    copy = tmp_path / "edited.duckdb"
+    shutil.copy(db, copy)
+    return copy
+
+
+def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
+    db = _tiny_copy(tmp_path)
+    long_title = "Meeting record " + "blah " * 80 + f'{XSS_SCRIPT} "><b>end'
+    con = duckdb.connect(str(db))
+    con.execute("DELETE FROM ideal_points")
+    con.execute(
+        "UPDATE roll_calls SET title = $t WHERE symbol = (SELECT min(symbol) FROM roll_calls "
+        "WHERE title LIKE '%<script>%')",
+        {"t": long_title},
+    )
+    con.close()
+    con = store.connect(db)
+    try:
+        spec = reports.resolve_country(con, "BLR", topic="syria", start_year=2011)
+        report = reports.build(con, spec, bootstrap=10)
+    finally:
+        con.close()
+    assert report.ideal.source == "none" and report.ideal.frame.is_empty()
+    assert "The store holds no ideal point estimates" in report.html
+    body = report.html.split("<body>", 1)[1]
+    table = body[body.index('<table id="differences">') : body.index("</table>")]
+    shown = short_title(long_title)
+    assert len(shown) <= 200
+    escaped = long_title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f'title="{escaped.replace(chr(34), "&#34;")}"' in table
+    assert f">{shown}</td>" in table
+    assert "<script>" not in table and "<b>" not in table
+
+
+def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    con = store.connect(db)
+    try:
+        spec = reports.resolve_country(con, "BLR", topic="syria", start_year=2011)
+        spec = dataclasses.replace(spec, ideal_topic="syria")
+        report = reports.build(con, spec, bootstrap=10)
+    finally:
+        con.close()
+    assert report.ideal.source == "topic"
+    assert 'ideal_points(con, topic="syria")' in report.html.replace("&#34;", '"')

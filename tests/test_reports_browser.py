@@ -14,9 +14,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from report_fixtures import XSS_IMG, XSS_SCRIPT, build_tiny_store
+from report_fixtures import FORMULA_TITLES, XSS_IMG, XSS_SCRIPT, build_tiny_store
 
 from alignment import reports, store
+from alignment.reports.build import csv_cell
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,6 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 LOCAL = ("file:", "data:", "blob:")
-FAST_IDEAL = {"max_iter": 3}  # the estimator itself is tested elsewhere
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 
 
 def build(db: Path, spec: reports.ReportSpec, out: Path) -> tuple[Path, reports.Report]:
-    return reports.write(db, spec, out, ideal_options=FAST_IDEAL, bootstrap=30)
+    return reports.write(db, spec, out, bootstrap=30)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,10 @@ def download_csv(page, report: reports.Report) -> list[dict[str, str]]:
 
 
 def expected_rows(matrix: pl.DataFrame) -> list[dict[str, str]]:
+    """The table shown, as the CSV holds it: text cells a spreadsheet would read as a formula
+    start with a quote."""
     shown = matrix.with_columns(pl.all().cast(pl.String).fill_null(""))
-    return [dict(r) for r in shown.iter_rows(named=True)]
+    return [{k: csv_cell(v) for k, v in r.items()} for r in shown.iter_rows(named=True)]
 
 
 @pytest.mark.parametrize(
@@ -177,6 +179,11 @@ def test_hostile_titles_are_shown_as_text(browser, tmp_path: Path) -> None:
     assert XSS_SCRIPT in text
     rows = download_csv(page, report)
     assert any(XSS_SCRIPT in r["title"] for r in rows)
+    # Formula injection: every title that starts like a formula starts with a quote instead.
+    titles = [r["title"] for r in rows]
+    for title in FORMULA_TITLES.values():
+        assert "'" + title in titles and title not in titles
+    assert rows == expected_rows(report.matrix)
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     page.close()
     shutil.copy(path, ARTIFACTS / "xss-country-blr.html")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,6 +25,7 @@ import polars as pl
 
 from alignment import store
 from alignment.reports import data, figures
+from alignment.reports.figures import short_title
 from alignment.reports.sentences import sentences
 from alignment.reports.spec import ReportSpec, is_majority
 
@@ -48,6 +49,7 @@ class Report:
     matrix: pl.DataFrame  # the table of the CSV download
     timings: dict[str, float] = field(default_factory=dict)
     n_figures: int = 0
+    ideal: data.IdealPaths | None = None  # the ideal point paths shown, and their source
 
 
 def script_json(value: Any) -> str:
@@ -62,15 +64,34 @@ def script_json(value: Any) -> str:
     )
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell of the CSV download, safe to open in a spreadsheet.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be read as
+    a formula (CSV / formula injection, OWASP): it gets a leading ``'``. Numbers, and text
+    that is a number (``-3``, ``-0.5``), are left alone."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("alignment.reports", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["short_title"] = short_title
+    return env
 
 
 def _figure_html(fig: Any, div_id: str) -> str:
@@ -82,6 +103,7 @@ def _figure_html(fig: Any, div_id: str) -> str:
         config=PLOTLY_CONFIG,
         div_id=div_id,
         default_height=f"{fig.layout.height or 450}px",
+        validate=False,  # a go.Figure is validated as it is built
     )
 
 
@@ -94,7 +116,9 @@ def build(
 ) -> Report:
     """Compute every part of the report from an open (read-only) connection and render it.
 
-    ``ideal_options`` go to :func:`alignment.ideal_points.ideal_points` (e.g. ``max_iter``).
+    The ideal point paths are read from the store's ``ideal_points`` table; ``ideal_options``
+    (e.g. ``max_iter``) go to :func:`alignment.ideal_points.ideal_points` when the spec asks
+    for a topic's ideal points (``ideal_topic``) or the store has no such table.
     """
     t: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -107,18 +131,15 @@ def build(
 
     inputs = data.load_inputs(con, spec)
     lap("load")
-    # The ideal points are the slowest part: estimate them in a thread beside the rest (numpy
-    # and polars release the GIL), on a cursor of their own.
     sessions = (int(inputs.roll_calls["session"].min()), int(inputs.roll_calls["session"].max()))
-    cursor = con.cursor()
-    pool = ThreadPoolExecutor(max_workers=1)
-    ideal_future = pool.submit(
-        data.ideal_point_paths,
-        cursor,
+    ideal = data.ideal_point_paths(
+        con,
         sessions,
         data.ideal_point_states(inputs, spec),
-        ideal_options,
+        topic=spec.ideal_topic,
+        options=ideal_options,
     )
+    lap("ideal_points")
     majority_blocs = [*spec.majority_blocs]
     for key in (spec.focus, *spec.partners, *spec.matrix_states):
         if is_majority(key):
@@ -135,12 +156,7 @@ def build(
     coh = data.cohesion(inputs, spec)
     lap("cohesion")
     prov = data.provenance(con, spec, inputs)
-    try:
-        ideal = ideal_future.result()
-    finally:
-        pool.shutdown()
-        cursor.close()
-    lap("ideal_points (wait)")
+    lap("provenance")
 
     names = inputs.names
     topic_label = spec.topic.replace("_", " ").title() if spec.topic else "all"
@@ -149,7 +165,7 @@ def build(
     figs = {
         "matrix": figures.vote_matrix_figure(matrix, names, spec),
         "agreement": figures.agreement_figure(agree, spec, names, topic_label),
-        "ideal_points": figures.ideal_points_figure(ideal, spec, names),
+        "ideal_points": figures.ideal_points_figure(ideal.frame, spec, names),
         "map": figures.map_figure(smap, spec, names, highlight),
         "cohesion": figures.cohesion_figure(coh, spec, topic_label),
     }
@@ -160,9 +176,9 @@ def build(
     headers = [*data.INFO_COLUMNS, *matrix.columns]
     table_json = script_json(
         {
-            "columns": headers,
+            "columns": [csv_cell(c) for c in headers],
             "labels": [names.get(c, c) if c in matrix.columns else c for c in headers],
-            "rows": [list(r) for r in csv_table.iter_rows()],
+            "rows": [[csv_cell(v) for v in r] for r in csv_table.iter_rows()],
         }
     )
     diff_rows = [r for d in found["differences"] for r in d["roll_calls"]]
@@ -196,11 +212,12 @@ def build(
         "names": names,
         "metric_labels": data.METRIC_LABELS,
         "bloc_short_name": data.bloc_short_name,
-        "n_ideal_states": ideal["iso3"].n_unique() if ideal.height else 0,
+        "ideal": ideal,
+        "n_ideal_states": ideal.frame["iso3"].n_unique() if ideal.frame.height else 0,
     }
     page = _environment().get_template("report.html.j2").render(**context)
     lap("render")
-    return Report(spec, page, found, matrix.frame, t, len(figs))
+    return Report(spec, page, found, matrix.frame, t, len(figs), ideal)
 
 
 def write(db: Path | str, spec: ReportSpec, output: Path, **options: Any) -> tuple[Path, Report]:

@@ -134,38 +134,18 @@ def load_inputs(con: duckdb.DuckDBPyConnection, spec: ReportSpec) -> Inputs:
 
 
 def majority_votes(votes: pl.DataFrame, on_date: pl.DataFrame, bloc: str) -> pl.DataFrame:
-    """The bloc's majority as a pseudo-state: roll_call_id, iso3 (= majority_key), vote,
-    and the members' yes / no / abstain / no-vote counts. One row per roll call on which the
-    bloc had members."""
-    members = on_date.filter(pl.col("bloc") == bloc).select("roll_call_id", "iso3")
-    mv = members.join(votes, on=["roll_call_id", "iso3"], how="left").with_columns(
-        pl.col("vote").fill_null("X")
-    )
-    counts = mv.group_by("roll_call_id").agg(
-        (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("n_yes"),
-        (pl.col("vote") == "N").sum().cast(pl.Int64).alias("n_no"),
-        (pl.col("vote") == "A").sum().cast(pl.Int64).alias("n_abstain"),
-        (pl.col("vote") == "X").sum().cast(pl.Int64).alias("n_none"),
-    )
-    top = pl.max_horizontal("n_yes", "n_no", "n_abstain")
-    ties = (
-        (pl.col("n_yes") == top).cast(pl.Int64)
-        + (pl.col("n_no") == top).cast(pl.Int64)
-        + (pl.col("n_abstain") == top).cast(pl.Int64)
-    )
-    vote = (
-        pl.when((top == 0) | (ties > 1))
-        .then(pl.lit("X"))
-        .when(pl.col("n_yes") == top)
-        .then(pl.lit("Y"))
-        .when(pl.col("n_no") == top)
-        .then(pl.lit("N"))
-        .otherwise(pl.lit("A"))
-    )
-    return (
-        counts.with_columns(vote.alias("vote"), pl.lit(majority_key(bloc)).alias("iso3"))
-        .select("roll_call_id", "iso3", "vote", "n_yes", "n_no", "n_abstain", "n_none")
-        .sort("roll_call_id")
+    """The bloc's majority (:func:`alignment.metrics.bloc_majority_votes`) as a pseudo-state:
+    roll_call_id, iso3 (= majority_key), vote, and the members' yes / no / abstain / no-vote
+    counts. One row per roll call on which the bloc had members."""
+    maj = metrics.bloc_majority_votes(votes, on_date.filter(pl.col("bloc") == bloc))
+    return maj.select(
+        "roll_call_id",
+        pl.lit(majority_key(bloc)).alias("iso3"),
+        "vote",
+        "n_yes",
+        "n_no",
+        "n_abstain",
+        "n_none",
     )
 
 
@@ -535,31 +515,77 @@ def ideal_point_states(inputs: Inputs, spec: ReportSpec) -> list[str]:
     return sorted(s for s in states if not is_majority(s))
 
 
+@dataclass
+class IdealPaths:
+    """The ideal point paths shown, and where they come from.
+
+    ``source``: ``"store"`` (the all-votes estimates the refresh materialised in table
+    ``ideal_points``), ``"topic"`` (estimated for the report from the topic's roll calls),
+    ``"estimated"`` (estimated for the report from all votes: the store predates the table)
+    or ``"none"`` (the table is empty: nothing to show)."""
+
+    frame: pl.DataFrame  # iso3, session, ideal_point, lower, upper, n_votes
+    source: str
+    topic: str | None = None
+    sessions: tuple[int, int] | None = None
+
+
+IDEAL_SCHEMA = {
+    "iso3": pl.String,
+    "session": pl.Int64,
+    "ideal_point": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "n_votes": pl.Int64,
+}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = $name",
+        params={"name": name},
+    ).fetchall()
+    return rows[0][0] > 0
+
+
 def ideal_point_paths(
-    cursor: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
     sessions: tuple[int, int],
     states: Sequence[str],
+    *,
+    topic: str | None = None,
     options: dict[str, Any] | None = None,
-) -> pl.DataFrame:
-    """Ideal points from all votes of ``sessions`` (``alignment.ideal_points.ideal_points``
-    with Voeten's bridges), for ``states``. ``cursor``: a cursor of its own (this runs in a
-    thread beside the other parts)."""
-    options = dict(options or {})
-    matches = cursor.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
-    inner = cursor.cursor()  # a failed read must not leave a pending result on ``cursor``
-    try:
-        est = ideal_points_module.ideal_points(inner, matches=matches, sessions=sessions, **options)
-    except AttributeError:
-        # ideal_points() reads the store with DuckDB 1.x's execute().pl(); until it is ported,
-        # feed the same estimator the same tables through sql().
-        rc = cursor.sql("SELECT roll_call_id, rcid, session, date, kind FROM roll_calls").pl()
-        v = cursor.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
-        est = ideal_points_module.estimate_ideal_points(
-            v, rc, matches=matches, sessions=sessions, **options
-        )
-    finally:
-        inner.close()
-    return est.filter(pl.col("iso3").is_in(list(states))).sort("iso3", "session")
+) -> IdealPaths:
+    """Ideal points of ``states`` in ``sessions`` (first, last).
+
+    All-votes paths are read from the store's ``ideal_points`` table (materialised by the
+    refresh with :func:`alignment.ideal_points.ideal_points` and its default options). Only a
+    topic-specific path (``topic``), or a store without that table, is estimated here, with
+    :func:`alignment.ideal_points.ideal_points` and ``options``."""
+    first, last = sessions
+    wanted = sorted(set(states))
+    if topic is None and _has_table(con, "ideal_points"):
+        n_rows = con.sql("SELECT count(*) FROM ideal_points").fetchall()[0][0]
+        frame = con.sql(
+            """SELECT iso3, CAST(session AS BIGINT) AS session, ideal_point, lower, upper,
+                      CAST(n_votes AS BIGINT) AS n_votes
+               FROM ideal_points
+               WHERE session BETWEEN $first AND $last AND list_contains($states, iso3)
+               ORDER BY iso3, session""",
+            params={"first": first, "last": last, "states": wanted},
+        ).pl()
+        frame = frame.cast(IDEAL_SCHEMA) if frame.height else pl.DataFrame(schema=IDEAL_SCHEMA)
+        return IdealPaths(frame, "store" if n_rows else "none", None, sessions)
+    est = ideal_points_module.ideal_points(
+        con, topic=topic, from_session=first, to_session=last, **dict(options or {})
+    )
+    frame = est.filter(pl.col("iso3").is_in(wanted)).select(list(IDEAL_SCHEMA))
+    return IdealPaths(
+        frame.cast(IDEAL_SCHEMA).sort("iso3", "session"),
+        "topic" if topic else "estimated",
+        topic,
+        sessions,
+    )
 
 
 def bloc_labels(inputs: Inputs, spec: ReportSpec, on: dt.date) -> pl.DataFrame:

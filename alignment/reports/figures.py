@@ -56,6 +56,22 @@ def wrap(value: object, width: int = 70) -> str:
     return "<br>".join(esc(line) for line in lines)
 
 
+TITLE_CHARS = 200  # longer titles are cut in tables and hover text
+
+
+def short_title(text: object, limit: int = TITLE_CHARS) -> str:
+    """``text`` (not escaped) cut to at most ``limit`` characters at a word boundary, with an
+    ellipsis; white space runs become one space. Unvotes describes a paragraph vote by the
+    meeting's transcript, which can run to pages."""
+    text = " ".join(("" if text is None else str(text)).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def name_of(key: str, names: dict[str, str]) -> str:
     return names.get(key, key)
 
@@ -81,7 +97,7 @@ def vote_matrix_figure(m: VoteMatrix, names: dict[str, str], spec: ReportSpec) -
         kind = "" if row["kind"] == "resolution" else f" [{row['kind']}]"
         ylabels.append(f"{esc(symbol)}{esc(kind)} · {date}")
         head = (
-            f"<b>{esc(symbol)}</b>{esc(kind)} · {date}<br>{wrap(row['title'])}<br>"
+            f"<b>{esc(symbol)}</b>{esc(kind)} · {date}<br>{wrap(short_title(row['title']))}<br>"
             f"Tally: {row['yes']} yes, {row['no']} no, {row['abstain']} abstain"
         )
         cast = []

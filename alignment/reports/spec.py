@@ -57,6 +57,9 @@ class ReportSpec:
     change_partners: tuple[str, ...] = ()  # position-change findings against these
     ideal_states: tuple[str, ...] = ()
     ideal_blocs: tuple[str, ...] = ()  # members at any time in the window
+    # None: the all-votes ideal points materialised in the store; a topic: estimated for the
+    # report from that topic's roll calls only (alignment.ideal_points.ideal_points).
+    ideal_topic: str | None = None
     cohesion_blocs: tuple[str, ...] = ()
     map_blocs: tuple[str, ...] = MAP_BLOCS
     key_roll_call: str | None = None  # symbol of the roll call of the "who voted no" finding

@@ -164,18 +164,20 @@ def check_values(frame: pl.DataFrame, column: str, allowed: set, path: Path, mea
 
 
 def check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
-    repeated = (
-        frame.group_by(keys)
-        .agg(pl.col(LINE).sort().alias("lines"))
-        .filter(pl.col("lines").list.len() > 1)
-    )
+    # Fast path: distinct 64-bit hashes prove the keys distinct; a repeated hash (a real
+    # repeat or, rarely, a collision) is settled by counting the keys themselves.
+    if frame.select(pl.struct(keys).hash().is_unique().all()).item():
+        return
+    repeated = frame.group_by(keys).len().filter(pl.col("len") > 1)
     if repeated.is_empty():
         return
-    first = repeated.sort(pl.col("lines").list.first()).row(0, named=True)
-    lines = ", ".join(str(x) for x in first["lines"][:5])
+    rows = frame.join(repeated.select(keys), on=keys).sort(LINE)
+    first = rows.row(0, named=True)
+    same = rows.filter(pl.all_horizontal(pl.col(k) == first[k] for k in keys))
+    lines = ", ".join(str(x) for x in same[LINE].to_list()[:5])
     raise BadDataError(
         f"duplicate {what}: {', '.join(f'{k}={first[k]!r}' for k in keys)} on lines {lines}; "
         "remove the repeated record",
         path=str(path),
-        line=int(first["lines"][0]),
+        line=int(first[LINE]),
     )

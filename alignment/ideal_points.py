@@ -86,7 +86,7 @@ _CATEGORY = {"N": 0, "A": 1, "Y": 2}
 _DROPPED_KINDS = ("amendment", "paragraph")
 # Part of the digest that decides whether the refresh recomputes the stored estimates.
 ESTIMATOR_VERSION = "map-newton-2"
-_SCHEMA = {
+OUTPUT_SCHEMA = {
     "iso3": pl.String,
     "session": pl.Int64,
     "ideal_point": pl.Float64,
@@ -692,7 +692,7 @@ def estimate_ideal_points(
         drop_amendments_from_year=drop_amendments_from_year,
         drop_unanimous=drop_unanimous,
     )
-    schema = _SCHEMA
+    schema = OUTPUT_SCHEMA
     if prepared.height == 0:
         return pl.DataFrame(schema=schema)
     data = _encode(prepared, roll_calls, matches)
@@ -813,7 +813,7 @@ def materialise(con: duckdb.DuckDBPyConnection, previous_db: Path | None = None)
         estimates, outcome = carried, "carried"
     else:
         estimates, outcome = ideal_points(con), "computed"
-    columns = [c for c in _SCHEMA]
+    columns = [c for c in OUTPUT_SCHEMA]
     view = estimates.select(columns).to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
     con.execute("INSERT INTO ideal_points SELECT * FROM view")
     con.execute("INSERT INTO store_meta VALUES ('ideal_points_input', $digest)", {"digest": digest})

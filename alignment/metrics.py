@@ -457,14 +457,7 @@ def _selected_roll_calls(
         rc = rc.filter(pl.col("important").fill_null(False))
     if roll_call_ids is not None:
         rc = rc.filter(pl.col("roll_call_id").is_in(list(roll_call_ids)))
-    if by == "session":
-        period = pl.col("session").cast(pl.Int64)
-    elif by == "year":
-        period = pl.col("date").dt.year().cast(pl.Int64)
-    elif by is None:
-        period = pl.lit(None, dtype=pl.Int64)
-    else:
-        raise ValueError(f"by must be 'session', 'year' or None, not {by!r}")
+    period = period_expr(by)
     weight = pl.lit(1.0) if weights_column is None else pl.col(weights_column).cast(pl.Float64)
     return (
         rc.select(
@@ -752,6 +745,17 @@ def _long_frame(d: _Dyads, wanted: list[str]) -> pl.DataFrame:
     return long.with_columns(**extra).select(columns)
 
 
+def period_expr(by: str | None) -> pl.Expr:
+    """The period of a roll call: its session, its calendar year, or one window (null)."""
+    if by == "session":
+        return pl.col("session").cast(pl.Int64)
+    if by == "year":
+        return pl.col("date").dt.year().cast(pl.Int64)
+    if by is None:
+        return pl.lit(None, dtype=pl.Int64)
+    raise ValueError(f"by must be 'session', 'year' or None, not {by!r}")
+
+
 def dyadic_scores(
     votes: pl.DataFrame,
     roll_calls: pl.DataFrame,
@@ -920,14 +924,7 @@ def bloc_cohesion(
     cohesion (mean of the roll calls' AI), n (roll calls where a member voted). For the per
     roll call values see ``roll_call_cohesion``.
     """
-    if by == "session":
-        period = pl.col("session").cast(pl.Int64)
-    elif by == "year":
-        period = pl.col("date").dt.year().cast(pl.Int64)
-    elif by is None:
-        period = pl.lit(None, dtype=pl.Int64)
-    else:
-        raise ValueError(f"by must be 'session', 'year' or None, not {by!r}")
+    period = period_expr(by)
     per_rc = roll_call_cohesion(votes, memberships_on_date).join(
         roll_calls.select("roll_call_id", period.alias("period")), on="roll_call_id", how="inner"
     )

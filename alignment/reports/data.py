@@ -530,14 +530,7 @@ class IdealPaths:
     sessions: tuple[int, int] | None = None
 
 
-IDEAL_SCHEMA = {
-    "iso3": pl.String,
-    "session": pl.Int64,
-    "ideal_point": pl.Float64,
-    "lower": pl.Float64,
-    "upper": pl.Float64,
-    "n_votes": pl.Int64,
-}
+IDEAL_SCHEMA = ideal_points_module.OUTPUT_SCHEMA
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

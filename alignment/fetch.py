@@ -304,18 +304,28 @@ def fetch_all(
     client: httpx.Client | None = None,
     need_files: bool = False,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    listed: list[FetchResult] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
     **fetch_opts: Any,
 ) -> list[tuple[Item, FetchResult]]:
     """Plan, then fetch every item in turn (one at a time: the UN site throttles eager clients).
 
     ``states`` maps URL -> the ``FetchResult.state`` saved by the last successful refresh.
+    ``listed`` receives the fetch result of the UN DL file list (see :func:`plan`);
+    ``progress(done, total, name)`` is called before each file and once at the end.
     Any failure raises; nothing is half-renamed, and the caller's states are not modified.
     """
     states = states or {}
     with _client_scope(client, timeout) as c:
-        items = plan(upstream, dest_dir, sessions=sessions, states=states, client=c, **fetch_opts)
+        items = plan(
+            upstream, dest_dir, sessions=sessions, states=states, client=c, listed=listed,
+            **fetch_opts,
+        )  # fmt: skip
+        LOG.info("plan: %d files to check", len(items))
         out = []
-        for item in items:
+        for done, item in enumerate(items):
+            if progress is not None:
+                progress(done, len(items), item.name)
             result = fetch(
                 item.url,
                 dest_dir,
@@ -329,6 +339,8 @@ def fetch_all(
                 **fetch_opts,
             )
             out.append((item, result))
+        if progress is not None:
+            progress(len(items), len(items), "")
         return out
 
 

@@ -259,40 +259,21 @@ def _fetch_everything(
     fetch_opts: dict[str, Any],
     progress: Progress | None,
 ) -> list[tuple[fetch.Item, fetch.FetchResult]]:
-    """Like :func:`fetch.fetch_all`, one file at a time, with a progress callback.
+    """Every file of the plan, fetched with :func:`fetch.fetch_all`, and the UN DL file list.
 
-    The first result is the UN DL file list (source ``undl_list``), read while planning.
+    The first result is the UN DL file list (source ``undl_list``), read while planning, so
+    that its state is kept too. Every file is kept on disk: a rebuild reads them all.
     """
     listed: list[fetch.FetchResult] = []
-    items = fetch.plan(
-        upstream, cache_dir, sessions=sessions, states=states, client=client, listed=listed,
-        **fetch_opts,
+    results = fetch.fetch_all(
+        upstream, cache_dir, sessions=sessions, states=states, client=client, need_files=True,
+        listed=listed, progress=progress, **fetch_opts,
     )  # fmt: skip
-    LOG.info("plan: %d files to check", len(items))
     list_item = fetch.Item(
         source=LIST_SOURCE, url=upstream.undl_list_url(), name=fetch.MIRROR_UNDL_LIST,
         expected="json", max_bytes=fetch.MAX_BYTES["undl_list"], optional=True,
     )  # fmt: skip
-    out = [(list_item, res) for res in listed]
-    for done, item in enumerate(items):
-        if progress is not None:
-            progress(done, len(items), item.name)
-        result = fetch.fetch(
-            item.url,
-            cache_dir,
-            state=states.get(item.url, {}),
-            expected=item.expected,
-            max_bytes=item.max_bytes,
-            name=item.name,
-            missing_ok=item.optional,
-            need_file=True,  # a rebuild reads every file, changed or not
-            client=client,
-            **fetch_opts,
-        )
-        out.append((item, result))
-    if progress is not None:
-        progress(len(items), len(items), "")
-    return out
+    return [(list_item, res) for res in listed] + results
 
 
 def _verify_cache(

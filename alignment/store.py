@@ -356,7 +356,7 @@ def build(
     started_at = started_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     clock = time.perf_counter()
     crosswalk = countries_module.Crosswalk.load(data_dir)
-    countries = countries_module.load_countries(data_dir / "countries.csv")
+    countries = crosswalk.countries
     rows = [fill_absent(r, crosswalk) for r in combine(rows)]
     reconciled = reconcile(rows)
     calls = reconciled.roll_calls

@@ -259,10 +259,7 @@ def agreement_figure(
         }
         for m in METRICS
     ]
-    for session, label in _event_sessions(spec):
-        fig.add_vline(x=session, line_dash="dot", line_color="#555")
-        fig.add_annotation(x=session, y=1.02, yref="paper", text=esc(label), showarrow=False,
-                           font={"size": 10}, xanchor="right")  # fmt: skip
+    _mark_events(fig, spec, y=1.02)
     fig.update_layout(
         template=TEMPLATE,
         height=330 * len(scopes) + 120,
@@ -283,6 +280,14 @@ def agreement_figure(
     )
     fig.update_xaxes(title_text="session", row=len(scopes), col=1)
     return fig
+
+
+def _mark_events(fig: go.Figure, spec: ReportSpec, *, y: float) -> None:
+    """A dotted line and a label at each session the report marks (e.g. the end of Assad)."""
+    for session, label in _event_sessions(spec):
+        fig.add_vline(x=session, line_dash="dot", line_color="#555")
+        fig.add_annotation(x=session, y=y, yref="paper", text=esc(label), showarrow=False,
+                           font={"size": 10}, xanchor="right")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- ideal points
@@ -307,10 +312,7 @@ def ideal_points_figure(ip: pl.DataFrame, spec: ReportSpec, names: dict[str, str
                        line={"color": colour, "width": 3 if s == spec.focus else 1.5},
                        text=hover, hovertemplate="%{text}<extra></extra>")
         )  # fmt: skip
-    for session, label in _event_sessions(spec):
-        fig.add_vline(x=session, line_dash="dot", line_color="#555")
-        fig.add_annotation(x=session, y=1.04, yref="paper", text=esc(label), showarrow=False,
-                           font={"size": 10}, xanchor="right")  # fmt: skip
+    _mark_events(fig, spec, y=1.04)
     fig.update_layout(
         template=TEMPLATE,
         height=480,

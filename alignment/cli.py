@@ -373,16 +373,51 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
 @click.option("--topic", default=None, help="Only roll calls of this topic (hr, me, syria ...).")
 @click.option("--from-session", type=int, default=None, help="First session (default: all).")
 @click.option("--to-session", type=int, default=None, help="Last session (default: all).")
+@click.option(
+    "--draws",
+    type=click.IntRange(min=1),
+    default=400,
+    show_default=True,
+    help="Draws kept per chain; more draws, less Monte Carlo error, linearly more time.",
+)
+@click.option(
+    "--burn-in", type=click.IntRange(min=0), default=100, show_default=True,
+    help="Sweeps discarded at the start of each chain.",
+)  # fmt: skip
+@click.option(
+    "--chains", type=click.IntRange(min=1), default=2, show_default=True,
+    help="Chains, run in parallel threads.",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @db_option
 @output_options
 def ideal_points_command(
-    topic: str | None, from_session: int | None, to_session: int | None, db: Path | None
+    topic: str | None,
+    from_session: int | None,
+    to_session: int | None,
+    draws: int,
+    burn_in: int,
+    chains: int,
+    seed: int,
+    db: Path | None,
 ) -> pl.DataFrame:
-    """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with 90% intervals."""
+    """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with 90% intervals.
+
+    Posterior means of the published model's sampler; the table the refresh stores
+    (ideal_points) holds the same for all votes with the default options."""
     from alignment.ideal_points import ideal_points
 
     with store.connect(resolve_db(db)) as con:
-        frame = ideal_points(con, topic=topic, from_session=from_session, to_session=to_session)
+        frame = ideal_points(
+            con,
+            topic=topic,
+            from_session=from_session,
+            to_session=to_session,
+            draws=draws,
+            burn_in=burn_in,
+            chains=chains,
+            seed=seed,
+        )
     return frame.select("iso3", "session", "ideal_point", "lower", "upper")
 
 

@@ -358,19 +358,22 @@ TABLES: tuple[Table, ...] = (
         "ideal_points",
         "Dynamic ideal points of every state in every session from all recorded votes: the "
         "ordered probit with a random walk of Bailey, Strezhnev & Voeten (2017), bridged by "
-        "voeten_matches, United States positive (alignment.ideal_points). Recomputed by the "
-        "refresh only when the votes change (store_meta key ideal_points_input).",
+        "voeten_matches, estimated with their sampler, United States positive "
+        "(alignment.ideal_points). Recomputed by the refresh only when the votes change "
+        "(store_meta key ideal_points_input); store_meta also holds the median and largest "
+        "split-R-hat of the chains (ideal_points_rhat_median, ideal_points_rhat_max).",
         (
             C("iso3", "VARCHAR", "The state (countries.iso3)."),
             C("session", "INTEGER", "Regular session of the General Assembly."),
             C(
                 "ideal_point",
                 "DOUBLE",
-                "Posterior mode of the position on the one dimension; higher is "
-                "closer to the United States. Comparable across sessions.",
+                "Posterior mean of the position on the one dimension (every draw "
+                "standardised to mean 0, sd 1 over all country-sessions); higher is closer "
+                "to the United States. Comparable across sessions.",
             ),
-            C("lower", "DOUBLE", "Lower end of the 90% interval (Laplace approximation)."),
-            C("upper", "DOUBLE", "Upper end of the 90% interval."),
+            C("lower", "DOUBLE", "Lower end of the 90% interval (5% quantile of the draws)."),
+            C("upper", "DOUBLE", "Upper end of the 90% interval (95% quantile of the draws)."),
             C("n_votes", "INTEGER", "Yes, no and abstain votes of the state in the model."),
         ),
         ("iso3", "session"),

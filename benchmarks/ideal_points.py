@@ -2,10 +2,12 @@
 
 Estimates every state in every session (1946-2026) from a built store, then prints wall time,
 peak memory, the per-session Pearson correlation with Voeten's published estimates
-(``IdealpointestimatesAll_Apr2020.csv``, sessions 1-74, sessions with at least 30 states) and
-the correlation over all country-sessions.
+(``IdealpointestimatesAll_Apr2020.csv``, sessions 1-74, sessions with at least 30 states), the
+correlation over all country-sessions, the split-R̂ of the chains and how wide the 90%
+intervals are next to the published ones (Q5%-Q95%).
 
     .venv/bin/python benchmarks/ideal_points.py [--db STORE] [--data ../shared/data]
+        [--draws N] [--burn-in N] [--chains N] [--seed N]
 
 Without ``--db`` (or when the file is missing) the store is built first from ``--data`` with
 the project's own refresh; the build is not part of the timed estimate.
@@ -25,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from alignment import store
-from alignment.ideal_points import ideal_points
+from alignment.ideal_points import store_posterior
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REFERENCE = Path("voeten") / "ideal_points" / "IdealpointestimatesAll_Apr2020.csv"
@@ -42,6 +44,7 @@ def reference(con: duckdb.DuckDBPyConnection, data: Path) -> pl.DataFrame:
         pl.col("ccode").cast(pl.Int64),
         pl.col("session").cast(pl.Int64),
         pl.col("IdealPoint").cast(pl.Float64).alias("reference"),
+        (pl.col("Q95%") - pl.col("Q5%")).cast(pl.Float64).alias("reference_width"),
     )
     codes = con.sql(
         "SELECT CAST(code AS BIGINT) AS ccode, iso3, valid_from, valid_to "
@@ -52,7 +55,7 @@ def reference(con: duckdb.DuckDBPyConnection, data: Path) -> pl.DataFrame:
         (pl.col("valid_from").is_null() | (pl.col("valid_from") <= day))
         & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= day))
     )
-    return joined.select("iso3", "session", "reference")
+    return joined.select("iso3", "session", "reference", "reference_width")
 
 
 def compare(estimates: pl.DataFrame, ref: pl.DataFrame, min_states: int = 30) -> pl.DataFrame:
@@ -77,7 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=None, help="a built store (default: build)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--quiet", action="store_true", help="summary only")
+    parser.add_argument("--draws", type=int, default=None, help="draws per chain (default)")
+    parser.add_argument("--burn-in", type=int, default=None, help="burn-in sweeps (default)")
+    parser.add_argument("--chains", type=int, default=None, help="chains (default)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    options = {
+        k: v
+        for k, v in (("draws", args.draws), ("burn_in", args.burn_in), ("chains", args.chains))
+        if v is not None
+    }
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db
         if db is None or not db.exists():
@@ -87,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         with store.connect(db) as con:
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             start = time.perf_counter()
-            est = ideal_points(con)
+            posterior = store_posterior(con, seed=args.seed, **options)
             wall = time.perf_counter() - start
+            est = posterior.summary()
+            rhat = posterior.rhat()["rhat"].drop_nans()
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             ref = reference(con, args.data)
     table = compare(est, ref)
@@ -112,6 +126,18 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{s}: {v:.3f}" for s, v in worst.select("session", "r").iter_rows())
     )
     print(f"overall r over country-sessions: {overall(est, ref):.4f}")
+    print(
+        f"split-R̂: median {rhat.median():.3f}, 99th percentile {rhat.quantile(0.99):.3f}, "
+        f"max {rhat.max():.3f}; above 1.1: {(rhat > 1.1).sum():,} of {rhat.len():,}"
+    )
+    widths = est.join(ref, on=["iso3", "session"]).select(
+        (pl.col("upper") - pl.col("lower")).mean().alias("ours"),
+        pl.col("reference_width").mean().alias("published"),
+    )
+    print(
+        "mean width of the 90% intervals, sessions 1-74: "
+        f"{widths['ours'][0]:.3f} (published Q5%-Q95%: {widths['published'][0]:.3f})"
+    )
     return 0
 
 

@@ -117,7 +117,7 @@ def build(
     """Compute every part of the report from an open (read-only) connection and render it.
 
     The ideal point paths are read from the store's ``ideal_points`` table; ``ideal_options``
-    (e.g. ``max_iter``) go to :func:`alignment.ideal_points.ideal_points` when the spec asks
+    (e.g. ``draws``) go to :func:`alignment.ideal_points.ideal_points` when the spec asks
     for a topic's ideal points (``ideal_topic``) or the store has no such table.
     """
     t: dict[str, float] = {}

@@ -210,8 +210,7 @@ class _Cells:
     period: np.ndarray  # period index of each cell
     n_votes: np.ndarray  # votes of each cell
     step_precision: np.ndarray  # precision of the step from the state's previous cell (0: first)
-    row: np.ndarray  # (row, col) of each cell in a (states, longest path) padded layout
-    col: np.ndarray
+    col: np.ndarray  # (state, col) of each cell in a (states, longest path) padded layout
 
 
 # Prior precision of a state's first position: vague, N(0, 100²); the standardisation of every
@@ -235,8 +234,7 @@ def _cells(data: _Data, step_sd: float) -> tuple[_Cells, np.ndarray]:
     step_precision = np.where(linked, 1.0 / (step_sd**2 * np.maximum(elapsed, 1.0)), 0.0)
     first = np.flatnonzero(~linked)
     col = np.arange(len(keys)) - np.repeat(first, np.diff(np.r_[first, len(keys)]))
-    _, row = np.unique(state, return_inverse=True)
-    cells = _Cells(state, period, n_votes, step_precision, row, col)
+    cells = _Cells(state, period, n_votes, step_precision, col)
     return cells, vote_cell.astype(np.int64)
 
 
@@ -276,7 +274,7 @@ def _start_positions(data: _Data, cells: _Cells, vote_cell: np.ndarray) -> np.nd
     for t in range(len(data.sessions)):
         sel = data.period == t
         items, col = np.unique(data.item[sel], return_inverse=True)
-        rows, row = np.unique(data.state[sel], return_inverse=True)
+        rows, first, row = np.unique(data.state[sel], return_index=True, return_inverse=True)
         if len(rows) < 2:
             continue
         mat = np.zeros((len(rows), len(items)))
@@ -290,7 +288,7 @@ def _start_positions(data: _Data, cells: _Cells, vote_cell: np.ndarray) -> np.nd
         if np.dot(vec, previous[rows]) < 0:
             vec = -vec
         previous[rows] = vec
-        x[vote_cell[sel][np.unique(row, return_index=True)[1]]] = vec
+        x[vote_cell[sel][first]] = vec
     return (x - x.mean()) / (x.std() + 1e-12)
 
 
@@ -334,12 +332,18 @@ class _Chain:
         self.end_abstain = int(np.searchsorted(category, 2))
         self.n_items = data.n_items
         self.n_cells = len(cells.state)
-        self.cells = cells
-        # Prior precision of the positions (random walk, tridiagonal): its diagonal and the
-        # coupling of each cell to the state's previous one.
+        # Prior precision of the positions (random walk, tridiagonal) in the padded layout the
+        # per-state solve works on: its diagonal and the coupling of each cell to the state's
+        # previous one. Padding cells are inert (unit diagonal, no coupling).
         step = cells.step_precision
-        self.prior_diag = step + np.r_[step[1:], 0.0] + np.where(step > 0, 0.0, _FIRST_PRECISION)
-        self.padded = (int(cells.row.max()) + 1, int(cells.col.max()) + 1)
+        self.at = (cells.state, cells.col)
+        padded = (int(cells.state.max()) + 1, int(cells.col.max()) + 1)
+        self.prior_diag = np.ones(padded)
+        self.prior_diag[self.at] = (
+            step + np.r_[step[1:], 0.0] + np.where(step > 0, 0.0, _FIRST_PRECISION)
+        )
+        self.prior_off = np.zeros(padded)
+        self.prior_off[self.at] = -step
         self.beta_precision = 1.0 / beta_sd**2
         self.cut_bound = cut_bound
         self.cut_step = cut_step
@@ -380,15 +384,12 @@ class _Chain:
         tridiagonal precision (the random walk plus Σβ² on the diagonal), drawn by Cholesky;
         then clipped and standardised as in the published code."""
         beta_v = self.beta[self.item]
-        c = self.cells
-        diag = np.ones(self.padded)
-        off = np.zeros(self.padded)
-        rhs = np.zeros(self.padded)
-        diag[c.row, c.col] = np.bincount(self.cell, beta_v * beta_v, self.n_cells) + self.prior_diag
-        off[c.row, c.col] = -c.step_precision
-        rhs[c.row, c.col] = np.bincount(self.cell, beta_v * self.z, self.n_cells)
-        noise = self.rng.standard_normal(self.padded)
-        x = _sample_tridiagonal(diag, off, rhs, noise)[c.row, c.col]
+        diag = self.prior_diag.copy()
+        diag[self.at] += np.bincount(self.cell, beta_v * beta_v, self.n_cells)
+        rhs = np.zeros_like(diag)
+        rhs[self.at] = np.bincount(self.cell, beta_v * self.z, self.n_cells)
+        noise = self.rng.standard_normal(diag.shape)
+        x = _sample_tridiagonal(diag, self.prior_off, rhs, noise)[self.at]
         x = np.clip(x, -_POSITION_BOUND, _POSITION_BOUND)
         spread = x.std(ddof=1) if len(x) > 1 else 0.0
         self.x = (x - x.mean()) / spread if spread > 0 else x - x.mean()
@@ -592,11 +593,9 @@ def sample_posterior(
     ``roll_call_id, rcid, session, date, kind``; ``matches``: ``rcid1, rcid2`` bridging pairs
     (Voeten rcids). The result depends only on the data, the options and ``seed`` (not on
     the number of cores)."""
-    for name, value in (("burn_in", burn_in), ("draws", draws), ("chains", chains)):
-        if value < (0 if name == "burn_in" else 1):
-            raise ValueError(
-                f"{name} must be at least {0 if name == 'burn_in' else 1}, not {value}"
-            )
+    for name, value, least in (("burn_in", burn_in, 0), ("draws", draws, 1), ("chains", chains, 1)):
+        if value < least:
+            raise ValueError(f"{name} must be at least {least}, not {value}")
     for name, value in (("step_sd", step_sd), ("beta_sd", beta_sd), ("cut_step", cut_step)):
         if not value > 0:
             raise ValueError(f"{name} must be positive, not {value}")

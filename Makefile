@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data
+# In a checkout the demo store lives in data/ (git ignores it); an installed alignment
+# defaults to the user data folder instead (see README: Install).
+demo refresh: export ALIGNMENT_DB ?= $(CURDIR)/data/alignment.duckdb
 
-.PHONY: install demo refresh test benchmark lint chromium
+.PHONY: install demo refresh test benchmark lint chromium readme
 
 $(BIN)/alignment: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +39,11 @@ test: install chromium
 benchmark: install
 	$(BIN)/python benchmarks/store.py
 	@for b in benchmarks/*.py; do [ "$$b" = benchmarks/store.py ] || $(BIN)/python $$b; done
+	$(BIN)/cog -r README.md
+
+# The README's generated parts (command reference, benchmark figures), from the code itself.
+readme: install
+	$(BIN)/cog -r README.md
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

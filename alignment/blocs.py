@@ -41,6 +41,7 @@ from typing import Any
 
 import polars as pl
 
+from alignment import resources
 from alignment.errors import BadDataError
 
 BLOCS_FILE = "blocs.csv"
@@ -87,7 +88,7 @@ _OPEN_END = dt.date(9999, 12, 31)
 
 
 def default_data_dir() -> Path:
-    return Path(__file__).parents[1] / "data"
+    return resources.folder("data")
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:

@@ -1,28 +1,33 @@
 """The ``alignment`` command: a thin click layer over the library.
 
-Each command parses options, calls the library and prints. Library errors are typed; they are
-turned into one-line messages and exit codes here, in :class:`AlignmentGroup`, and nowhere else.
+Each command parses options, calls the library and prints. Errors become one-line messages and
+exit codes here, in :class:`AlignmentGroup`, and nowhere else (the codes: ``alignment.errors``).
+Start-up stays cheap: this module imports click and the project's small vocabulary only; each
+command imports the library it uses (polars, DuckDB, the sampler, plotly) when it runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import polars as pl
 from click.core import ParameterSource
 
-from alignment import store, workbench
 from alignment.errors import AlignmentError
-from alignment.metrics import METRICS
+from alignment.vocabulary import METRICS
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+    from alignment.location import StoreLocation
 
 log = logging.getLogger("alignment")
 
@@ -54,6 +59,11 @@ def setup_logging(log_format: str, verbose: bool) -> None:
     root.propagate = False
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class AlignmentGroup(click.Group):
     """Library errors become a message on stderr and the error's exit code."""
 
@@ -63,35 +73,68 @@ class AlignmentGroup(click.Group):
         except AlignmentError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # A file the user named that cannot be read or written (an output folder that does
+            # not exist, no permission): the user's to fix, not a bug.
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"Error:{where}: {exc.strerror or _first_line(exc)}", err=True)
+            ctx.exit(1)
 
 
-# --- output options shared by every command that prints rows -----------------------------
+# --- the store and output options shared by every command -------------------------------------
 
-FORMATS = ("table", "csv", "json")
+db_option = click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The store file (default: $ALIGNMENT_DB, else alignment.duckdb in the user data "
+    "folder; `alignment status` says which).",
+)  # fmt: skip
 
 
-def output_options(command: Callable) -> Callable:
-    """``--format`` and ``--output`` for any command that returns a DataFrame."""
+def locate(db: Path | None) -> StoreLocation:
+    from alignment.location import locate as find
 
-    @click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-        help="How to print the rows.",
-    )  # fmt: skip
-    @click.option(
-        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write to this file instead of standard output.",
-    )  # fmt: skip
-    @functools.wraps(command)
-    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> None:
-        frame = command(*args, **kwargs)
-        if frame is not None:
-            emit(frame, fmt, output)
+    return find(db)
 
-    return wrapper
+
+@contextlib.contextmanager
+def open_store(db: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store, opened read-only; a file that is not a store is a message, not a traceback."""
+    import duckdb
+
+    from alignment import store
+
+    path = locate(db).path
+    try:
+        con = store.connect(path)
+    except duckdb.Error as exc:
+        raise AlignmentError(
+            f"{path} cannot be opened as an alignment store ({_first_line(exc)}); rebuild it "
+            "with `alignment refresh`"
+        ) from None
+    with con:
+        yield con
+
+
+FORMATS = ("table", "csv", "json", "parquet")
 
 
 def render(frame: pl.DataFrame, fmt: str) -> str:
+    """The rows as text: a table for a terminal, CSV or JSON."""
+    import polars as pl
+
     if fmt == "csv":
+        # CSV has no lists or structs: write them as JSON text rather than fail.
+        nested = [
+            c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)
+        ]
+        if nested:
+            frame = frame.with_columns(
+                pl.col(c).map_elements(
+                    lambda v: json.dumps(v.to_list() if hasattr(v, "to_list") else v, default=str),
+                    return_dtype=pl.String,
+                )
+                for c in nested
+            )
         return frame.write_csv()
     if fmt == "json":
         return json.dumps(frame.to_dicts(), default=str, indent=1) + "\n"
@@ -99,27 +142,47 @@ def render(frame: pl.DataFrame, fmt: str) -> str:
         tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True,
         fmt_str_lengths=80, tbl_width_chars=200, float_precision=None,
     ):  # fmt: skip
-        buffer = io.StringIO()
-        buffer.write(str(frame))
-        return buffer.getvalue() + "\n"
+        return str(frame) + "\n"
 
 
-def emit(frame: pl.DataFrame, fmt: str, output: Path | None) -> None:
-    text = render(frame, fmt)
+def write_rows(
+    frame: pl.DataFrame, fmt: str, output: Path | None, text: Callable | None = None
+) -> None:
+    """Print the rows, or write them to ``output`` (parquet: to a file only)."""
+    if fmt == "parquet":
+        assert output is not None
+        frame.write_parquet(output)
+        return
+    rendered = text(frame) if fmt == "table" and text is not None else render(frame, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(rendered, nl=False)
     else:
-        output.write_text(text)
+        output.write_text(rendered)
 
 
-db_option = click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ALIGNMENT_DB",
-    default=None, help="The store file (default: $ALIGNMENT_DB or data/alignment.duckdb).",
-)  # fmt: skip
+def output_options(command: Callable) -> Callable:
+    """``--format table|csv|json|parquet`` and ``--output`` for every command that returns rows;
+    a command may return ``(frame, text_layout)`` to lay out ``table`` its own way."""
 
+    @click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+        help="How to write the rows (parquet needs --output).",
+    )  # fmt: skip
+    @click.option(
+        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write to this file instead of standard output.",
+    )  # fmt: skip
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> None:
+        if fmt == "parquet" and output is None:
+            raise click.UsageError("--format parquet writes a binary file: add --output FILE")
+        result = command(*args, **kwargs)
+        if result is None:
+            return
+        frame, text = result if isinstance(result, tuple) else (result, None)
+        write_rows(frame, fmt, output, text)
 
-def resolve_db(db: Path | None) -> Path:
-    return db if db is not None else store.default_db_path()
+    return wrapper
 
 
 @click.group(cls=AlignmentGroup)
@@ -130,6 +193,9 @@ def resolve_db(db: Path | None) -> Path:
 def cli(log_format: str, verbose: bool) -> None:
     """How states align in the UN General Assembly."""
     setup_logging(log_format, verbose)
+
+
+# --- refresh and status ----------------------------------------------------------------------
 
 
 @cli.command()
@@ -150,12 +216,13 @@ def cli(log_format: str, verbose: bool) -> None:
     "--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Download cache, laid out as a mirror (default: cache/ beside the store).",
 )  # fmt: skip
-@click.option("--force", is_flag=True, help="Rebuild even if no upstream file changed.")
+@click.option("--force", is_flag=True, help="Rebuild even if no upstream file changed, and "
+              "replace a --db file that is not an alignment store.")  # fmt: skip
 @click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
               help="Retries per file after a timeout, 5xx, 429 or empty 202.")  # fmt: skip
-@click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
+@click.option("--backoff", type=click.FloatRange(0, 600), default=2.0, show_default=True,
               help="Seconds before the first retry, doubled each time (Retry-After wins).")  # fmt: skip
-@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
               help="Seconds without progress before a request is abandoned.")  # fmt: skip
 @db_option
 def refresh(
@@ -169,33 +236,35 @@ def refresh(
     or already current, 65 the new data failed validation (store unchanged), 75 temporary
     failure (network, another refresh running; try later).
     """
-    db = resolve_db(db)
+    from alignment import refresh as refreshing
+    from alignment import upstream
+
+    where = locate(db)
+    log.debug("store %s", where.describe())
     if paths:
         given = click.get_current_context().get_parameter_source
         if ParameterSource.COMMANDLINE in (given("mirror"), given("history")):
             raise click.UsageError("give either --from (local files) or --mirror/--history")
-        summary = store.refresh_from_paths(db, list(paths))
-        for note in summary.notes:
-            log.info(note)
-        click.echo(
-            f"{db}: {summary.roll_calls} roll calls, {summary.votes} votes, "
-            f"{summary.first_date} to {summary.last_date}; "
-            f"{summary.disagreements} votes on which sources disagree"
+        result = refreshing.refresh_from_paths(where.path, list(paths), force=force)
+    else:
+        source = (
+            upstream.Upstream.from_mirror(mirror) if mirror else upstream.Upstream(history=history)
         )
-        return
-    from alignment import fetch
-    from alignment import refresh as upstream_refresh
-
-    upstream = fetch.Upstream.from_mirror(mirror) if mirror else fetch.Upstream(history=history)
-    with progress_bar() as progress:
-        result = upstream_refresh.refresh_from_upstream(
-            db, upstream, cache_dir=cache_dir, force=force, timeout=timeout,
-            fetch_opts={"retries": retries, "backoff": backoff}, progress=progress,
-        )  # fmt: skip
+        with progress_bar() as progress:
+            result = refreshing.refresh_from_upstream(
+                where.path, source, cache_dir=cache_dir, force=force, timeout=timeout,
+                fetch_opts={"retries": retries, "backoff": backoff}, progress=progress,
+            )  # fmt: skip
     if result.summary is not None:
         for note in result.summary.notes:
             log.info(note)
-    click.echo(f"{db}: {result.outcome}: {result.message}")
+    if paths and result.summary is not None:
+        click.echo(
+            f"{where.given}: {result.message}; {result.summary.disagreements} votes on which "
+            "sources disagree"
+        )
+    else:
+        click.echo(f"{where.given}: {result.outcome}: {result.message}")
 
 
 @contextlib.contextmanager
@@ -225,27 +294,32 @@ def progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@click.option("--max-age", metavar="DURATION", default=None,
+              help="Exit 3 when the last successful refresh is older than this (30m, 6h, 2d, "
+              "1w, 1d12h) or the last attempt failed: for cron and monitors.")  # fmt: skip
 @db_option
-def status(as_json: bool, db: Path | None) -> None:
-    """Freshness per source, last refresh and its outcome, row counts, upstream versions.
+def status(as_json: bool, max_age: str | None, db: Path | None) -> None:
+    """Which store, how fresh, what it was built from, how the last refresh went.
 
-    Exits 1 when there is no store yet (the last refresh attempt is still shown).
+    Exit codes: 0 fine, 1 no store yet (the last attempt is still shown), 3 with --max-age:
+    too old, or the last attempt failed.
     """
     from alignment import status as status_module
 
-    db = resolve_db(db)
-    rep = status_module.report(db)
+    limit = status_module.parse_duration(max_age) if max_age is not None else None
+    where = locate(db)
+    rep = status_module.report(where.path, where.describe())
     if as_json:
-        click.echo(json.dumps(rep, indent=1, default=str))
+        click.echo(json.dumps(status_module.as_json(rep), indent=1, default=str))
     else:
         click.echo(status_module.render(rep), nl=False)
+    if limit is not None:
+        status_module.freshness(rep, limit)
     if not rep["exists"]:
         sys.exit(1)
 
 
 # --- the SQL workbench (alignment/workbench.py) ---------------------------------------------
-
-WORKBENCH_FORMATS = (*FORMATS, "parquet")
 
 param_option = click.option(
     "--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
@@ -253,50 +327,11 @@ param_option = click.option(
 )  # fmt: skip
 
 
-def write_rows(
-    frame: pl.DataFrame, fmt: str, output: Path | None, text: Callable | None = None
-) -> None:
-    """Like :func:`emit`, plus parquet (to a file only) and a text layout for ``table``."""
-    if fmt == "parquet":
-        assert output is not None
-        frame.write_parquet(output)
-    elif fmt == "table" and text is not None:
-        rendered = text(frame)
-        if output is None:
-            click.echo(rendered, nl=False)
-        else:
-            output.write_text(rendered)
-    else:
-        emit(frame, fmt, output)
-
-
-def workbench_output(command: Callable) -> Callable:
-    """``--format table|csv|json|parquet`` and ``--output`` for the workbench commands."""
-
-    @click.option(
-        "--format", "fmt", type=click.Choice(WORKBENCH_FORMATS), default="table",
-        show_default=True, help="How to write the rows (parquet needs --output).",
-    )  # fmt: skip
-    @click.option(
-        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write to this file instead of standard output.",
-    )  # fmt: skip
-    @functools.wraps(command)
-    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> None:
-        if fmt == "parquet" and output is None:
-            raise click.UsageError("--format parquet writes a binary file: add --output FILE")
-        result = command(*args, **kwargs)
-        frame, text = result if isinstance(result, tuple) else (result, None)
-        write_rows(frame, fmt, output, text)
-
-    return wrapper
-
-
 @cli.command("sql")
 @click.argument("query")
 @param_option
 @db_option
-@workbench_output
+@output_options
 def sql_command(query: str, params: tuple[str, ...], db: Path | None) -> pl.DataFrame:
     """Run SQL against the store, opened read-only.
 
@@ -308,21 +343,27 @@ def sql_command(query: str, params: tuple[str, ...], db: Path | None) -> pl.Data
       alignment sql "SELECT * FROM votes WHERE iso3 = \\$country LIMIT 5" -p country=BLR
       alignment sql my_query.sql --format csv -o out.csv
     """
+    from alignment import workbench
+
     text = workbench.read_sql_argument(query)
     values = workbench.parse_assignments(params)
-    with store.connect(resolve_db(db)) as con:
+    with open_store(db) as con:
         return workbench.run_sql(con, text, values)
 
 
 @cli.group()
 def queries() -> None:
-    """The curated queries in queries/: list, show NAME, run NAME -p name=value."""
+    """The curated queries: list, show NAME, run NAME -p name=value."""
 
 
 @queries.command("list")
-@workbench_output
+@output_options
 def queries_list() -> pl.DataFrame:
     """Name and title of every curated query."""
+    import polars as pl
+
+    from alignment import workbench
+
     rows = [
         {
             "name": q.name,
@@ -340,6 +381,8 @@ def queries_list() -> pl.DataFrame:
 @click.argument("name")
 def queries_show(name: str) -> None:
     """Print a query's header (title, description, parameters) and its SQL."""
+    from alignment import workbench
+
     q = workbench.get_query(name)
     click.echo(q.sql, nl=not q.sql.endswith("\n"))
     example = " ".join(f"-p {p.name}={p.default or '...'}" for p in q.parameters)
@@ -350,78 +393,69 @@ def queries_show(name: str) -> None:
 @click.argument("name")
 @param_option
 @db_option
-@workbench_output
+@output_options
 def queries_run(name: str, params: tuple[str, ...], db: Path | None) -> pl.DataFrame:
     """Run a curated query: its defaults, overridden by -p name=value."""
+    from alignment import workbench
+
     q = workbench.get_query(name)
     values = workbench.parse_assignments(params)
-    with store.connect(resolve_db(db)) as con:
+    with open_store(db) as con:
         return workbench.run_query(con, q, values)
 
 
 @cli.command("schema")
 @click.argument("table", required=False)
 @db_option
-@workbench_output
+@output_options
 def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Callable]:
     """Tables, columns, types and comments, read from the store itself."""
-    with store.connect(resolve_db(db)) as con:
+    from alignment import workbench
+
+    with open_store(db) as con:
         return workbench.schema_rows(con, table), workbench.render_schema
+
+
+# --- analyses -----------------------------------------------------------------------------------
 
 
 @cli.command("ideal-points")
 @click.option("--topic", default=None, help="Only roll calls of this topic (hr, me, syria ...).")
-@click.option("--from-session", type=int, default=None, help="First session (default: all).")
-@click.option("--to-session", type=int, default=None, help="Last session (default: all).")
+@click.option("--from-session", type=click.IntRange(1, 200), default=None,
+              help="First session (default: all).")  # fmt: skip
+@click.option("--to-session", type=click.IntRange(1, 200), default=None,
+              help="Last session (default: all).")  # fmt: skip
 @click.option(
-    "--draws",
-    type=click.IntRange(min=1),
-    default=400,
-    show_default=True,
+    "--draws", type=click.IntRange(1, 100_000), default=400, show_default=True,
     help="Draws kept per chain; more draws, less Monte Carlo error, linearly more time.",
-)
+)  # fmt: skip
 @click.option(
-    "--burn-in", type=click.IntRange(min=0), default=100, show_default=True,
+    "--burn-in", type=click.IntRange(0, 100_000), default=100, show_default=True,
     help="Sweeps discarded at the start of each chain.",
 )  # fmt: skip
 @click.option(
-    "--chains", type=click.IntRange(min=1), default=2, show_default=True,
+    "--chains", type=click.IntRange(1, 64), default=2, show_default=True,
     help="Chains, run in parallel threads.",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @db_option
 @output_options
 def ideal_points_command(
-    topic: str | None,
-    from_session: int | None,
-    to_session: int | None,
-    draws: int,
-    burn_in: int,
-    chains: int,
-    seed: int,
-    db: Path | None,
-) -> pl.DataFrame:
+    topic: str | None, from_session: int | None, to_session: int | None, draws: int,
+    burn_in: int, chains: int, seed: int, db: Path | None,
+) -> pl.DataFrame:  # fmt: skip
     """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with 90% intervals.
 
     Posterior means of the published model's sampler; the table the refresh stores
     (ideal_points) holds the same for all votes with the default options."""
-    from alignment.ideal_points import ideal_points
+    from alignment import analyses
 
-    with store.connect(resolve_db(db)) as con:
-        frame = ideal_points(
-            con,
-            topic=topic,
-            from_session=from_session,
-            to_session=to_session,
-            draws=draws,
-            burn_in=burn_in,
-            chains=chains,
-            seed=seed,
-        )
+    with open_store(db) as con:
+        frame = analyses.ideal_points(
+            con, topic=topic, from_session=from_session, to_session=to_session, draws=draws,
+            burn_in=burn_in, chains=chains, seed=seed,
+        )  # fmt: skip
     return frame.select("iso3", "session", "ideal_point", "lower", "upper")
-
-
-# --- agreement metrics (alignment/metrics.py) ---------------------------------------------
 
 
 class DateOrYear(click.ParamType):
@@ -468,9 +502,9 @@ class DateOrYear(click.ParamType):
 @click.option("--lopsided", type=click.FloatRange(0, 1, min_open=True), default=None,
               metavar="SHARE", help="Drop roll calls whose largest vote exceeds this share, "
               "e.g. 0.9.")  # fmt: skip
-@click.option("--bootstrap", type=click.IntRange(0), default=0, metavar="N",
+@click.option("--bootstrap", type=click.IntRange(0, 100_000), default=0, metavar="N",
               help="Add lower/upper 95% bounds from N resamples of roll calls (needs "
-              "--countries).")  # fmt: skip
+              "--countries; at most 100000).")  # fmt: skip
 @db_option
 @output_options
 def metrics_command(
@@ -485,13 +519,13 @@ def metrics_command(
       alignment metrics --metric agree --by session --countries BLR,RUS
       alignment metrics --metric kappa_abs --by year --countries BLR --from 2011 --topic syria
     """
-    from alignment.metrics import store_scores
+    from alignment import analyses
 
     if bootstrap and countries is None:
         raise click.UsageError("--bootstrap needs --countries (every pair would take hours)")
-    with store.connect(resolve_db(db)) as con:
-        return store_scores(
-            con, metric=metric, by=by,
+    with open_store(db) as con:
+        return analyses.scores(
+            con, metric=metric, by=by,  # type: ignore[arg-type]
             countries=None if countries is None else countries.split(","),
             start=start, end=end, topic=topic, important_only=important,
             include_amendments=not drop_amendments, drop_unanimous=not keep_unanimous,
@@ -509,10 +543,10 @@ report_output = click.option(
 
 def report_window(command: Callable) -> Callable:
     """--topic, --from and --to of the country and bloc reports."""
-    command = click.option("--to", "end_year", type=int, default=None,
+    command = click.option("--to", "end_year", type=click.IntRange(1946, 2999), default=None,
                            help="Last year (default: the latest vote).")(command)  # fmt: skip
-    command = click.option("--from", "start_year", type=int, default=2011, show_default=True,
-                           help="First year.")(command)  # fmt: skip
+    command = click.option("--from", "start_year", type=click.IntRange(1946, 2999), default=2011,
+                           show_default=True, help="First year.")(command)  # fmt: skip
     return click.option("--topic", default=None,
                         help="Named topic (roll_call_topics), e.g. syria, ukraine.")(command)  # fmt: skip
 
@@ -520,10 +554,9 @@ def report_window(command: Callable) -> Callable:
 def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
     from alignment import reports  # plotly and jinja2 load only for this command
 
-    db = resolve_db(db)
-    with store.connect(db) as con:
+    with open_store(db) as con:
         spec = make_spec(reports, con)
-    path, report = reports.write(db, spec, output)
+    path, report = reports.write(locate(db).path, spec, output)
     size = path.stat().st_size / 1e6
     summary = f"{report.n_figures} charts, {report.matrix.height} roll calls, {size:.1f} MB"
     click.echo(f"{path}: {summary}")

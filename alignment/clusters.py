@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from alignment.metrics import VOTE_CODES, contingency_tables, scores_from_tables
+from alignment.metrics import contingency_tables, scores_from_tables
+from alignment.vocabulary import VOTE_CODES
 
 # scikit-learn is imported where it is used: importing it takes seconds, which every command
 # line call importing this module (through alignment.reports) would otherwise pay.

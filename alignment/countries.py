@@ -36,9 +36,9 @@ from pathlib import Path
 
 import polars as pl
 
+from alignment import resources
 from alignment.errors import BadDataError
 
-DATA_DIR = Path(__file__).parents[1] / "data"
 COUNTRIES_FILE = "countries.csv"
 CODES_FILE = "country_codes.csv"
 SCHEMES = ("name", "cow", "iso2", "iso3")
@@ -119,7 +119,7 @@ def _read_strings(path: Path) -> pl.DataFrame:
 
 def load_countries(path: Path | None = None) -> pl.DataFrame:
     """The countries table (data/countries.csv) with dates parsed and cow_code as an integer."""
-    path = path or DATA_DIR / COUNTRIES_FILE
+    path = path or resources.data_file(COUNTRIES_FILE)
     raw = _read_strings(path)
     required = ["iso3", "name", "iso2", "cow_code", "un_member_from", "un_member_to"]
     missing = [c for c in required if c not in raw.columns]
@@ -208,7 +208,7 @@ class Crosswalk:
 
     def __init__(self, countries: pl.DataFrame, codes: pl.DataFrame) -> None:
         self.countries = countries
-        # scheme, code, iso3, valid_from, valid_to (Date, inclusive, null = unbounded)
+        # scheme, code, iso3, valid_from, valid_to (Date, inclusive, null = unbounded), note
         self.codes = codes
         self.membership = _membership(countries)
         # Codes valid at all times map through a dict; the few date-dependent ones (COW 345,
@@ -235,7 +235,7 @@ class Crosswalk:
     @classmethod
     def load(cls, data_dir: Path | None = None) -> Crosswalk:
         """Read and check countries.csv and country_codes.csv (default: the repo's data/)."""
-        data_dir = data_dir or DATA_DIR
+        data_dir = data_dir or resources.folder("data")
         countries = load_countries(data_dir / COUNTRIES_FILE)
         path = data_dir / CODES_FILE
         raw = _read_strings(path)
@@ -291,6 +291,7 @@ class Crosswalk:
             "iso3",
             pl.col("valid_from").str.to_date("%Y-%m-%d"),
             pl.col("valid_to").str.to_date("%Y-%m-%d"),
+            pl.col("note") if "note" in raw.columns else pl.lit(None, pl.String).alias("note"),
         )
         return cls(countries, codes)
 

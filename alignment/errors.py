@@ -2,14 +2,34 @@
 
 Scheduled jobs act on the exit code (see the README): bad data is not worth retrying until
 someone looks, a temporary failure is.
+
+| exit | kind |
+| --- | --- |
+| 1 | :class:`AlignmentError` (other failures), :class:`StoreMissingError` |
+| 2 | :class:`UsageError`, :class:`UnknownName` (a usage mistake; click's own are 2 too) |
+| 3 | :class:`StaleStore` (``status --max-age``: too old, or the last refresh failed) |
+| 65 | :class:`BadDataError`: the input cannot be trusted; the store is unchanged |
+| 75 | :class:`TemporaryFailure`: network, throttling, lock held; try again later |
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 # sysexits.h codes, which cron/systemd users already know.
 EXIT_BAD_DATA = 65  # EX_DATAERR
 EXIT_TEMPORARY = 75  # EX_TEMPFAIL
 EXIT_USAGE = 2
+EXIT_STALE = 3
+
+# Longest piece of user input repeated in a message: a 20 MB name must not fill a terminal.
+SHOWN_CHARS = 80
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr`` of a value for a message, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class AlignmentError(Exception):
@@ -42,3 +62,30 @@ class StoreMissingError(AlignmentError):
     """No store yet at the chosen path."""
 
     exit_code = 1
+
+
+class UsageError(AlignmentError):
+    """An option value or a combination of options that cannot work."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnknownName(UsageError):
+    """A name the store or the project does not know: a state, bloc, topic, metric, query..."""
+
+    def __init__(self, kind: str, value: object, known: Iterable[str] = (), hint: str = ""):
+        self.kind = kind
+        self.value = value
+        names = list(known)
+        text = f"unknown {kind} {shown(value)}"
+        if names:
+            text += f"; known: {', '.join(names)}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class StaleStore(AlignmentError):
+    """The store is older than allowed, or its last refresh failed (``status --max-age``)."""
+
+    exit_code = EXIT_STALE

@@ -58,23 +58,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 from scipy.special import ndtr, ndtri
 
-from alignment.errors import AlignmentError
-
 __all__ = [
     "Posterior",
     "estimate_ideal_points",
-    "ideal_points",
     "load_matches",
-    "materialise",
     "prepare_votes",
     "sample_posterior",
     "split_rhat",
-    "store_posterior",
 ]
 
 # Vote codes of the store, and their order on the latent scale.
@@ -641,136 +635,3 @@ def estimate_ideal_points(
     priors, ``burn_in``, ``draws``, ``chains``, ``seed``)."""
     _check_interval(interval)
     return sample_posterior(votes, roll_calls, **options).summary(interval)  # type: ignore[arg-type]
-
-
-def _store_frames(
-    con: duckdb.DuckDBPyConnection, topic: str | None
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(votes, roll_calls, matches) from the store, roll calls restricted to ``topic``."""
-    roll_calls = con.sql("SELECT roll_call_id, rcid, session, date, kind FROM roll_calls").pl()
-    if topic is not None:
-        ids = con.sql(
-            "SELECT DISTINCT roll_call_id FROM roll_call_topics WHERE topic = $topic",
-            params={"topic": topic},
-        ).pl()
-        if ids.height == 0:
-            known = con.sql(
-                "SELECT topic FROM roll_call_topics WHERE scheme IN ('voeten', 'named') "
-                "GROUP BY topic ORDER BY count(*) DESC"
-            ).pl()["topic"]
-            raise AlignmentError(
-                f"no roll calls have the topic {topic!r}; topics include "
-                + ", ".join(known.to_list())
-                + " and the UN Digital Library subjects (roll_call_topics)"
-            )
-        roll_calls = roll_calls.join(ids, on="roll_call_id", how="semi")
-    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
-    matches = con.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
-    return votes, roll_calls, matches
-
-
-def _store_options(
-    con: duckdb.DuckDBPyConnection,
-    topic: str | None,
-    from_session: int | None,
-    to_session: int | None,
-    options: dict[str, object],
-) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
-    votes, roll_calls, matches = _store_frames(con, topic)
-    options = {"matches": matches, **options}
-    if from_session is not None or to_session is not None:
-        first = from_session if from_session is not None else -(10**9)
-        last = to_session if to_session is not None else 10**9
-        options["sessions"] = (first, last)
-    return votes, roll_calls, options
-
-
-def ideal_points(
-    con: duckdb.DuckDBPyConnection,
-    topic: str | None = None,
-    from_session: int | None = None,
-    to_session: int | None = None,
-    **options: object,
-) -> pl.DataFrame:
-    """Dynamic ideal points from the store: ``iso3, session, ideal_point, lower, upper,
-    n_votes``, one row per state and session with votes in the model.
-
-    Reads ``votes``, ``roll_calls`` and Voeten's bridging pairs ``voeten_matches``; ``topic``
-    (a ``roll_call_topics.topic``: ``hr``, ``me``, ``syria`` ...) keeps that topic's roll calls
-    only; ``from_session``/``to_session`` bound the sessions. Other ``options`` (``interval``,
-    data rules, priors, ``burn_in``, ``draws``, ``chains``, ``seed``) are those of
-    :func:`estimate_ideal_points`.
-    """
-    votes, roll_calls, options = _store_options(con, topic, from_session, to_session, options)
-    return estimate_ideal_points(votes, roll_calls, **options)
-
-
-def store_posterior(
-    con: duckdb.DuckDBPyConnection,
-    topic: str | None = None,
-    from_session: int | None = None,
-    to_session: int | None = None,
-    **options: object,
-) -> Posterior:
-    """The draws behind :func:`ideal_points`, for convergence checks (``.rhat()``) or other
-    summaries (``.summary(interval)``)."""
-    votes, roll_calls, options = _store_options(con, topic, from_session, to_session, options)
-    return sample_posterior(votes, roll_calls, **options)  # type: ignore[arg-type]
-
-
-def _input_digest(con: duckdb.DuckDBPyConnection) -> str:
-    """A digest of everything the all-votes estimate depends on: the votes with their roll
-    calls' session, date, kind and rcid, the bridging pairs, and the estimator version."""
-    votes = con.execute(
-        "SELECT count(*), sum(hash(r.session, r.date, r.kind, r.rcid, r.symbol, v.iso3, v.vote)"
-        "::HUGEINT) FROM votes v JOIN roll_calls r USING (roll_call_id)"
-    ).fetchall()[0]
-    matches = con.execute(
-        "SELECT count(*), sum(hash(rcid1, rcid2)::HUGEINT) FROM voeten_matches"
-    ).fetchall()[0]
-    return f"{ESTIMATOR_VERSION}:{votes[0]}:{votes[1]}:{matches[0]}:{matches[1]}"
-
-
-_META_KEYS = ("ideal_points_input", "ideal_points_rhat_median", "ideal_points_rhat_max")
-
-
-def materialise(con: duckdb.DuckDBPyConnection, previous_db: Path | None = None) -> str:
-    """Fill the store's ``ideal_points`` table with the all-votes estimates (default options).
-
-    Called by the refresh on the new store before it is validated. When ``previous_db`` holds
-    estimates made from the same votes (same digest in ``store_meta``), they are carried over,
-    with their ``store_meta`` rows, instead of recomputed. ``store_meta`` records the digest
-    and the median and largest split-R̂ of the estimates (``ideal_points_rhat_median``,
-    ``ideal_points_rhat_max``). Returns ``'carried'`` or ``'computed'``."""
-    digest = _input_digest(con)
-    carried: tuple[pl.DataFrame, dict[str, str]] | None = None
-    if previous_db is not None and Path(previous_db).exists():
-        try:
-            with duckdb.connect(str(previous_db), read_only=True) as old:
-                meta = dict(
-                    old.execute(
-                        "SELECT key, value FROM store_meta WHERE list_contains($keys, key)",
-                        {"keys": list(_META_KEYS)},
-                    ).fetchall()
-                )
-                if meta.get("ideal_points_input") == digest:
-                    carried = old.sql("SELECT * FROM ideal_points").pl(), meta
-        except duckdb.Error:
-            carried = None
-    if carried is not None:
-        (estimates, meta), outcome = carried, "carried"
-    else:
-        posterior = store_posterior(con)
-        rhat = posterior.rhat()["rhat"].drop_nans()
-        estimates, outcome = posterior.summary(), "computed"
-        meta = {
-            "ideal_points_input": digest,
-            "ideal_points_rhat_median": f"{rhat.median():.3f}" if rhat.len() else "",
-            "ideal_points_rhat_max": f"{rhat.max():.3f}" if rhat.len() else "",
-        }
-    columns = list(OUTPUT_SCHEMA)
-    view = estimates.select(columns).to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute("INSERT INTO ideal_points SELECT * FROM view")
-    for key, value in meta.items():
-        con.execute("INSERT INTO store_meta VALUES ($key, $value)", {"key": key, "value": value})
-    return outcome

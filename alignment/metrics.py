@@ -28,6 +28,10 @@ common roll calls where a voted k and b voted l). For all pairs of a period at o
 C_kl = A_k · diag(w) · A_lᵀ where A_k is the (states x roll calls) indicator of voting k: one
 BLAS product instead of a self-join of the votes on roll call. Counts stay exact (integers in
 float32 / float64 below 2**24), so the matrix path equals ``pair_scores`` to rounding.
+
+``agreement_tables`` gives every pair's table of votes per period (what the store keeps) and
+``METRIC_SQL`` states each metric as SQL over those cells, generated from the same formulas as
+``_scores_flat`` (a test holds them equal), so that no SQL restates a metric by hand.
 """
 
 from __future__ import annotations
@@ -41,29 +45,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-import duckdb
 import numpy as np
 import polars as pl
 
-from alignment.errors import EXIT_USAGE, AlignmentError
-
-METRICS: tuple[str, ...] = (
-    "exact",
-    "agree",
-    "s_abs",
-    "s_sq",
-    "kappa_abs",
-    "kappa_sq",
-    "kappa_nominal",
-    "pi_abs",
-    "pi_sq",
-    "pi_nominal",
-)
-
-# Code of each vote letter; 'X' (non-voting) and anything else are missing.
-VOTE_CODES: dict[str, int] = {"Y": 1, "A": 2, "N": 3}
-
-Period = Literal["session", "year"] | None
+from alignment.sessions import Period, period_expr
+from alignment.vocabulary import CELL_COLUMNS, METRICS, VOTE_CODES
 
 # Periods computed side by side by dyadic_scores (the machine this was tuned on has 2 cores).
 _THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -133,6 +119,14 @@ def pair_scores(
         out[f"kappa_{name}"] = float(1 - observed / exp_kappa) if exp_kappa > 0 else float("nan")
         out[f"pi_{name}"] = float(1 - observed / exp_pi) if exp_pi > 0 else float("nan")
     return {k: out[k] for k in METRICS}
+
+
+def agreement_per_roll_call(
+    x: np.ndarray | Sequence[int], y: np.ndarray | Sequence[int]
+) -> np.ndarray:
+    """Voeten's agreement of a pair on each roll call, 1 - |x - y| / 2 (codes 1, 2, 3): the
+    terms whose mean is ``agree``; for series of a pair's votes in date order."""
+    return 1 - np.abs(np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)) / 2
 
 
 # --------------------------------------------------------------------------- matrix path
@@ -509,6 +503,11 @@ class _CodedVotes:
         return cls(names, votes["roll_call_id"].cast(pl.Int64), state, code)
 
 
+def coded_votes(votes: pl.DataFrame) -> _CodedVotes:
+    """The votes coded once, to be passed to several calls over the same votes."""
+    return _CodedVotes.of(votes)
+
+
 def _vote_matrix(
     votes: pl.DataFrame | _CodedVotes,
     rc: pl.DataFrame,
@@ -745,17 +744,6 @@ def _long_frame(d: _Dyads, wanted: list[str]) -> pl.DataFrame:
     return long.with_columns(**extra).select(columns)
 
 
-def period_expr(by: str | None) -> pl.Expr:
-    """The period of a roll call: its session, its calendar year, or one window (null)."""
-    if by == "session":
-        return pl.col("session").cast(pl.Int64)
-    if by == "year":
-        return pl.col("date").dt.year().cast(pl.Int64)
-    if by is None:
-        return pl.lit(None, dtype=pl.Int64)
-    raise ValueError(f"by must be 'session', 'year' or None, not {by!r}")
-
-
 def dyadic_scores(
     votes: pl.DataFrame,
     roll_calls: pl.DataFrame,
@@ -857,275 +845,7 @@ def _bootstrap_many(
     return out
 
 
-# --------------------------------------------------------------------------- bloc cohesion
-
-
-def agreement_index(
-    yes: np.ndarray | Sequence[float],
-    no: np.ndarray | Sequence[float],
-    abstain: np.ndarray | Sequence[float],
-) -> np.ndarray:
-    """Hix, Noury & Roland's agreement index, elementwise; NaN where nobody voted.
-
-    AI = (max(Y, N, A) - 0.5 · (Y + N + A - max(Y, N, A))) / (Y + N + A): 1 when all vote alike,
-    0 when the votes split equally three ways.
-    """
-    y = np.asarray(yes, dtype=np.float64)
-    n = np.asarray(no, dtype=np.float64)
-    a = np.asarray(abstain, dtype=np.float64)
-    total = y + n + a
-    top = np.maximum(np.maximum(y, n), a)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, (top - 0.5 * (total - top)) / total, np.nan)
-
-
-def _bloc_counts(votes: pl.DataFrame, memberships_on_date: pl.DataFrame) -> pl.DataFrame:
-    """Yes / no / abstain counts of each bloc's members on each roll call."""
-    return (
-        votes.lazy()
-        .filter(pl.col("vote").is_in(list(VOTE_CODES)))
-        .join(
-            memberships_on_date.lazy().select("roll_call_id", "bloc", "iso3"),
-            on=["roll_call_id", "iso3"],
-            how="inner",
-        )
-        .group_by("roll_call_id", "bloc")
-        .agg(
-            (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("yes"),
-            (pl.col("vote") == "N").sum().cast(pl.Int64).alias("no"),
-            (pl.col("vote") == "A").sum().cast(pl.Int64).alias("abstain"),
-        )
-        .collect()
-    )
-
-
-def roll_call_cohesion(votes: pl.DataFrame, memberships_on_date: pl.DataFrame) -> pl.DataFrame:
-    """Agreement index of each bloc on each roll call where at least one member voted.
-
-    Columns: roll_call_id, bloc, yes, no, abstain, ai. Sorted by roll_call_id, bloc.
-    """
-    c = _bloc_counts(votes, memberships_on_date)
-    ai = agreement_index(c["yes"].to_numpy(), c["no"].to_numpy(), c["abstain"].to_numpy())
-    return c.with_columns(pl.Series("ai", ai, dtype=pl.Float64)).sort("roll_call_id", "bloc")
-
-
-def bloc_cohesion(
-    votes: pl.DataFrame,
-    roll_calls: pl.DataFrame,
-    memberships_on_date: pl.DataFrame,
-    *,
-    by: Period = "session",
-) -> pl.DataFrame:
-    """Mean agreement index of each bloc per period.
-
-    ``memberships_on_date``: roll_call_id, bloc, iso3 (who belonged to which bloc on that day).
-    Only roll calls listed in ``roll_calls`` count (filter it for topics or dates). Columns:
-    bloc, period (Int64 session or year; null for the whole window when ``by`` is None),
-    cohesion (mean of the roll calls' AI), n (roll calls where a member voted). For the per
-    roll call values see ``roll_call_cohesion``.
-    """
-    period = period_expr(by)
-    per_rc = roll_call_cohesion(votes, memberships_on_date).join(
-        roll_calls.select("roll_call_id", period.alias("period")), on="roll_call_id", how="inner"
-    )
-    return (
-        per_rc.group_by("bloc", "period")
-        .agg(pl.col("ai").mean().alias("cohesion"), pl.len().cast(pl.Int64).alias("n"))
-        .sort("bloc", "period")
-    )
-
-
-def defections(votes: pl.DataFrame, memberships_on_date: pl.DataFrame) -> pl.DataFrame:
-    """Members who voted Y / N / A against their bloc's plurality on a roll call.
-
-    The plurality is the most common vote among the bloc's members who voted Y / N / A. When two
-    votes tie for most common there is no bloc line to defect from, so nobody is listed for that
-    bloc and roll call. Absence and 'X' are not defections. Columns: roll_call_id, bloc, iso3,
-    vote, bloc_plurality_vote.
-    """
-    member_votes = (
-        votes.lazy()
-        .filter(pl.col("vote").is_in(list(VOTE_CODES)))
-        .join(
-            memberships_on_date.lazy().select("roll_call_id", "bloc", "iso3"),
-            on=["roll_call_id", "iso3"],
-            how="inner",
-        )
-    )
-    plurality = (
-        member_votes.group_by("roll_call_id", "bloc", "vote")
-        .agg(pl.len().alias("c"))
-        .filter(pl.col("c") == pl.col("c").max().over("roll_call_id", "bloc"))
-        # A tie leaves more than one vote at the maximum: no plurality.
-        .filter(pl.len().over("roll_call_id", "bloc") == 1)
-        .select("roll_call_id", "bloc", pl.col("vote").alias("bloc_plurality_vote"))
-    )
-    return (
-        member_votes.join(plurality, on=["roll_call_id", "bloc"], how="inner")
-        .filter(pl.col("vote") != pl.col("bloc_plurality_vote"))
-        .select("roll_call_id", "bloc", "iso3", "vote", "bloc_plurality_vote")
-        .sort("roll_call_id", "bloc", "iso3")
-        .collect()
-    )
-
-
-def bloc_majority_votes(votes: pl.DataFrame, memberships_on_date: pl.DataFrame) -> pl.DataFrame:
-    """Each bloc's majority vote on each roll call, to treat a bloc as one pseudo-state.
-
-    ``votes``: roll_call_id, iso3, vote; ``memberships_on_date``: roll_call_id, bloc, iso3 (who
-    belonged to which bloc on the day of the vote, e.g. from
-    :func:`alignment.blocs.membership_on_dates`). The majority is the plurality among the
-    members who voted Y, A or N; a tie between the most common votes, or no member voting,
-    gives ``'X'`` (no majority vote), as in :func:`defections`. A member with no row in
-    ``votes`` or with ``'X'`` counts in ``n_none``.
-
-    Columns: roll_call_id, bloc, vote, n_yes, n_no, n_abstain, n_none; one row per roll call
-    and bloc with at least one member that day. Sorted by roll_call_id, bloc.
-    """
-    members = memberships_on_date.lazy().select("roll_call_id", "bloc", "iso3").unique()
-    cast = votes.lazy().select("roll_call_id", "iso3", "vote")
-    counts = (
-        members.join(cast, on=["roll_call_id", "iso3"], how="left")
-        .with_columns(pl.col("vote").fill_null("X"))
-        .group_by("roll_call_id", "bloc")
-        .agg(
-            (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("n_yes"),
-            (pl.col("vote") == "N").sum().cast(pl.Int64).alias("n_no"),
-            (pl.col("vote") == "A").sum().cast(pl.Int64).alias("n_abstain"),
-            (~pl.col("vote").is_in(list(VOTE_CODES))).sum().cast(pl.Int64).alias("n_none"),
-        )
-    )
-    top = pl.max_horizontal("n_yes", "n_no", "n_abstain")
-    at_top = (
-        (pl.col("n_yes") == top).cast(pl.Int64)
-        + (pl.col("n_no") == top).cast(pl.Int64)
-        + (pl.col("n_abstain") == top).cast(pl.Int64)
-    )
-    vote = (
-        pl.when((top == 0) | (at_top > 1))
-        .then(pl.lit("X"))
-        .when(pl.col("n_yes") == top)
-        .then(pl.lit("Y"))
-        .when(pl.col("n_no") == top)
-        .then(pl.lit("N"))
-        .otherwise(pl.lit("A"))
-    )
-    return (
-        counts.with_columns(vote.alias("vote"))
-        .select("roll_call_id", "bloc", "vote", "n_yes", "n_no", "n_abstain", "n_none")
-        .sort("roll_call_id", "bloc")
-        .collect()
-    )
-
-
-# --------------------------------------------------------------------------- DuckDB macros
-
-_MACROS_SQL = """
-CREATE OR REPLACE MACRO alignment_pair_votes(
-    a, b, start_date := NULL, end_date := NULL, drop_unanimous := true
-) AS TABLE
-WITH cast_votes AS (
-    SELECT v.roll_call_id, v.iso3,
-           CASE v.vote WHEN 'Y' THEN 1 WHEN 'A' THEN 2 WHEN 'N' THEN 3 END AS code
-    FROM votes v JOIN roll_calls r USING (roll_call_id)
-    WHERE v.vote IN ('Y', 'A', 'N')
-      AND (start_date IS NULL OR r.date >= CAST(start_date AS DATE))
-      AND (end_date IS NULL OR r.date <= CAST(end_date AS DATE))
-),
-kept AS (
-    SELECT roll_call_id FROM cast_votes
-    WHERE iso3 IN (a, b)
-    GROUP BY roll_call_id
-),
-split AS (
-    SELECT roll_call_id FROM cast_votes
-    WHERE roll_call_id IN (SELECT roll_call_id FROM kept)
-    GROUP BY roll_call_id
-    HAVING NOT drop_unanimous OR count(DISTINCT code) > 1
-)
-SELECT x.roll_call_id, x.code AS x, y.code AS y
-FROM cast_votes x JOIN cast_votes y USING (roll_call_id)
-WHERE x.iso3 = a AND y.iso3 = b AND x.roll_call_id IN (SELECT roll_call_id FROM split);
-
-CREATE OR REPLACE MACRO agreement(
-    a, b, start_date := NULL, end_date := NULL, drop_unanimous := true
-) AS TABLE
-WITH t AS (
-    SELECT count(*) AS n,
-           avg(CAST(x = y AS DOUBLE)) AS exact,
-           avg(abs(x - y) / 2.0) AS d_abs,
-           avg(power(abs(x - y) / 2.0, 2)) AS d_sq,
-           avg(CAST(x <> y AS DOUBLE)) AS d_nom,
-           avg(CAST(x = 1 AS DOUBLE)) AS p1, avg(CAST(x = 2 AS DOUBLE)) AS p2,
-           avg(CAST(x = 3 AS DOUBLE)) AS p3,
-           avg(CAST(y = 1 AS DOUBLE)) AS q1, avg(CAST(y = 2 AS DOUBLE)) AS q2,
-           avg(CAST(y = 3 AS DOUBLE)) AS q3
-    FROM alignment_pair_votes(a, b, start_date := start_date, end_date := end_date,
-                              drop_unanimous := drop_unanimous)
-),
-e AS (
-    SELECT *,
-        -- chance disagreement Σ p_k q_l δ(k, l): adjacent votes differ by 1/2, yes/no by 1
-        0.5 * (p1 * q2 + p2 * q1 + p2 * q3 + p3 * q2) + (p1 * q3 + p3 * q1) AS ek_abs,
-        0.25 * (p1 * q2 + p2 * q1 + p2 * q3 + p3 * q2) + (p1 * q3 + p3 * q1) AS ek_sq,
-        1 - (p1 * q1 + p2 * q2 + p3 * q3) AS ek_nom,
-        (p1 + q1) / 2 AS m1, (p2 + q2) / 2 AS m2, (p3 + q3) / 2 AS m3
-    FROM t
-),
-f AS (
-    SELECT *,
-        2 * (0.5 * (m1 * m2 + m2 * m3) + m1 * m3) AS ep_abs,
-        2 * (0.25 * (m1 * m2 + m2 * m3) + m1 * m3) AS ep_sq,
-        1 - (m1 * m1 + m2 * m2 + m3 * m3) AS ep_nom
-    FROM e
-),
-s AS (
-    SELECT n,
-        exact,
-        1 - d_abs AS agree,
-        1 - 2 * d_abs AS s_abs,
-        1 - 2 * d_sq AS s_sq,
-        -- undefined (no variation in either state's votes) is NaN, as in Python
-        CASE WHEN ek_abs > 0 THEN 1 - d_abs / ek_abs ELSE 'NaN'::DOUBLE END AS kappa_abs,
-        CASE WHEN ek_sq > 0 THEN 1 - d_sq / ek_sq ELSE 'NaN'::DOUBLE END AS kappa_sq,
-        CASE WHEN ek_nom > 0 THEN 1 - d_nom / ek_nom ELSE 'NaN'::DOUBLE END AS kappa_nominal,
-        CASE WHEN ep_abs > 0 THEN 1 - d_abs / ep_abs ELSE 'NaN'::DOUBLE END AS pi_abs,
-        CASE WHEN ep_sq > 0 THEN 1 - d_sq / ep_sq ELSE 'NaN'::DOUBLE END AS pi_sq,
-        CASE WHEN ep_nom > 0 THEN 1 - d_nom / ep_nom ELSE 'NaN'::DOUBLE END AS pi_nominal
-    FROM f
-)
-SELECT metric, CASE WHEN n > 0 THEN value END AS value, n
-FROM s UNPIVOT INCLUDE NULLS (value FOR metric IN (
-    exact, agree, s_abs, s_sq, kappa_abs, kappa_sq, kappa_nominal, pi_abs, pi_sq, pi_nominal
-));
-"""
-
-
-def register_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the SQL table macros on a DuckDB connection with ``votes`` and ``roll_calls``.
-
-    ``agreement(a, b, start_date := NULL, end_date := NULL, drop_unanimous := true)`` returns
-    one row (metric, value, n) per name in ``METRICS`` for the pair over the inclusive window,
-    the same numbers as ``dyadic_scores(..., by=None)``; value is NULL when n = 0 and NaN where
-    kappa / pi are undefined. ``alignment_pair_votes`` (same arguments) lists the pair's
-    common roll calls (roll_call_id, x, y) with codes 1/2/3.
-    """
-    for statement in _MACROS_SQL.split(";"):
-        if statement.strip():
-            con.execute(statement)
-
-
-# --------------------------------------------------------------------------- the store's tables
-
-
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Insert the columns of a schema table from a frame."""
-    from alignment.schema import BY_NAME
-
-    columns = [c.name for c in BY_NAME[table].columns]
-    rows = frame.select(columns).to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM rows")
+# --------------------------------------------------------------------------- per-pair tables and SQL
 
 
 def agreement_tables(
@@ -1149,134 +869,6 @@ def agreement_tables(
     for i, name in enumerate(CELL_COLUMNS):
         columns[name] = pl.Series(name, counts[i], dtype=pl.Int32)
     return pl.DataFrame(columns).with_columns(pl.col("period", "n").cast(pl.Int32))
-
-
-def _with_period_type(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    return pl.concat(
-        [f.with_columns(pl.lit(kind).alias("period_type")) for kind, f in frames.items()],
-        how="vertical_relaxed",
-    )
-
-
-def _view_sql() -> dict[str, str]:
-    """CREATE VIEW statements of agreement_scores and agreement_pairs (see schema.VIEWS)."""
-    flipped = {f"{x}_{y}": f"{y}_{x}" for x, y in (c.split("_") for c in CELL_COLUMNS)}
-    keys = "period_type, period, n"
-    metrics = ", ".join(METRICS)
-    computed = ",\n    ".join(f"{METRIC_SQL[m]} AS {m}" for m in METRICS)
-    return {
-        "agreement_scores": (
-            f"SELECT iso3_a, iso3_b, {keys}, {', '.join(CELL_COLUMNS)},\n    {computed}\n"
-            "FROM agreement_counts"
-        ),
-        # Both orders, so that "closest partners of BLR" is WHERE iso3_a = 'BLR'; every
-        # metric is symmetric, the cells are transposed.
-        "agreement_pairs": (
-            "SELECT * FROM agreement_scores\nUNION ALL\n"
-            f"SELECT iso3_b AS iso3_a, iso3_a AS iso3_b, {keys}, "
-            f"{', '.join(f'{flipped[c]} AS {c}' for c in CELL_COLUMNS)}, {metrics}\n"
-            "FROM agreement_scores"
-        ),
-    }
-
-
-def _create_views(con: duckdb.DuckDBPyConnection) -> None:
-    from alignment.schema import VIEWS
-
-    sql = _view_sql()
-    con.execute("BEGIN")  # one catalog commit for the views and their fifty comments
-    for view in VIEWS:
-        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS\n{sql[view.name]}")
-        for statement in view.comments():
-            con.execute(statement.replace("COMMENT ON TABLE", "COMMENT ON VIEW", 1))
-    con.execute("COMMIT")
-
-
-# Bloc cohesion and defections of the store, in SQL inside the build (the data are already
-# there; a range join in DuckDB beats fanning memberships out to every roll call in polars).
-# Same definitions as roll_call_cohesion, bloc_cohesion and defections (tests compare them).
-_BLOC_SQL = """
-CREATE OR REPLACE TEMP TABLE _member_votes AS
-SELECT v.roll_call_id, m.bloc, v.iso3, v.vote
-FROM votes v
-JOIN roll_calls r USING (roll_call_id)
-JOIN bloc_memberships m
-  ON m.iso3 = v.iso3 AND m.status = 'member'
- AND r.date >= m.joined AND (m."left" IS NULL OR r.date <= m."left")
-WHERE v.vote IN ('Y', 'N', 'A');
-
-CREATE OR REPLACE TEMP TABLE _bloc_counts AS
-SELECT roll_call_id, bloc,
-       count_if(vote = 'Y') AS yes, count_if(vote = 'N') AS no, count_if(vote = 'A') AS abstain
-FROM _member_votes
-GROUP BY ALL;
-
-INSERT INTO roll_call_cohesion
-SELECT roll_call_id, bloc, yes, no, abstain, yes + no + abstain,
-       (greatest(yes, no, abstain) - 0.5 * (yes + no + abstain - greatest(yes, no, abstain)))
-       / (yes + no + abstain)
-FROM _bloc_counts
-ORDER BY roll_call_id, bloc;
-
-INSERT INTO bloc_cohesion
-SELECT c.bloc, p.period_type, p.period, avg(c.cohesion), count(*)
-FROM roll_call_cohesion c
-JOIN (SELECT roll_call_id, 'session' AS period_type, session AS period FROM roll_calls
-      UNION ALL
-      SELECT roll_call_id, 'year', year(date) FROM roll_calls) p USING (roll_call_id)
-GROUP BY ALL
-ORDER BY 2, 1, 3;
-
-INSERT INTO bloc_defections
-WITH plurality AS (  -- the bloc's most common vote, when no other vote ties with it
-    SELECT roll_call_id, bloc,
-           CASE greatest(yes, no, abstain) WHEN yes THEN 'Y' WHEN no THEN 'N' ELSE 'A' END
-               AS line
-    FROM _bloc_counts
-    WHERE (yes = greatest(yes, no, abstain))::INT + (no = greatest(yes, no, abstain))::INT
-          + (abstain = greatest(yes, no, abstain))::INT = 1
-)
-SELECT mv.roll_call_id, mv.bloc, mv.iso3, mv.vote, p.line
-FROM _member_votes mv JOIN plurality p USING (roll_call_id, bloc)
-WHERE mv.vote <> p.line
-ORDER BY 1, 2, 3;
-
-DROP TABLE _bloc_counts;
-DROP TABLE _member_votes
-"""
-
-
-def materialise(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill the metric tables of a store being built, from its votes, roll_calls and blocs.
-
-    Called by the build (``store.write_store``) once the base tables are in: writes
-    ``agreement_counts`` (every pair's table of votes per session and per year, Voeten's
-    defaults), ``roll_call_cohesion``, ``bloc_cohesion`` (per session and per year) and
-    ``bloc_defections`` (members: status 'member' on the day of each vote); creates the views
-    ``agreement_scores`` (every metric, computed from the counts when read: the file holds
-    small integers rather than ten doubles per pair) and ``agreement_pairs`` (both orders),
-    and the macros of ``register_macros``, all in the store file, so that any DuckDB client
-    opening it has them.
-    """
-
-    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
-    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
-    coded = _CodedVotes.of(votes)  # once for both period types
-    tables = {by: agreement_tables(coded, roll_calls, by=by) for by in ("session", "year")}
-    _insert_rows(con, "agreement_counts", _with_period_type(tables))
-
-    for statement in _BLOC_SQL.split(";"):
-        if statement.strip():
-            con.execute(statement)
-    _create_views(con)
-    register_macros(con)
-
-
-# The contingency table of a pair as stored: cell k * 3 + l counts the roll calls on which
-# iso3_a cast vote k and iso3_b vote l (yes, abstain, no).
-CELL_COLUMNS: tuple[str, ...] = tuple(
-    f"{x}_{y}" for x in ("yes", "abstain", "no") for y in ("yes", "abstain", "no")
-)
 
 
 def _metric_sql() -> dict[str, str]:
@@ -1322,126 +914,3 @@ def _metric_sql() -> dict[str, str]:
 
 
 METRIC_SQL: dict[str, str] = _metric_sql()
-
-
-# --------------------------------------------------------------------------- from the store
-
-
-class InvalidChoice(AlignmentError):
-    """A country code, topic or option value the store does not know (a usage error)."""
-
-    exit_code = EXIT_USAGE
-
-
-def _check_countries(con: duckdb.DuckDBPyConnection, countries: Sequence[str]) -> list[str]:
-    known = con.sql("SELECT iso3 FROM countries ORDER BY iso3").pl()["iso3"].to_list()
-    wanted = [c.strip().upper() for c in countries if c.strip()]
-    unknown = [c for c in wanted if c not in set(known)]
-    if unknown:
-        raise InvalidChoice(
-            f"unknown country code(s) {', '.join(repr(c) for c in unknown)}: give ISO3 codes of "
-            f"the countries table, one of {', '.join(known)}"
-        )
-    if not wanted:
-        raise InvalidChoice("no country code given")
-    return sorted(set(wanted))
-
-
-def _topic_roll_calls(con: duckdb.DuckDBPyConnection, topic: str) -> list[int]:
-    ids = con.sql(
-        "SELECT DISTINCT roll_call_id FROM roll_call_topics WHERE topic = $topic",
-        params={"topic": topic},
-    ).pl()["roll_call_id"]
-    if ids.is_empty():
-        known = con.sql(
-            "SELECT topic FROM roll_call_topics WHERE scheme IN ('voeten', 'named') "
-            "GROUP BY topic ORDER BY topic"
-        ).pl()["topic"]
-        raise InvalidChoice(
-            f"no roll calls have the topic {topic!r}; topics: {', '.join(known.to_list())}, "
-            "or a UN Digital Library subject (roll_call_topics.topic)"
-        )
-    return ids.to_list()
-
-
-def _has_agreement_table(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.sql(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'agreement_scores' "
-        "AND database_name = current_database()"
-    ).fetchall()[0][0]
-    return bool(found)
-
-
-def store_scores(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    metric: str = "agree",
-    by: Literal["session", "year"] = "session",
-    countries: Sequence[str] | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    topic: str | None = None,
-    important_only: bool = False,
-    include_amendments: bool = True,
-    drop_unanimous: bool = True,
-    lopsided_threshold: float | None = None,
-    bootstrap: int = 0,
-    seed: int = 0,
-) -> pl.DataFrame:
-    """One metric for pairs of the store per session or year (``alignment metrics``).
-
-    Columns iso3_a, iso3_b, period, metric, value, n (and lower, upper with ``bootstrap``),
-    sorted by period, iso3_a, iso3_b; ``countries`` as in ``dyadic_scores`` (one: that state
-    against every other; several: the pairs among them; None: every pair). With the default
-    options the rows come from the store's ``agreement_scores``; any filter computes them.
-    Raises InvalidChoice for an unknown metric, country code or topic.
-    """
-    if metric not in METRICS:
-        raise InvalidChoice(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    if by not in ("session", "year"):
-        raise InvalidChoice(f"by must be session or year, not {by!r}")
-    focus = None if countries is None else _check_countries(con, countries)
-    defaults = (
-        start is None
-        and end is None
-        and topic is None
-        and not important_only
-        and include_amendments
-        and drop_unanimous
-        and lopsided_threshold is None
-        and bootstrap == 0
-    )
-    if defaults and _has_agreement_table(con):
-        where = ["period_type = $by"]
-        if focus is not None and len(focus) == 1:
-            where.append("(iso3_a = $one OR iso3_b = $one)")
-        elif focus is not None:
-            where.append("list_contains($focus, iso3_a) AND list_contains($focus, iso3_b)")
-        params: dict[str, object] = {"by": by}
-        if focus is not None:
-            params.update({"one": focus[0]} if len(focus) == 1 else {"focus": focus})
-        return con.sql(
-            f"SELECT iso3_a, iso3_b, CAST(period AS BIGINT) AS period, '{metric}' AS metric, "
-            f"{metric} AS value, CAST(n AS BIGINT) AS n FROM agreement_scores "
-            f"WHERE {' AND '.join(where)} ORDER BY period NULLS LAST, iso3_a, iso3_b",
-            params=params,
-        ).pl()
-    ids = None if topic is None else _topic_roll_calls(con, topic)
-    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
-    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
-    return dyadic_scores(
-        votes,
-        roll_calls,
-        by=by,
-        metrics=[metric],
-        countries=focus,
-        drop_unanimous=drop_unanimous,
-        lopsided_threshold=lopsided_threshold,
-        include_amendments=include_amendments,
-        important_only=important_only,
-        roll_call_ids=ids,
-        start=start,
-        end=end,
-        bootstrap=bootstrap,
-        seed=seed,
-    )

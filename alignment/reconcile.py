@@ -13,14 +13,22 @@ Each field of a roll call, and each state's vote, is taken from the first source
 :data:`PRECEDENCE` that has it. A vote a source *published* always beats an absence the store
 *inferred* for a source that lists only voters. Every published vote that differs from the
 one kept is recorded in ``vote_disagreements``.
+
+Before that, :func:`combine` merges the files of one source (the JSON comes one file per
+session) and :func:`fill_absent` marks absent the members a voters-only source leaves out.
+A roll call that no source dates (one in Voeten's file) takes a date by the rule of
+:func:`infer_dates`, flagged in ``date_inferred``, rather than failing the build.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
+from alignment.countries import Crosswalk
+from alignment.errors import BadDataError
 from alignment.sources import SourceRows
 
 # The UN Digital Library is the Assembly's official record; the DGACM extract comes from the
@@ -39,6 +47,93 @@ class Reconciled:
     vote_disagreements: pl.DataFrame
     source_agreement: pl.DataFrame  # per pair of sources: shared and differing votes
     notes: list[str] = field(default_factory=list)
+
+
+def combine(rows: list[SourceRows]) -> list[SourceRows]:
+    """Merge the files of one source (one JSON file per session) into one set of rows."""
+    by_source: dict[str, list[SourceRows]] = {}
+    for r in rows:
+        by_source.setdefault(r.source, []).append(r)
+    out = []
+    for source, parts in by_source.items():
+        calls = pl.concat([p.roll_calls for p in parts], how="vertical_relaxed")
+        dup = calls.filter(pl.col("source_id").is_duplicated())
+        if not dup.is_empty():
+            sid = dup["source_id"][0]
+            paths = [p.path for p in parts if sid in set(p.roll_calls["source_id"])]
+            raise BadDataError(
+                f"{source} roll call {sid!r} is in more than one file: {', '.join(paths)}; "
+                "give each file once",
+                path=paths[0],
+            )
+        out.append(
+            SourceRows(
+                source,
+                parts[0].path,
+                calls,
+                pl.concat([p.votes for p in parts], how="vertical_relaxed"),
+                all(p.absent_listed for p in parts),
+                [f for p in parts for f in p.files],
+                [f"{Path(p.path).name}: {n}" for p in parts for n in p.notes],
+            )
+        )
+    return out
+
+
+def fill_absent(rows: SourceRows, crosswalk: Crosswalk) -> SourceRows:
+    """Mark absent (X) the UN members of the day that a voters-only source does not list."""
+    if rows.absent_listed or rows.roll_calls.is_empty():
+        return rows
+    members = crosswalk.members_on(rows.roll_calls["date"])
+    expected = rows.roll_calls.select("source_id", "date").join(members, on="date")
+    absent = expected.join(rows.votes, on=["source_id", "iso3"], how="anti").select(
+        pl.lit(rows.source).alias("source"), "source_id", "iso3", pl.lit("X").alias("vote"),
+        pl.lit(False).alias("published"),
+    )  # fmt: skip
+    votes = pl.concat([rows.votes.with_columns(published=True), absent], how="vertical_relaxed")
+    return SourceRows(rows.source, rows.path, rows.roll_calls, votes, True, rows.files, rows.notes)
+
+
+def infer_dates(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """Date the roll calls no source dates, and flag them (``date_inferred``).
+
+    The rule: Voeten numbers roll calls (rcid) in the order they were held, so an undated one
+    takes the date of the nearest earlier roll call of the same session, or, when it is the
+    session's first, of the nearest later one. A roll call with neither (no rcid, or alone in
+    its session) cannot be dated, and is bad data.
+    """
+    calls = calls.with_columns(date_inferred=pl.col("date").is_null())
+    undated = calls.filter(pl.col("date_inferred"))
+    if undated.is_empty():
+        return calls
+    dated = calls.filter(pl.col("date").is_not_null() & pl.col("rcid").is_not_null())
+    found: dict[str, object] = {}
+    for row in undated.iter_rows(named=True):
+        same = dated.filter(pl.col("session") == row["session"])
+        rcid = row["rcid"]
+        before = same.filter(pl.col("rcid") < rcid).sort("rcid").tail(1) if rcid else same[:0]
+        after = same.filter(pl.col("rcid") > rcid).sort("rcid").head(1) if rcid else same[:0]
+        neighbour = before if before.height else after
+        what = f"rcid {rcid}" if rcid else f"{row['symbol'] or 'a roll call'}"
+        if neighbour.is_empty():
+            raise BadDataError(
+                f"{what} (session {row['session']}, sources {', '.join(row['sources'])}) has "
+                "no date and no dated roll call beside it in its session; give a source that "
+                "dates it"
+            )
+        found[row["key"]] = neighbour["date"][0]
+        notes.append(
+            f"{what} ({row['symbol'] or 'no symbol'}, session {row['session']}) has no date in "
+            f"any source; dated {neighbour['date'][0]} from rcid {neighbour['rcid'][0]}, "
+            f"the nearest {'earlier' if before.height else 'later'} roll call of its session "
+            "(date_inferred)"
+        )
+    fill = pl.DataFrame({"key": list(found), "_date": list(found.values())})
+    return (
+        calls.join(fill, on="key", how="left")
+        .with_columns(pl.coalesce("date", "_date").alias("date"))
+        .drop("_date")
+    )
 
 
 def rank_of(source: pl.Expr) -> pl.Expr:
@@ -68,11 +163,16 @@ def _cluster_keys(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
         pl.col("symbol").is_not_null() & pl.col("kind").fill_null("resolution").eq("resolution")
     ).select(
         "symbol",
+        "rcid",
         pl.col("date").alias("v_date"),
         pl.concat_str(pl.lit("rcid:"), pl.col("rcid").cast(pl.String)).alias("v_key"),
     )
-    # Several Voeten roll calls can carry one symbol and date (repeated votes): take the first.
-    exact = candidates.sort("v_key").unique(["symbol", "v_date"], keep="first")
+    # Several Voeten roll calls can carry one symbol and date (repeated votes): take the first,
+    # by rcid as a number (as text, "rcid:1000" would come before "rcid:999").
+    exact = (
+        candidates.sort("rcid").unique(["symbol", "v_date"], keep="first", maintain_order=True)
+    ).drop("rcid")
+    candidates = candidates.drop("rcid")
     un_calls = un.select("symbol", "date").unique()
     matched = un_calls.join(
         exact, left_on=["symbol", "date"], right_on=["symbol", "v_date"], how="left"
@@ -139,7 +239,8 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         pl.col("source").sort_by("rank").unique(maintain_order=True).alias("sources"),
     )  # fmt: skip
     merged = (
-        merged.with_columns(pl.col("kind").fill_null("resolution"))
+        infer_dates(merged, notes)
+        .with_columns(pl.col("kind").fill_null("resolution"))
         .sort("date", pl.col("symbol").fill_null(""), pl.col("rcid").fill_null(0), "key")
         .with_row_index("roll_call_id", offset=1)
         .with_columns(pl.col("roll_call_id").cast(pl.Int64))

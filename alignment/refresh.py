@@ -1,18 +1,20 @@
-"""``alignment refresh`` from upstream: fetch into a cache, rebuild the store only if needed.
+"""``alignment refresh``: bring the store up to date, from local files or from upstream.
 
-1. Under the store's lock, read the per-URL fetch state (ETag, Last-Modified, sha256, size,
-   local mtime) from the store's ``fetch_state`` table. The state lives in the store file itself,
-   written in the same build and swapped in with the same rename as the data it describes, so
-   it can never claim a version the store does not hold.
-2. Fetch every planned file (:mod:`alignment.fetch`) into the cache directory (default
-   ``cache/`` beside the store, laid out as a mirror) with conditional requests.
-3. If no file changed (every answer a 304, or the same mtime, size or checksum), the refresh is a
-   no-op: outcome ``current``, the store file is not touched (not even rewritten identically),
-   and only ``<store>.last-refresh.json`` records the attempt. Otherwise the store is rebuilt
-   from the cached files with :func:`alignment.store.build`, validated and swapped in.
+Both routes run through :func:`_attempt`, the one outcome path: take the store's lock (a second
+refresh is refused at once, exit 75, and the refusal is recorded), remove files left by a killed
+refresh, run, and record the attempt in ``<store>.last-refresh.json`` whatever its outcome
+(``updated``, ``current``, ``bad_data``, ``temporary_failure``, ``error``). A failure never
+touches the store.
 
-``refresh_log`` in the store lists the builds; the status file holds the last attempt, whatever
-its outcome (``updated``, ``current``, ``bad_data``, ``temporary_failure``, ``error``).
+- Local (:func:`refresh_from_paths`, ``--from``): read the files given and rebuild.
+- Upstream (:func:`refresh_from_upstream`): read the per-URL fetch state (ETag,
+  Last-Modified, sha256, size, local mtime) from the store's ``fetch_state`` table, which is
+  written in the same build and swapped in with the same rename as the data it describes, so it
+  can never claim a version the store does not hold; fetch every planned file
+  (``alignment.upstream``) into the cache (default ``cache/`` beside the store, laid out as a
+  mirror) with conditional requests; when no file changed the refresh is a no-op (outcome
+  ``current``: the store file is not even rewritten), otherwise the store is rebuilt from the
+  cached files.
 """
 
 from __future__ import annotations
@@ -21,19 +23,19 @@ import contextlib
 import datetime as dt
 import email.utils
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 import polars as pl
 
-from alignment import countries as countries_module
-from alignment import fetch, store
-from alignment.errors import AlignmentError, BadDataError, TemporaryFailure
+from alignment import attempt, build, download, store, upstream
+from alignment.countries import Crosswalk
+from alignment.errors import AlignmentError, BadDataError, TemporaryFailure, UsageError
 from alignment.faults import fault_point
+from alignment.sources import read_all
 
 LOG = logging.getLogger("alignment.refresh")
 
@@ -67,51 +69,145 @@ LIST_SOURCE = "undl_list"  # the UN DL file list (or a mirror's undl/files.json)
 class RefreshResult:
     outcome: str  # "updated" or "current"
     message: str
-    summary: store.BuildSummary | None = None
+    summary: build.BuildSummary | None = None
     downloaded: list[str] = field(default_factory=list)  # URLs transferred (content changed)
     unchanged: int = 0
     absent: int = 0
+
+
+def outcome_of(exc: BaseException) -> str:
+    """The outcome an exception ends an attempt with (the README's table of outcomes)."""
+    if isinstance(exc, BadDataError):
+        return "bad_data"
+    if isinstance(exc, TemporaryFailure):
+        return "temporary_failure"
+    return "error"
+
+
+def _attempt(
+    db: Path, origin: str, run: Callable[[dt.datetime], RefreshResult], *, force: bool = False
+) -> RefreshResult:
+    """Lock, run, record: the one outcome path of every refresh.
+
+    A file at ``db`` that is not an alignment store is never replaced unless ``force``: a
+    mistyped ``--db`` must not overwrite someone's data."""
+    started = attempt.now()
+
+    def record(outcome: str, message: str, **more: Any) -> None:
+        previous = attempt.read(db) or {}
+        last_success = previous.get("last_success_at")
+        finished = attempt.now()
+        if outcome in attempt.SUCCESSFUL:
+            last_success = finished
+        attempt.write(db, {
+            "started_at": started, "finished_at": finished, "outcome": outcome,
+            "message": message, "sources": origin, "last_success_at": last_success, **more,
+        })  # fmt: skip
+
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        held = store.lock(db)
+        held.__enter__()
+    except TemporaryFailure as exc:
+        LOG.error("refresh refused outcome=temporary_failure: %s", exc)
+        with contextlib.suppress(OSError):
+            record("temporary_failure", str(exc))
+        raise
+    except OSError as exc:
+        raise AlignmentError(
+            f"cannot write beside the store {db}: {exc.strerror}; choose a folder you can "
+            "write to with --db or ALIGNMENT_DB"
+        ) from exc
+    try:
+        for path in store.remove_leftovers(db):
+            LOG.warning("removed %s, left by an interrupted refresh", path)
+        LOG.info("refresh start db=%s from=%s", db, origin)
+        try:
+            if db.exists() and not force and not store.is_store(db):
+                raise UsageError(
+                    f"{db} exists and is not an alignment store; refusing to replace it. Give "
+                    "another --db, or add --force to replace it"
+                )
+            result = run(started)
+        except AlignmentError as exc:
+            LOG.error("refresh failed outcome=%s: %s", outcome_of(exc), exc)
+            record(outcome_of(exc), str(exc))
+            raise
+        except Exception as exc:
+            LOG.exception("refresh failed outcome=error (a bug): %s", exc)
+            record("error", f"{type(exc).__name__}: {exc}")
+            raise
+        record(
+            result.outcome, result.message, downloaded=result.downloaded,
+            unchanged=result.unchanged, absent=result.absent,
+        )  # fmt: skip
+        LOG.info("refresh done outcome=%s: %s", result.outcome, result.message)
+        return result
+    finally:
+        held.__exit__(None, None, None)
+
+
+# --- the local route -------------------------------------------------------------------------
+
+
+def refresh_from_paths(
+    db: Path, paths: Sequence[Path], *, data_dir: Path | None = None, force: bool = False
+) -> RefreshResult:
+    """Build the store from local files and folders (``alignment refresh --from``);
+    ``force`` replaces a file at ``db`` that is not a store."""
+    origin = " ".join(str(p) for p in paths)
+
+    def run(started: dt.datetime) -> RefreshResult:
+        crosswalk = Crosswalk.load(data_dir)
+        rows = read_all([Path(p) for p in paths], crosswalk)
+        summary = build.build(
+            db, rows, crosswalk=crosswalk, files=build.local_files(rows), origin=origin, started_at=started,
+            matches_path=build.find_matches(paths), data_dir=data_dir,
+        )  # fmt: skip
+        return RefreshResult("updated", _built(summary), summary)
+
+    return _attempt(db, origin, run, force=force)
+
+
+def _built(summary: build.BuildSummary) -> str:
+    return (
+        f"{summary.roll_calls} roll calls, {summary.votes} votes, {summary.first_date} to "
+        f"{summary.last_date}"
+    )
+
+
+# --- the upstream route ----------------------------------------------------------------------
 
 
 def default_cache_dir(db: Path) -> Path:
     return db.parent / "cache"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
 def read_fetch_state(db: Path) -> dict[str, dict[str, Any]]:
     """URL -> the row of ``fetch_state`` in the current store; empty if none (or no table)."""
-    if not db.exists():
-        return {}
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            rows = con.sql("SELECT * FROM fetch_state").pl().to_dicts()
-    except duckdb.Error:
-        return {}  # a store built by `--from`, or before fetch_state existed
-    return {row["url"]: row for row in rows}
+    rows = store.read_previous(db, "SELECT * FROM fetch_state")
+    return {} if rows is None else {row["url"]: row for row in rows.to_dicts()}
 
 
 def _state_of(row: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``fetch`` state (validators and checksum) out of a ``fetch_state`` row."""
+    """The ``download`` state (validators and checksum) out of a ``fetch_state`` row."""
     if not row or row.get("absent"):
         return {}
     return {k: row[k] for k in _STATE_KEYS if row.get(k) is not None}
 
 
-def describe(upstream: fetch.Upstream) -> str:
-    if upstream.mirror is not None:
-        return f"mirror {upstream.mirror}"
-    parts = [f"{upstream.undl_base} (record {upstream.undl_recid})", upstream.unxml_base]
-    if upstream.history is not None:
-        parts.append(f"history {upstream.history}")
+def describe(source: upstream.Upstream) -> str:
+    if source.mirror is not None:
+        return f"mirror {source.mirror}"
+    parts = [f"{source.undl_base} (record {source.undl_recid})", source.unxml_base]
+    if source.history is not None:
+        parts.append(f"history {source.history}")
     return " ".join(parts)
 
 
 def refresh_from_upstream(
     db: Path,
-    upstream: fetch.Upstream,
+    source: upstream.Upstream,
     *,
     cache_dir: Path | None = None,
     sessions: Sequence[str] | None = None,
@@ -122,73 +218,25 @@ def refresh_from_upstream(
     progress: Progress | None = None,
 ) -> RefreshResult:
     """Fetch upstream into ``cache_dir`` and rebuild the store at ``db`` if anything changed."""
-    started = _now()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    cache_dir = cache_dir or default_cache_dir(db)
-    origin = describe(upstream)
-    with _locked(db):
-        store.remove_leftovers(db)
-        LOG.info("refresh start db=%s from=%s cache=%s", db, origin, cache_dir)
-        try:
-            result = _refresh(
-                db, upstream, cache_dir, started=started, origin=origin,
-                sessions=list(sessions) if sessions is not None else fetch.default_sessions(),
-                data_dir=data_dir, force=force, timeout=timeout, fetch_opts=dict(fetch_opts or {}),
-                progress=progress,
-            )  # fmt: skip
-        except AlignmentError as exc:
-            outcome = store._outcome(exc)
-            LOG.error("refresh failed outcome=%s: %s", outcome, exc)
-            store.write_status(db, _status(started, outcome, str(exc), origin))
-            raise
-        except Exception as exc:
-            LOG.exception("refresh failed outcome=error (a bug): %s", exc)
-            store.write_status(
-                db, _status(started, "error", f"{type(exc).__name__}: {exc}", origin)
-            )
-            raise
-        store.write_status(
-            db,
-            _status(started, result.outcome, result.message, origin,
-                    downloaded=result.downloaded, unchanged=result.unchanged, absent=result.absent),
+    cache = cache_dir or default_cache_dir(db)
+    wanted = list(sessions) if sessions is not None else upstream.default_sessions()
+
+    def run(started: dt.datetime) -> RefreshResult:
+        LOG.info("cache=%s", cache)
+        return _refresh(
+            db, source, cache, started=started, sessions=wanted, data_dir=data_dir, force=force,
+            timeout=timeout, fetch_opts=dict(fetch_opts or {}), progress=progress,
         )  # fmt: skip
-        LOG.info("refresh done outcome=%s: %s", result.outcome, result.message)
-        return result
 
-
-@contextlib.contextmanager
-def _locked(db: Path) -> Iterator[None]:
-    """The store's refresh lock; a held lock is logged, then exits 75 (TemporaryFailure)."""
-    try:
-        lock = store.refresh_lock(db)
-        lock.__enter__()
-    except TemporaryFailure as exc:
-        LOG.error("refresh refused outcome=temporary_failure: %s", exc)
-        raise
-    try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
-
-
-def _status(started: dt.datetime, outcome: str, message: str, origin: str, **more: Any) -> dict:
-    return {
-        "started_at": started,
-        "finished_at": _now(),
-        "outcome": outcome,
-        "message": message,
-        "sources": origin,
-        **more,
-    }
+    return _attempt(db, describe(source), run, force=force)
 
 
 def _refresh(
     db: Path,
-    upstream: fetch.Upstream,
+    source: upstream.Upstream,
     cache_dir: Path,
     *,
     started: dt.datetime,
-    origin: str,
     sessions: list[str],
     data_dir: Path | None,
     force: bool,
@@ -201,7 +249,7 @@ def _refresh(
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0))) as client:
             results = _fetch_everything(
-                upstream, cache_dir, sessions, states, client, fetch_opts, progress
+                source, cache_dir, sessions, states, client, fetch_opts, progress
             )
     except TemporaryFailure as exc:
         raise TemporaryFailure(f"{exc}. {OFFLINE_HINT}") from exc
@@ -238,46 +286,43 @@ def _refresh(
     LOG.info("rebuild: %s", "; ".join(reasons))
     if progress is not None:
         progress(1, 1, "building the store")
-    checked_at = _now()
+    checked_at = attempt.now().replace(tzinfo=None)
     _verify_cache(results, cache_dir, client_opts=(timeout, fetch_opts))
     fault_point("after-download")
-    summary = _build(db, results, previous, upstream, started, origin, data_dir, checked_at)
+    summary = _build(db, results, previous, started, describe(source), data_dir, checked_at)
     fault_point("after-swap")
-    message = (
-        f"{summary.roll_calls} roll calls, {summary.votes} votes, {summary.first_date} to "
-        f"{summary.last_date}; downloaded {len(changed)} of {unchanged + len(changed)} files"
-    )
+    message = f"{_built(summary)}; downloaded {len(changed)} of {unchanged + len(changed)} files"
     return RefreshResult("updated", message, summary, changed, unchanged, absent)
 
 
 def _fetch_everything(
-    upstream: fetch.Upstream,
+    source: upstream.Upstream,
     cache_dir: Path,
     sessions: list[str],
     states: dict[str, dict[str, Any]],
     client: httpx.Client,
     fetch_opts: dict[str, Any],
     progress: Progress | None,
-) -> list[tuple[fetch.Item, fetch.FetchResult]]:
-    """Every file of the plan, fetched with :func:`fetch.fetch_all`, and the UN DL file list.
+) -> list[tuple[upstream.Item, download.FetchResult]]:
+    """Every file of the plan, fetched with :func:`upstream.fetch_all`, and the UN DL file list.
 
     The first result is the UN DL file list (source ``undl_list``), read while planning, so
     that its state is kept too. Every file is kept on disk: a rebuild reads them all.
     """
-    listed: list[fetch.FetchResult] = []
-    results = fetch.fetch_all(
-        upstream, cache_dir, sessions=sessions, states=states, client=client, need_files=True,
+    listed: list[download.FetchResult] = []
+    results = upstream.fetch_all(
+        source, cache_dir, sessions=sessions, states=states, client=client, need_files=True,
         listed=listed, progress=progress, **fetch_opts,
     )  # fmt: skip
-    list_item = fetch.Item(
-        source=LIST_SOURCE, url=upstream.undl_list_url(), name=fetch.MIRROR_UNDL_LIST,
-        expected="json", max_bytes=fetch.MAX_BYTES["undl_list"], optional=True,
+    list_item = upstream.Item(
+        source=LIST_SOURCE, url=source.undl_list_url(), name=upstream.MIRROR_UNDL_LIST,
+        expected="json", max_bytes=upstream.MAX_BYTES["undl_list"], optional=True,
     )  # fmt: skip
     return [(list_item, res) for res in listed] + results
 
 
 def _verify_cache(
-    results: list[tuple[fetch.Item, fetch.FetchResult]],
+    results: list[tuple[upstream.Item, download.FetchResult]],
     cache_dir: Path,
     *,
     client_opts: tuple[float, dict[str, Any]],
@@ -298,7 +343,7 @@ def _verify_cache(
         )
         results[index] = (
             item,
-            fetch.fetch(
+            download.fetch(
                 item.url, cache_dir, state={}, expected=item.expected, max_bytes=item.max_bytes,
                 name=item.name, missing_ok=item.optional, need_file=True, timeout=timeout,
                 **fetch_opts,
@@ -311,7 +356,7 @@ def _some(urls: list[str], shown: int = 3) -> str:
     return ", ".join(urls[:shown]) + more
 
 
-def _modified(res: fetch.FetchResult) -> dt.datetime | None:
+def _modified(res: download.FetchResult) -> dt.datetime | None:
     if res.last_modified:
         with contextlib.suppress(TypeError, ValueError):
             when = email.utils.parsedate_to_datetime(res.last_modified)
@@ -323,25 +368,23 @@ def _modified(res: fetch.FetchResult) -> dt.datetime | None:
 
 def _build(
     db: Path,
-    results: list[tuple[fetch.Item, fetch.FetchResult]],
+    results: list[tuple[upstream.Item, download.FetchResult]],
     previous: dict[str, dict[str, Any]],
-    upstream: fetch.Upstream,
     started: dt.datetime,
     origin: str,
     data_dir: Path | None,
     checked_at: dt.datetime,
-) -> store.BuildSummary:
-    by_path: dict[str, fetch.FetchResult] = {}
+) -> build.BuildSummary:
+    by_path: dict[str, download.FetchResult] = {}
     for item, res in results:
         if res.path is not None and not res.absent and item.source != LIST_SOURCE:
             by_path[str(res.path.resolve())] = res
     if not by_path:
         raise BadDataError(f"no upstream file could be fetched from {origin}")
     changed = [res.url for item, res in results if res.changed and item.source != LIST_SOURCE]
-    data_dir = data_dir or store.DATA_DIR
     try:
-        crosswalk = countries_module.Crosswalk.load(data_dir)
-        rows = store.read_paths([Path(p) for p in by_path], crosswalk)
+        crosswalk = Crosswalk.load(data_dir)
+        rows = read_all([Path(p) for p in by_path], crosswalk)
         files = []
         for r in rows:
             for f in r.files:
@@ -351,18 +394,18 @@ def _build(
                     "sha256": res.sha256, "size": res.size, "modified": _modified(res),
                     "etag": res.etag,
                 })  # fmt: skip
-        fetch_state = _fetch_state_frame(results, previous, checked_at)
-        matches = next((Path(p) for p in by_path if Path(p).name == "Matches.csv"), None)
-        return store.build(
-            db, rows, provenance=store.Provenance(files), data_dir=data_dir, started_at=started,
-            origin=origin, matches_path=matches, extra_tables={"fetch_state": fetch_state},
+        matches = next((Path(p) for p in by_path if Path(p).name == build.MATCHES_FILE), None)
+        return build.build(
+            db, rows, crosswalk=crosswalk, files=files, origin=origin, started_at=started, matches_path=matches,
+            extra_tables={"fetch_state": _fetch_state_frame(results, previous, checked_at)},
+            data_dir=data_dir,
         )  # fmt: skip
     except BadDataError as exc:
         raise _naming_url(exc, by_path, changed) from exc
 
 
 def _naming_url(
-    exc: BadDataError, by_path: Mapping[str, fetch.FetchResult], changed: list[str]
+    exc: BadDataError, by_path: Mapping[str, download.FetchResult], changed: list[str]
 ) -> BadDataError:
     """The same error, saying which URL the offending cached file was downloaded from."""
     text = str(exc)
@@ -375,7 +418,7 @@ def _naming_url(
 
 
 def _fetch_state_frame(
-    results: list[tuple[fetch.Item, fetch.FetchResult]],
+    results: list[tuple[upstream.Item, download.FetchResult]],
     previous: Mapping[str, Mapping[str, Any]],
     checked_at: dt.datetime,
 ) -> pl.DataFrame:
@@ -390,12 +433,3 @@ def _fetch_state_frame(
             "fetched_at": None if res.absent else fetched_at, "checked_at": checked_at,
         })  # fmt: skip
     return pl.DataFrame(rows, schema=FETCH_STATE_SCHEMA)
-
-
-__all__ = [
-    "OFFLINE_HINT",
-    "RefreshResult",
-    "default_cache_dir",
-    "read_fetch_state",
-    "refresh_from_upstream",
-]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alignment.metrics import CELL_COLUMNS, METRICS
+from alignment.vocabulary import CELL_COLUMNS, METRICS
 
 SCHEMA_VERSION = 1
 
@@ -98,7 +98,7 @@ METRIC_COMMENTS = {
 }
 _METRIC_COLUMNS = tuple(Column(m, "DOUBLE", METRIC_COMMENTS[m]) for m in METRICS)
 
-# Views the build creates over the tables (alignment.metrics.materialise), with these comments.
+# Views the build creates over the tables (their SQL: alignment.derived), with these comments.
 VIEWS: tuple[Table, ...] = (
     Table(
         "agreement_scores",
@@ -124,6 +124,36 @@ VIEWS: tuple[Table, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Macro:
+    """A table macro stored in the file, so the DuckDB shell and R have it too."""
+
+    name: str
+    signature: str  # name and parameters, as in CREATE MACRO
+    comment: str
+
+
+_WINDOW = "start_date := NULL, end_date := NULL, drop_unanimous := true"
+MACROS: tuple[Macro, ...] = (
+    Macro(
+        "alignment_pair_votes",
+        f"alignment_pair_votes(a, b, {_WINDOW})",
+        "The common roll calls of states a and b (ISO3) with their votes coded 1 yes, 2 "
+        "abstain, 3 no: roll_call_id, x (a's vote), y (b's vote). Only roll calls on which "
+        "both voted yes, no or abstain, dated within start_date and end_date (inclusive; NULL: "
+        "no bound); unanimous ones left out unless drop_unanimous := false.",
+    ),
+    Macro(
+        "agreement",
+        f"agreement(a, b, {_WINDOW})",
+        "Every metric of the pair a, b (ISO3) over one window: metric, value, n. The same "
+        "numbers as alignment.metrics.dyadic_scores(..., by=None) and the agreement_scores "
+        "view (the same formulas, generated from one definition). value is NULL when n = 0 "
+        "and NaN where kappa or pi is undefined. Example: SELECT * FROM agreement('BLR', "
+        "'RUS', start_date := DATE '2011-01-01').",
+    ),
+)
+
 C = Column
 VOTE_CHECK = "CHECK (vote IN ('Y', 'N', 'A', 'X'))"
 
@@ -146,6 +176,13 @@ TABLES: tuple[Table, ...] = (
                 "1-30, parts after a space (A/RES/66/253 B). Null for votes with no resolution.",
             ),
             C("date", "DATE", "Date of the vote."),
+            C(
+                "date_inferred",
+                "BOOLEAN",
+                "True when no source dates the roll call and the date was inferred: that of "
+                "the nearest earlier roll call of the same session by Voeten's rcid (or the "
+                "nearest later one for a session's first). See the build's notes.",
+            ),
             C(
                 "session",
                 "INTEGER",
@@ -406,6 +443,12 @@ TABLES: tuple[Table, ...] = (
                 "DOUBLE",
                 "Hix-Noury-Roland agreement index: (max - (total - max) / 2) / total over "
                 "yes, no, abstain; 1 when all vote alike, 0 for an even three-way split.",
+            ),
+            C(
+                "plurality",
+                "VARCHAR",
+                "The bloc's line: its members' most common vote (Y, N or A); null when two "
+                "votes tie for most common, so that nobody defects (see bloc_defections).",
             ),
         ),
     ),

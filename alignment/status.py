@@ -1,32 +1,41 @@
 """``alignment status``: how fresh the store is, what it was built from, how the last refresh went.
 
 Reads the store read-only (a refresh in progress builds another file, so this never waits) and
-the status file ``<store>.last-refresh.json`` that every refresh attempt writes.
+the record ``<store>.last-refresh.json`` that every refresh attempt writes. Every time it
+reports is in UTC and says so (``+00:00`` in JSON, ``UTC`` in text).
+
+:func:`freshness` answers a monitor's question, "is the store older than it should be?": the
+last successful refresh (one that updated the store or found it current) against a maximum age,
+and whether the last attempt failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from alignment import store
+from alignment import attempt
+from alignment.errors import StaleStore, UsageError
 from alignment.schema import TABLES
 
 # Tables whose row counts the status shows, in schema order (store_meta is shown as facts).
 COUNTED = tuple(t.name for t in TABLES if t.name != "store_meta")
 
 
-def report(db: Path) -> dict[str, Any]:
-    """Everything ``alignment status`` shows, as plain data (JSON-serialisable with str)."""
+def report(db: Path, chosen: str | None = None) -> dict[str, Any]:
+    """Everything ``alignment status`` shows, as plain data. ``chosen`` says why this store
+    was opened (``alignment.location``)."""
     out: dict[str, Any] = {
         "store": str(db),
+        "chosen": chosen,
         "exists": db.exists(),
         "size": db.stat().st_size if db.exists() else None,
         "meta": {},
-        "last_attempt": store.read_status(db),
+        "last_attempt": attempt.read(db),
         "last_build": None,
         "builds": 0,
         "rows": {},
@@ -34,31 +43,16 @@ def report(db: Path) -> dict[str, Any]:
     }
     if not db.exists():
         return out
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-        out["meta"] = dict(con.sql("SELECT key, value FROM store_meta ORDER BY key").fetchall())
-        out["rows"] = {
-            t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED if t in tables
-        }
-        log = _dicts(con, "SELECT * FROM refresh_log ORDER BY refresh_id")
-        out["builds"] = len(log)
-        out["last_build"] = log[-1] if log else None
-        fetched = (
-            {r["url"]: r for r in _dicts(con, "SELECT * FROM fetch_state")}
-            if "fetch_state" in tables
-            else {}
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            fetched, freshness, files = _read(con, out)
+    except duckdb.Error as exc:
+        # A damaged file, or one that is not an alignment store: say so, do not fail.
+        out["unreadable"] = (
+            f"{_first_line(exc)}; rebuild it with `alignment refresh` (a file that is not a "
+            "store is refused, not replaced, unless --force)"
         )
-        freshness = {
-            r["source"]: r
-            for r in _dicts(
-                con,
-                "SELECT source, max(date) AS newest_vote, min(date) AS oldest_vote, "
-                "count(*) AS roll_calls FROM roll_call_sources GROUP BY source",
-            )
-        }
-        files = _dicts(
-            con, "SELECT source, location, sha256, size, modified, etag FROM source_files"
-        )
+        return out
     by_source: dict[str, list[dict[str, Any]]] = {}
     for f in files:
         state = fetched.get(f["location"], {})
@@ -74,6 +68,36 @@ def report(db: Path) -> dict[str, Any]:
             "files": sorted(by_source.get(source, []), key=lambda f: f["location"]),
         })  # fmt: skip
     return out
+
+
+def _read(con: duckdb.DuckDBPyConnection, out: dict[str, Any]) -> tuple:
+    tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    out["meta"] = dict(con.sql("SELECT key, value FROM store_meta ORDER BY key").fetchall())
+    out["rows"] = {
+        t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED if t in tables
+    }
+    log = _dicts(con, "SELECT * FROM refresh_log ORDER BY refresh_id")
+    out["builds"] = len(log)
+    out["last_build"] = log[-1] if log else None
+    fetched = (
+        {r["url"]: r for r in _dicts(con, "SELECT * FROM fetch_state")}
+        if "fetch_state" in tables
+        else {}
+    )
+    freshness = {
+        r["source"]: r
+        for r in _dicts(
+            con,
+            "SELECT source, max(date) AS newest_vote, min(date) AS oldest_vote, "
+            "count(*) AS roll_calls FROM roll_call_sources GROUP BY source",
+        )
+    }
+    files = _dicts(con, "SELECT source, location, sha256, size, modified, etag FROM source_files")
+    return fetched, freshness, files
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -111,25 +135,34 @@ def render(rep: dict[str, Any]) -> str:
     else:
         meta = rep["meta"]
         lines.append(f"store: {rep['store']} ({_size(rep['size'])})")
+    if rep["exists"] and not rep.get("unreadable"):
         lines.append(
             f"built: {_when(meta.get('built_at'))} by alignment {meta.get('alignment_version')}, "
             f"schema {meta.get('schema_version')}, storage {meta.get('storage_version')}"
         )
-    attempt = rep["last_attempt"]
-    if attempt is None:
+    if rep.get("unreadable"):
+        lines.append(f"unreadable: {rep['unreadable']}")
+    last = rep["last_attempt"]
+    if last is None:
         lines.append("last refresh: none recorded")
     else:
         lines.append(
-            f"last refresh: {attempt.get('outcome')} at {_when(attempt.get('started_at'))}: "
-            f"{attempt.get('message')}"
+            f"last refresh: {last.get('outcome')} at {_when(last.get('started_at'))}: "
+            f"{last.get('message')}"
         )
+
     build = rep["last_build"]
     if build is not None:
         lines.append(
             f"last build: #{build['refresh_id']} {build['outcome']} at "
             f"{_when(build['finished_at'])} from {build['sources']}: {build['message']}"
         )
-    if not rep["exists"]:
+    success = last_success(rep)
+    if success is not None:
+        lines.append(f"last success: {_when(success)}")
+    if rep.get("chosen"):
+        lines.append(f"opened: {rep['chosen']}")
+    if not rep["exists"] or rep.get("unreadable"):
         return "\n".join(lines) + "\n"
     lines.append("rows:")
     width = max(len(t) for t in rep["rows"])
@@ -158,3 +191,86 @@ def render(rep: dict[str, Any]) -> str:
                     f"      fetched: {_when(f['fetched_at'])} (checked {_when(f['checked_at'])})"
                 )
     return "\n".join(lines) + "\n"
+
+
+# --- freshness for monitors ------------------------------------------------------------------
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``90m``, ``6h``, ``2d``, ``1w``, or a sum such as ``1d12h``."""
+    compact = text.strip().lower().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise UsageError(
+            f"{text!r} is not a duration: write a number and a unit (s, m, h, d, w), e.g. 2d "
+            "or 1d12h"
+        )
+    return dt.timedelta(seconds=sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
+
+
+def _as_utc(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def last_success(rep: dict[str, Any]) -> dt.datetime | None:
+    """When a refresh last succeeded: the attempt record's, or the store's last build."""
+    times = [_as_utc((rep["last_attempt"] or {}).get("last_success_at"))]
+    if rep["last_build"] is not None:
+        times.append(_as_utc(rep["last_build"].get("finished_at")))
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def freshness(rep: dict[str, Any], max_age: dt.timedelta, now: dt.datetime | None = None) -> None:
+    """Raise :class:`StaleStore` (exit 3) when the last success is older than ``max_age``, or
+    there is none, or the last attempt failed."""
+    now = now or dt.datetime.now(dt.UTC)
+    success = last_success(rep)
+    problems = []
+    if success is None:
+        problems.append("no successful refresh is recorded")
+    elif now - success > max_age:
+        problems.append(
+            f"the last successful refresh was at {_when(success)}, {_age(now - success)} ago, "
+            f"more than {_age(max_age)}"
+        )
+    last = rep["last_attempt"] or {}
+    if last and last.get("outcome") not in attempt.SUCCESSFUL:
+        problems.append(
+            f"the last refresh attempt ({_when(last.get('started_at'))}) ended "
+            f"{last.get('outcome')}: {last.get('message')}"
+        )
+    if problems:
+        raise StaleStore(f"{rep['store']}: " + "; ".join(problems))
+
+
+def _age(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+def as_json(rep: dict[str, Any]) -> Any:
+    """The report with every time as ISO 8601 in UTC with its offset."""
+    if isinstance(rep, dict):
+        return {k: as_json(v) for k, v in rep.items()}
+    if isinstance(rep, list):
+        return [as_json(v) for v in rep]
+    if isinstance(rep, dt.datetime):
+        return _as_utc(rep).isoformat(timespec="seconds")  # type: ignore[union-attr]
+    if isinstance(rep, dt.date):
+        return rep.isoformat()
+    if isinstance(rep, str) and _as_utc(rep) is not None and "T" in rep:
+        return _as_utc(rep).isoformat(timespec="seconds")  # type: ignore[union-attr]
+    return rep

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
+from alignment import resources
 from alignment.errors import BadDataError
 
-DATA_DIR = Path(__file__).parents[1] / "data"
 VOETEN_CODES = {
     "me": "Palestinian conflict",
     "nu": "Nuclear weapons and nuclear material",
@@ -27,7 +27,7 @@ VOETEN_CODES = {
 
 
 def load_rules(data_dir: Path | None = None) -> pl.DataFrame:
-    path = (data_dir or DATA_DIR) / "topic_rules.csv"
+    path = (data_dir or resources.folder("data")) / "topic_rules.csv"
     rules = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
     for row in rules.iter_rows(named=True):
         if row["field"] not in ("title", "subject"):

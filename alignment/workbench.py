@@ -41,10 +41,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alignment.errors import EXIT_USAGE, AlignmentError
+from alignment import resources
+from alignment.errors import EXIT_USAGE, AlignmentError, UnknownName
 from alignment.schema import TABLES
-
-QUERIES_DIR = Path(__file__).parents[1] / "queries"
 
 # Statement types that only read. DESCRIBE, SHOW, SUMMARIZE, VALUES, FROM-first and WITH queries
 # parse as SELECT; PRAGMA and CALL cover the catalog functions (pragma_version(), show_tables).
@@ -74,12 +73,6 @@ class ReadOnlyError(WorkbenchError):
 
 class ParameterError(WorkbenchError):
     """Parameters missing, unknown or malformed."""
-
-    exit_code = EXIT_USAGE
-
-
-class QueryNotFound(WorkbenchError):
-    """No curated query of that name."""
 
     exit_code = EXIT_USAGE
 
@@ -180,16 +173,23 @@ def load_query(path: Path) -> Query:
     )
 
 
-def list_queries(directory: Path = QUERIES_DIR) -> list[Query]:
-    """Every curated query, by name."""
-    return [load_query(p) for p in sorted(directory.glob("*.sql"))]
+def list_queries(directory: Path | None = None) -> list[Query]:
+    """Every curated query, by name. None found means a broken install, not an empty list."""
+    directory = directory or resources.folder("queries")
+    found = [load_query(p) for p in sorted(directory.glob("*.sql"))]
+    if not found:
+        raise WorkbenchError(
+            f"no curated query (*.sql) in {directory}: the installation is incomplete; "
+            "reinstall alignment (its wheel carries the queries)"
+        )
+    return found
 
 
-def get_query(name: str, directory: Path = QUERIES_DIR) -> Query:
+def get_query(name: str, directory: Path | None = None) -> Query:
+    directory = directory or resources.folder("queries")
     path = directory / f"{name.removesuffix('.sql')}.sql"
-    if not path.is_file():
-        known = ", ".join(q.name for q in list_queries(directory))
-        raise QueryNotFound(f"no query named {name!r}; the queries are: {known}")
+    if "/" in name or not path.is_file():
+        raise UnknownName("query", name, [q.name for q in list_queries(directory)])
     return load_query(path)
 
 

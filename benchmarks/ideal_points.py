@@ -26,8 +26,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from alignment import store
-from alignment.ideal_points import store_posterior
+from alignment import refresh, store
+from alignment.analyses import ideal_point_posterior
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REFERENCE = Path("voeten") / "ideal_points" / "IdealpointestimatesAll_Apr2020.csv"
@@ -95,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         if db is None or not db.exists():
             db = db or Path(tmp) / "alignment.duckdb"
             print(f"building {db} from {args.data} ...", flush=True)
-            store.refresh_from_paths(db, [args.data])
+            refresh.refresh_from_paths(db, [args.data])
         with store.connect(db) as con:
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             start = time.perf_counter()
-            posterior = store_posterior(con, seed=args.seed, **options)
+            posterior = ideal_point_posterior(con, seed=args.seed, **options)
             wall = time.perf_counter() - start
             est = posterior.summary()
             rhat = posterior.rhat()["rhat"].drop_nans()

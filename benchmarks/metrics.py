@@ -28,7 +28,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from alignment import store
+from alignment import refresh
 from alignment.metrics import METRICS, dyadic_scores
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -175,7 +175,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "alignment.duckdb"
         start = time.perf_counter()
-        store.refresh_from_paths(db, [args.data.resolve()])
+        refresh.refresh_from_paths(db, [args.data.resolve()])
         print(f"(store built from {args.data} in {time.perf_counter() - start:.1f} s)")
         run(db, args.runs)
 

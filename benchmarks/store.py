@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alignment import store
+from alignment import refresh
 
 DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 
@@ -29,7 +29,7 @@ def main() -> None:
         for _ in range(3):
             db.unlink(missing_ok=True)
             start = time.perf_counter()
-            summary = store.refresh_from_paths(db, [data])
+            summary = refresh.refresh_from_paths(db, [data])
             runs.append(time.perf_counter() - start)
             stages.append(summary.seconds)
         size = db.stat().st_size

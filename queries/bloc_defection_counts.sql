@@ -2,7 +2,7 @@
 -- description: For every roll call, members on the day (status 'member', "left" inclusive) who
 --   voted yes, no or abstain against the bloc's plurality vote (no plurality on a tie, so no
 --   defection then); counted per member and session, beside the roll calls the member voted on
---   with the bloc having a line.
+--   with the bloc having a line. The line is roll_call_cohesion.plurality.
 -- parameters:
 --   bloc = csto: bloc id (blocs.bloc)
 WITH member_votes AS (
@@ -13,26 +13,14 @@ WITH member_votes AS (
       ON m.iso3 = v.iso3 AND m.bloc = $bloc AND m.status = 'member'
      AND m.joined <= r.date AND (m."left" IS NULL OR r.date <= m."left")
     WHERE v.vote IN ('Y', 'N', 'A')
-),
-tally AS (
-    SELECT roll_call_id, vote, count(*) AS c,
-           max(count(*)) OVER (PARTITION BY roll_call_id) AS top
-    FROM member_votes
-    GROUP BY roll_call_id, vote
-),
-plurality AS (
-    SELECT roll_call_id, any_value(vote) AS bloc_vote
-    FROM tally
-    WHERE c = top
-    GROUP BY roll_call_id
-    HAVING count(*) = 1
 )
 SELECT mv.session, mv.iso3, k.name,
-       count(*) FILTER (WHERE mv.vote <> p.bloc_vote) AS defections,
+       count(*) FILTER (WHERE mv.vote <> c.plurality) AS defections,
        count(*) AS roll_calls,
-       avg(CAST(mv.vote <> p.bloc_vote AS DOUBLE)) AS defection_rate
+       avg(CAST(mv.vote <> c.plurality AS DOUBLE)) AS defection_rate
 FROM member_votes mv
-JOIN plurality p USING (roll_call_id)
+JOIN roll_call_cohesion c ON c.roll_call_id = mv.roll_call_id AND c.bloc = $bloc
 LEFT JOIN countries k ON k.iso3 = mv.iso3
+WHERE c.plurality IS NOT NULL
 GROUP BY mv.session, mv.iso3, k.name
 ORDER BY mv.session, mv.iso3;

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from alignment import store
+from alignment import refresh, store
 
 ROOT = Path(__file__).parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
@@ -24,7 +24,7 @@ def shared_data() -> Path:
 def built_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     """A store built once from all of ../shared/data; tests only read it."""
     db = tmp_path_factory.mktemp("store") / "alignment.duckdb"
-    store.refresh_from_paths(db, [shared_data])
+    refresh.refresh_from_paths(db, [shared_data])
     return db
 
 

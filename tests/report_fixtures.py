@@ -7,7 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from alignment import store
+from alignment import build
+from alignment.countries import Crosswalk
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 
 XSS_SCRIPT = "<script>window.__xss=1</script>"
@@ -74,9 +75,10 @@ def build_tiny_store(db: Path) -> Path:
         pl.DataFrame(votes, schema=VOTE_SCHEMA),
         absent_listed=True,
     )
-    provenance = store.Provenance(
-        [{"source": "unxml_json", "location": "tiny.json", "sha256": "0" * 64, "size": 1,
-          "modified": dt.datetime(2026, 1, 1), "etag": None}]
+    files = [{"source": "unxml_json", "location": "tiny.json", "sha256": "0" * 64, "size": 1,
+              "modified": dt.datetime(2026, 1, 1), "etag": None}]  # fmt: skip
+    build.build(
+        db, [rows], crosswalk=Crosswalk.load(), files=files, origin="tests",
+        started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )  # fmt: skip
-    store.build(db, [rows], provenance=provenance, origin="tests")
     return db

@@ -43,7 +43,8 @@ def test_refresh_bad_file_exits_65_naming_file_and_line(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     result = CliRunner().invoke(cli, ["refresh", "--from", str(bad), "--db", str(db)])
     assert result.exit_code == 65
-    assert result.stderr.startswith(f"Error: {bad}:3: ")
+    # Log lines (start, outcome) come first, as for any refresh; the error is the last line.
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: {bad}:3: ")
     assert "9999" in result.stderr and "data/country_codes.csv" in result.stderr
     assert not db.exists()
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from httpserver import CHALLENGE_PAGE, SHARED_DATA, DataServer, Reply
 
-from alignment import fetch as F
+from alignment import download, sessions, upstream
 from alignment.errors import BadDataError, TemporaryFailure
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="no ../shared/data")
@@ -58,10 +58,12 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def get(server: DataServer, tmp_path: Path, opts: dict, path: str = SESSION, **kw) -> F.FetchResult:
+def get(
+    server: DataServer, tmp_path: Path, opts: dict, path: str = SESSION, **kw
+) -> download.FetchResult:
     kw.setdefault("expected", "jsonl")
-    kw.setdefault("max_bytes", 64 * F.MiB)
-    return F.fetch(server.url(path), tmp_path, **opts, **kw)
+    kw.setdefault("max_bytes", 64 * upstream.MiB)
+    return download.fetch(server.url(path), tmp_path, **opts, **kw)
 
 
 # --- conditional GET ----------------------------------------------------------------------------
@@ -116,11 +118,11 @@ def test_need_file_refetches_when_cache_is_gone(server, tmp_path, opts):
 
 def test_500_then_200_recovers_with_two_logged_attempts(server, tmp_path, opts, sleeps, caplog):
     server.script(SESSION, Reply(500, b"oops"))
-    with caplog.at_level(logging.INFO, logger="alignment.fetch"):
+    with caplog.at_level(logging.INFO, logger="alignment.download"):
         result = get(server, tmp_path, opts)
     assert result.changed and result.attempts == 2
     assert len(sleeps) == 1 and 0.5 <= sleeps[0] <= 1.0  # backoff 1 s with jitter
-    lines = [r.getMessage() for r in caplog.records if r.name == "alignment.fetch"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "alignment.download"]
     assert len(lines) == 2
     assert "attempt=1" in lines[0] and "status=500" in lines[0] and "wait=" in lines[0]
     assert "attempt=2" in lines[1] and "status=200" in lines[1]
@@ -183,10 +185,10 @@ def test_connection_refused_is_temporary_after_retries(tmp_path, opts, sleeps, c
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/unxml/data_extract/80.json"
     with (
-        caplog.at_level(logging.INFO, logger="alignment.fetch"),
+        caplog.at_level(logging.INFO, logger="alignment.download"),
         pytest.raises(TemporaryFailure, match="after 3 attempts") as err,
     ):
-        F.fetch(url, tmp_path, expected="jsonl", max_bytes=1000, **opts)
+        download.fetch(url, tmp_path, expected="jsonl", max_bytes=1000, **opts)
     assert url in str(err.value) and "--mirror" in str(err.value)
     assert len(sleeps) == 2
     assert sum("give up" in r.getMessage() for r in caplog.records) == 1
@@ -215,7 +217,7 @@ def test_html_challenge_page_is_bad_data(server, tmp_path, opts, reply, caplog):
     previous = get(server, tmp_path, opts)
     server.script(SESSION, reply)
     with (
-        caplog.at_level(logging.INFO, logger="alignment.fetch"),
+        caplog.at_level(logging.INFO, logger="alignment.download"),
         pytest.raises(BadDataError, match=r"HTML page.*anti-bot challenge.*--mirror") as err,
     ):
         get(server, tmp_path, opts)
@@ -286,10 +288,10 @@ def test_unsafe_name_is_refused(server, tmp_path, opts):
 
 
 def test_retry_after_parsing():
-    assert F._retry_after("7") == 7.0
-    assert F._retry_after(None) is None and F._retry_after("soon") is None
+    assert download._retry_after("7") == 7.0
+    assert download._retry_after(None) is None and download._retry_after("soon") is None
     past = email.utils.format_datetime(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), True)
-    assert F._retry_after(past) == 0.0
+    assert download._retry_after(past) == 0.0
 
 
 # --- local mirror -------------------------------------------------------------------------------
@@ -300,22 +302,22 @@ def test_local_file_copy_then_no_op(tmp_path):
     shutil.copytree(SHARED_DATA / "unxml", mirror / "unxml")
     src = mirror / "unxml/data_extract/79.json"
     dest = tmp_path / "cache"
-    first = F.fetch(str(src), dest, expected="jsonl", max_bytes=F.MAX_BYTES["unxml"])
+    first = download.fetch(str(src), dest, expected="jsonl", max_bytes=upstream.MAX_BYTES["unxml"])
     assert first.changed and first.path.read_bytes() == src.read_bytes()
     assert first.mtime_ns == src.stat().st_mtime_ns and first.status is None
 
     url = src.as_uri()  # file:// works the same
-    second = F.fetch(
+    second = download.fetch(
         url, dest, state=first.state, expected="jsonl", max_bytes=10**8, name="79.json"
     )
     assert not second.changed and second.path == first.path and second.sha256 == first.sha256
 
     os.utime(src, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns + 10**9))  # touched only
-    touched = F.fetch(url, dest, state=first.state, expected="jsonl", max_bytes=10**8)
+    touched = download.fetch(url, dest, state=first.state, expected="jsonl", max_bytes=10**8)
     assert not touched.changed and touched.mtime_ns != first.mtime_ns
 
     src.write_bytes(src.read_bytes() + b'{"symbol": "x"}\n')
-    third = F.fetch(url, dest, state=touched.state, expected="jsonl", max_bytes=10**8)
+    third = download.fetch(url, dest, state=touched.state, expected="jsonl", max_bytes=10**8)
     assert third.changed and third.size == first.size + 16
 
 
@@ -323,12 +325,14 @@ def test_local_file_checks(tmp_path):
     page = tmp_path / "page.json"
     page.write_bytes(CHALLENGE_PAGE)
     with pytest.raises(BadDataError, match="HTML page"):
-        F.fetch(str(page), tmp_path / "out", expected="json", max_bytes=10**6)
+        download.fetch(str(page), tmp_path / "out", expected="json", max_bytes=10**6)
     with pytest.raises(BadDataError, match="cap"):
-        F.fetch(str(SHARED_DATA / GZ.lstrip("/")), tmp_path / "out", expected="gzip", max_bytes=10)
+        download.fetch(
+            str(SHARED_DATA / GZ.lstrip("/")), tmp_path / "out", expected="gzip", max_bytes=10
+        )
     with pytest.raises(BadDataError, match="no such file"):
-        F.fetch(str(tmp_path / "nope.csv"), tmp_path / "out", expected="csv", max_bytes=10)
-    absent = F.fetch(
+        download.fetch(str(tmp_path / "nope.csv"), tmp_path / "out", expected="csv", max_bytes=10)
+    absent = download.fetch(
         str(tmp_path / "no.json"), tmp_path, expected="json", max_bytes=1, missing_ok=True
     )
     assert absent.absent
@@ -346,20 +350,20 @@ def test_newest_bulk_file_by_parsed_date():
         {"name": "2025_10_1_ga_voting.csv", "format": "csv"},
         {"name": "2024_13_40_ga_voting.csv", "format": "csv"},  # not a date: ignored
     ]
-    assert F.select_newest_bulk(entries)["name"] == "2026_02_06_ga_voting.csv"
+    assert upstream.select_newest_bulk(entries)["name"] == "2026_02_06_ga_voting.csv"
     # As text, "2025_9_30" > "2025_10_1"; as dates it is older.
     older = [{"name": "2025_9_30_ga_voting.csv"}, {"name": "2025_10_1_ga_voting.csv"}]
-    assert F.select_newest_bulk(older)["name"] == "2025_10_1_ga_voting.csv"
-    assert F.select_newest_bulk([{"name": "readme.md"}]) is None
-    assert F.bulk_date("2025_9_19_ga_voting.csv") == dt.date(2025, 9, 19)
+    assert upstream.select_newest_bulk(older)["name"] == "2025_10_1_ga_voting.csv"
+    assert upstream.select_newest_bulk([{"name": "readme.md"}]) is None
+    assert upstream.bulk_date("2025_9_19_ga_voting.csv") == dt.date(2025, 9, 19)
 
 
 def test_sessions_and_default_addresses():
-    assert F.current_session(dt.date(2025, 9, 9)) == 80
-    assert F.current_session(dt.date(2026, 6, 1)) == 80
-    sessions = F.default_sessions(dt.date(2026, 2, 1))
-    assert sessions[0] == "74" and "80" in sessions and "81" in sessions and "ES-11" in sessions
-    up = F.Upstream()
+    assert sessions.current_session(dt.date(2025, 9, 9)) == 80
+    assert sessions.current_session(dt.date(2026, 6, 1)) == 80
+    names = upstream.default_sessions(dt.date(2026, 2, 1))
+    assert names[0] == "74" and "80" in names and "81" in names and "ES-11" in names
+    up = upstream.Upstream()
     assert up.undl_list_url() == "https://digitallibrary.un.org/api/v1/file?recid=4060887"
     assert (
         up.undl_file_url("2026_02_06_ga_voting.csv")
@@ -384,9 +388,9 @@ def test_un_dl_api_picks_newest_and_fetches_all(server, tmp_path, opts):
     excerpt = (SHARED_DATA / "undl/ga_voting_excerpt_2026-02-06_layout.csv").read_bytes()
     server.put("/record/4060887/files/2026_02_06_ga_voting.csv", excerpt)
     server.put("/record/4060887/files/2025_9_19_ga_voting.csv", b"old")
-    up = F.Upstream(undl_base=server.base_url, unxml_base=server.url("/unxml/data_extract"))
+    up = upstream.Upstream(undl_base=server.base_url, unxml_base=server.url("/unxml/data_extract"))
 
-    results = F.fetch_all(up, tmp_path, sessions=["80", "81"], **opts)
+    results = upstream.fetch_all(up, tmp_path, sessions=["80", "81"], **opts)
     by_name = {item.name: res for item, res in results}
     assert by_name["undl/2026_02_06_ga_voting.csv"].path.read_bytes() == excerpt
     assert by_name["unxml/data_extract/80.json"].changed
@@ -394,37 +398,39 @@ def test_un_dl_api_picks_newest_and_fetches_all(server, tmp_path, opts):
     assert server.hits("/record/4060887/files/2025_9_19_ga_voting.csv") == []
 
     states = {res.url: res.state for _, res in results}
-    again = F.fetch_all(up, tmp_path, sessions=["80", "81"], states=states, **opts)
+    again = upstream.fetch_all(up, tmp_path, sessions=["80", "81"], states=states, **opts)
     assert [res.changed for _, res in again] == [False, False, False]
     assert [res.status for _, res in again] == [304, 304, 404]
 
 
 def test_http_mirror_without_file_list(server, tmp_path, opts):
-    up = F.Upstream.from_mirror(server.base_url)
-    results = F.fetch_all(up, tmp_path, sessions=["ES-10"], **opts)
+    up = upstream.Upstream.from_mirror(server.base_url)
+    results = upstream.fetch_all(up, tmp_path, sessions=["ES-10"], **opts)
     names = [item.name for item, _ in results]
     assert "undl/ga_voting_excerpt_2026-02-06_layout.csv" in names
     assert "voeten/completeVotes_1946-2015.csv.gz" in names and "unvotes/unvotes.csv.gz" in names
     assert all(res.changed for _, res in results)
     # The download directory is a mirror itself.
-    again = F.fetch_all(F.Upstream.from_mirror(tmp_path), tmp_path / "c2", sessions=["ES-10"])
+    again = upstream.fetch_all(
+        upstream.Upstream.from_mirror(tmp_path), tmp_path / "c2", sessions=["ES-10"]
+    )
     assert {item.name for item, _ in again} >= set(names)
 
 
 def test_local_mirror_is_the_shared_data_folder(tmp_path):
-    up = F.Upstream.from_mirror(SHARED_DATA)
-    items = F.plan(up, tmp_path, sessions=["79", "S-32", "99"])
+    up = upstream.Upstream.from_mirror(SHARED_DATA)
+    items = upstream.plan(up, tmp_path, sessions=["79", "S-32", "99"])
     by_source = {}
     for item in items:
         by_source.setdefault(item.source, []).append(item)
     assert [i.name for i in by_source["undl"]] == ["undl/ga_voting_excerpt_2026-02-06_layout.csv"]
     assert [i.name for i in by_source["marcxml"]] == ["undl/marcxml/4040686.xml"]
     assert len(by_source["voeten"]) == 4 and len(by_source["unvotes"]) == 3
-    results = F.fetch_all(up, tmp_path, sessions=["79", "99"])
+    results = upstream.fetch_all(up, tmp_path, sessions=["79", "99"])
     absent = [item.name for item, res in results if res.absent]
     assert absent == ["unxml/data_extract/99.json"]
     states = {res.url: res.state for _, res in results}
-    again = F.fetch_all(up, tmp_path, sessions=["79", "99"], states=states)
+    again = upstream.fetch_all(up, tmp_path, sessions=["79", "99"], states=states)
     assert not any(res.changed for _, res in again)
 
 
@@ -437,11 +443,11 @@ def test_file_list_with_files_json_in_mirror(tmp_path):
     (mirror / "undl/files.json").write_text(
         json.dumps([{"name": "2025_9_19_ga_voting.csv"}, {"name": "2026_02_06_ga_voting.csv"}])
     )
-    items = F.plan(F.Upstream.from_mirror(mirror), tmp_path / "cache", sessions=[])
+    items = upstream.plan(upstream.Upstream.from_mirror(mirror), tmp_path / "cache", sessions=[])
     assert [i.name for i in items if i.source == "undl"] == ["undl/2026_02_06_ga_voting.csv"]
     (mirror / "undl/files.json").write_text('{"oops": 1}')
     with pytest.raises(BadDataError, match="not a list"):
-        F.plan(F.Upstream.from_mirror(mirror), tmp_path / "cache2", sessions=[])
+        upstream.plan(upstream.Upstream.from_mirror(mirror), tmp_path / "cache2", sessions=[])
 
 
 def test_injected_client_is_used(server, tmp_path, opts):

@@ -10,24 +10,17 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from scipy.special import ndtr
 
-from alignment import store
-from alignment.cli import cli
-from alignment.errors import AlignmentError
 from alignment.ideal_points import (
     Posterior,
     _cells,
     _Chain,
     _Data,
     _encode,
-    _input_digest,
     _orient,
     _sample_tridiagonal,
     estimate_ideal_points,
-    ideal_points,
-    materialise,
     prepare_votes,
     sample_posterior,
     split_rhat,
@@ -372,89 +365,3 @@ def test_stored_estimates_match_voeten_published_estimates(
     usa = est.filter(pl.col("iso3") == "USA")
     assert (usa["ideal_point"] > 0).all()
     assert ((est["lower"] < est["ideal_point"]) & (est["ideal_point"] < est["upper"])).all()
-
-
-@pytest.mark.slow
-def test_refresh_carries_estimates_over_when_the_votes_are_unchanged(
-    built_store: Path, tmp_path: Path
-) -> None:
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{built_store}' AS old (READ_ONLY)")
-    for table in ("votes", "roll_calls", "voeten_matches"):
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM old.{table}")
-    con.execute("CREATE TABLE ideal_points AS SELECT * FROM old.ideal_points LIMIT 0")
-    con.execute("CREATE TABLE store_meta AS SELECT * FROM old.store_meta LIMIT 0")
-    con.execute("DETACH old")
-    assert materialise(con, built_store) == "carried"
-    with store.connect(built_store) as old:
-        before = old.sql("SELECT * FROM ideal_points ORDER BY iso3, session").pl()
-        meta = old.sql("SELECT * FROM store_meta WHERE key LIKE 'ideal_points%' ORDER BY key")
-        meta_before = meta.fetchall()
-    after = con.sql("SELECT * FROM ideal_points ORDER BY iso3, session").pl()
-    assert after.equals(before)
-    meta_after = con.sql("SELECT * FROM store_meta ORDER BY key").fetchall()
-    assert meta_after == meta_before
-    assert [k for k, _ in meta_after] == [
-        "ideal_points_input", "ideal_points_rhat_max", "ideal_points_rhat_median"
-    ]  # fmt: skip
-    assert 1.0 < float(meta_after[2][1]) < 1.2  # the median estimate's chains agree
-    # One vote changed: the digest differs, so a refresh would recompute.
-    con.execute(
-        "UPDATE votes SET vote = CASE vote WHEN 'Y' THEN 'N' ELSE 'Y' END "
-        "WHERE rowid = (SELECT min(rowid) FROM votes)"
-    )
-    digest = con.execute(
-        "SELECT value FROM store_meta WHERE key = 'ideal_points_input'"
-    ).fetchall()[0]
-    assert _input_digest(con) != digest[0]
-
-
-@pytest.mark.slow
-def test_cli_ideal_points(built_store: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        ["ideal-points", "--from-session", "70", "--to-session", "80", "--format", "csv",
-         "--db", str(built_store)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    frame = pl.read_csv(result.output.encode())
-    assert frame.columns == ["iso3", "session", "ideal_point", "lower", "upper"]
-    assert sorted(frame["session"].unique().to_list()) == list(range(70, 81))
-    assert frame.height > 190 * 10
-    usa = frame.filter(pl.col("iso3") == "USA")
-    assert (usa["ideal_point"] > 0).all()
-    table = CliRunner().invoke(cli, ["ideal-points", "--topic", "syria", "--db", str(built_store)])
-    assert table.exit_code == 0, table.output
-    assert "ideal_point" in table.output and "USA" in table.output
-    bad = CliRunner().invoke(cli, ["ideal-points", "--topic", "nope", "--db", str(built_store)])
-    assert bad.exit_code != 0
-    assert "no roll calls have the topic" in bad.output
-    zero = CliRunner().invoke(cli, ["ideal-points", "--draws", "0", "--db", str(built_store)])
-    assert zero.exit_code == 2
-    assert "Invalid value for '--draws': 0 is not in the range x>=1." in zero.output
-    # Options reach the sampler: another seed, other estimates.
-    args = ["ideal-points", "--topic", "syria", "--draws", "50", "--burn-in", "20",
-            "--chains", "1", "--format", "csv", "--db", str(built_store)]  # fmt: skip
-    seeded = [CliRunner().invoke(cli, [*args, "--seed", seed]) for seed in ("1", "1", "2")]
-    assert all(r.exit_code == 0 for r in seeded), [r.output for r in seeded]
-    assert seeded[0].output == seeded[1].output != seeded[2].output
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("topic", ["syria", "hr"])
-def test_topic_estimates_are_plausible(con: duckdb.DuckDBPyConnection, topic: str) -> None:
-    est = ideal_points(con, topic=topic)
-    assert est.height > 100
-    assert est["ideal_point"].is_finite().all()
-    assert ((est["lower"] < est["ideal_point"]) & (est["ideal_point"] < est["upper"])).all()
-    mean = dict(est.group_by("iso3").agg(pl.col("ideal_point").mean()).iter_rows())
-    assert mean["USA"] > 0  # the sign is identified by the anchor
-    # Those who vote against the West on human rights and Syria sit on the other side.
-    for state in ("SYR", "IRN", "PRK"):
-        assert mean[state] < 0, (state, mean[state])
-    assert mean["GBR"] > 0 and mean["ISR"] > 0
-
-
-def test_unknown_topic_is_an_error(con: duckdb.DuckDBPyConnection) -> None:
-    with pytest.raises(AlignmentError, match="no roll calls have the topic"):
-        ideal_points(con, topic="no-such-topic")

@@ -1,4 +1,4 @@
-"""Tests of alignment.metrics: worked examples, properties, filters, cohesion, SQL macros."""
+"""Tests of alignment.metrics: worked examples, properties, filters, the SQL macros."""
 
 from __future__ import annotations
 
@@ -10,23 +10,20 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from frames import hand_frames
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from alignment import derived
 from alignment.metrics import (
-    METRICS,
-    agreement_index,
-    bloc_cohesion,
     bootstrap_interval,
     contingency_tables,
-    defections,
     dyadic_scores,
     pair_scores,
-    register_macros,
-    roll_call_cohesion,
     scores_from_tables,
 )
+from alignment.vocabulary import METRICS
 
 VOETEN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "voeten"
 
@@ -196,35 +193,6 @@ def test_matrix_path_equals_reference(codes, weighted, data):
 # --------------------------------------------------------------------------- data frames
 
 
-def hand_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Five roll calls over two years and sessions (see the comments on each)."""
-    roll_calls = pl.DataFrame(
-        {
-            "roll_call_id": [1, 2, 3, 4, 5],
-            "date": [
-                dt.date(2000, 10, 1),
-                dt.date(2000, 11, 1),
-                dt.date(2001, 3, 1),
-                dt.date(2001, 10, 1),
-                dt.date(2001, 11, 1),
-            ],
-            "session": [55, 55, 55, 56, 56],
-            "kind": ["resolution", "amendment", "resolution", "paragraph", "resolution"],
-            "important": [True, False, False, True, False],
-            "w": [1.0, 2.0, 1.0, 1.0, 1.0],
-        }
-    )
-    rows = [
-        (1, "AAA", "Y"), (1, "BBB", "Y"), (1, "CCC", "Y"),  # unanimous
-        (2, "AAA", "Y"), (2, "BBB", "N"), (2, "CCC", "Y"),  # majority share 2/3
-        (3, "AAA", "Y"), (3, "BBB", "A"), (3, "CCC", "X"),  # CCC non-voting: 1/2
-        (4, "AAA", "N"), (4, "BBB", "N"), (4, "CCC", "Y"),  # 2/3
-        (5, "AAA", "Y"), (5, "BBB", "Y"), (5, "CCC", "Y"), (5, "DDD", "N"),  # 3/4
-    ]  # fmt: skip
-    votes = pl.DataFrame(rows, schema=["roll_call_id", "iso3", "vote"], orient="row")
-    return votes, roll_calls
-
-
 def value(df: pl.DataFrame, a: str, b: str, metric: str = "agree", period=None) -> tuple:
     sel = df.filter(
         (pl.col("iso3_a") == a) & (pl.col("iso3_b") == b) & (pl.col("metric") == metric)
@@ -337,49 +305,6 @@ def test_bootstrap():
     assert "lower" not in dyadic_scores(votes, rcs).columns
 
 
-# --------------------------------------------------------------------------- cohesion
-
-
-def test_agreement_index_by_hand():
-    got = agreement_index([5, 3, 2, 0, 4], [1, 0, 2, 0, 2], [0, 0, 2, 0, 0])
-    # (5 - .5·1)/6; all alike; equal three-way split; nobody voted; (4 - .5·2)/6.
-    np.testing.assert_allclose(got, [0.75, 1.0, 0.0, np.nan, 0.5])
-
-
-def memberships() -> pl.DataFrame:
-    rows = [(rc, "EU", s) for rc in range(1, 6) for s in ("AAA", "BBB", "CCC")]
-    rows += [(5, "G", "AAA"), (5, "G", "DDD")]
-    return pl.DataFrame(rows, schema=["roll_call_id", "bloc", "iso3"], orient="row")
-
-
-def test_cohesion_by_hand():
-    votes, rcs = hand_frames()
-    per_rc = roll_call_cohesion(votes, memberships())
-    # EU: rc 1 YYY -> 1; rc 2 YNY -> (2 - .5)/3; rc 3 YA (CCC X) -> (1 - .5)/2; rc 4 NNY -> .5;
-    # rc 5 YYY -> 1. G on rc 5: Y N -> (1 - .5)/2.
-    assert per_rc.select("roll_call_id", "bloc").rows() == [
-        (1, "EU"), (2, "EU"), (3, "EU"), (4, "EU"), (5, "EU"), (5, "G"),
-    ]  # fmt: skip
-    np.testing.assert_allclose(per_rc["ai"].to_numpy(), [1, 0.5, 0.25, 0.5, 1, 0.25])
-    by_session = bloc_cohesion(votes, rcs, memberships(), by="session")
-    assert by_session.rows() == [
-        ("EU", 55, pytest.approx(1.75 / 3), 3),
-        ("EU", 56, pytest.approx(0.75), 2),
-        ("G", 56, pytest.approx(0.25), 1),
-    ]
-    whole = bloc_cohesion(votes, rcs, memberships(), by=None)
-    assert whole.filter(pl.col("bloc") == "EU")["cohesion"][0] == pytest.approx(3.25 / 5)
-
-
-def test_defections_by_hand():
-    votes, _ = hand_frames()
-    got = defections(votes, memberships())
-    # rc 2: BBB voted N against the EU's Y; rc 4: CCC Y against N. rc 3 (Y/A) and G on rc 5
-    # (Y/N) are ties: no plurality, so no defection.
-    assert got.rows() == [(2, "EU", "BBB", "N", "Y"), (4, "EU", "CCC", "Y", "N")]
-    assert got.columns == ["roll_call_id", "bloc", "iso3", "vote", "bloc_plurality_vote"]
-
-
 # --------------------------------------------------------------------------- DuckDB macros
 
 
@@ -389,7 +314,8 @@ def duck(votes: pl.DataFrame, rcs: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     con.register("r_df", rcs.to_arrow())
     con.execute("CREATE TABLE votes AS SELECT * FROM v_df")
     con.execute("CREATE TABLE roll_calls AS SELECT * FROM r_df")
-    register_macros(con)
+    for statement in derived.macro_statements():
+        con.execute(statement)
     return con
 
 
@@ -507,3 +433,12 @@ def test_dyadic_null_period_and_empty_selection():
     empty = dyadic_scores(votes, rcs, by="year", countries=["ZZZ", "YYY"])
     assert empty.is_empty() and empty.columns == df.columns
     assert dyadic_scores(votes, rcs, roll_call_ids=[]).is_empty()
+
+
+def test_agreement_per_roll_call_is_the_terms_of_agree() -> None:
+    from alignment.metrics import agreement_per_roll_call
+
+    terms = agreement_per_roll_call(X, Y)
+    # d = [0, 1, 0, 0, 2]: 1 - d / 2.
+    np.testing.assert_allclose(terms, [1, 0.5, 1, 1, 0])
+    assert terms.mean() == pytest.approx(pair_scores(X, Y)["agree"])

@@ -13,18 +13,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from alignment import store
-from alignment.blocs import membership_on_dates
+from alignment import analyses, store
 from alignment.cli import cli
-from alignment.metrics import (
-    CELL_COLUMNS,
-    METRICS,
-    bloc_cohesion,
-    defections,
-    dyadic_scores,
-    pair_scores,
-    roll_call_cohesion,
-)
+from alignment.metrics import dyadic_scores, pair_scores
+from alignment.vocabulary import CELL_COLUMNS, METRICS
 
 CODES = {"Y": 1, "A": 2, "N": 3}
 
@@ -173,36 +165,63 @@ def test_csto_cohesion_on_syria_resolution(con) -> None:
     assert out == [("ARM", "A", "N"), ("KAZ", "Y", "N")]
 
 
+# The definitions of the bloc tables stated independently, in SQL (a range join on the
+# membership spells): the store's tables, computed by alignment.cohesion, must equal them.
+ORACLE = {
+    "member_votes": """
+        SELECT v.roll_call_id, m.bloc, v.iso3, v.vote
+        FROM votes v JOIN roll_calls r USING (roll_call_id)
+        JOIN bloc_memberships m
+          ON m.iso3 = v.iso3 AND m.status = 'member'
+         AND r.date >= m.joined AND (m."left" IS NULL OR r.date <= m."left")
+        WHERE v.vote IN ('Y', 'N', 'A')""",
+    "counts": """
+        SELECT roll_call_id, bloc, count_if(vote = 'Y') AS yes, count_if(vote = 'N') AS no,
+               count_if(vote = 'A') AS abstain
+        FROM member_votes GROUP BY ALL""",
+}
+
+
 @pytest.mark.slow
-def test_bloc_tables_match_python(con) -> None:
-    votes, roll_calls = frames(con)
-    memberships = con.sql("SELECT * FROM bloc_memberships").pl()
-    on_day = membership_on_dates(
-        memberships, roll_calls.select("roll_call_id", "date"), statuses=("member",)
-    )
-    want = roll_call_cohesion(votes, on_day)
-    got = con.sql("SELECT * FROM roll_call_cohesion ORDER BY roll_call_id, bloc").pl()
-    assert (
-        got.select("roll_call_id", "bloc", "yes", "no", "abstain")
-        .cast({c: pl.Int64 for c in ("yes", "no", "abstain")})
-        .equals(want.select("roll_call_id", "bloc", "yes", "no", "abstain"))
-    )
-    assert_same_values(got["cohesion"].to_numpy(), want["ai"].to_numpy(), "cohesion", 1e-12)
-
-    for by in ("session", "year"):
-        py = bloc_cohesion(votes, roll_calls, on_day, by=by)
-        sql = con.sql(
-            "SELECT bloc, period, cohesion, n_roll_calls FROM bloc_cohesion "
-            "WHERE period_type = $by ORDER BY bloc, period",
-            params={"by": by},
-        ).pl()
-        assert sql["bloc"].equals(py["bloc"]) and sql["period"].cast(pl.Int64).equals(py["period"])
-        assert sql["n_roll_calls"].cast(pl.Int64).equals(py["n"])
-        assert_same_values(sql["cohesion"].to_numpy(), py["cohesion"].to_numpy(), by, 1e-12)
-
-    py_def = defections(votes, on_day)
-    sql_def = con.sql("SELECT * FROM bloc_defections ORDER BY roll_call_id, bloc, iso3").pl()
-    assert sql_def.equals(py_def)
+def test_bloc_tables_match_an_sql_statement_of_their_definitions(con) -> None:
+    for name, sql in ORACLE.items():
+        con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+    cohesion = con.sql("""
+        SELECT count(*) FILTER (WHERE o.bloc IS NULL OR s.bloc IS NULL
+                                OR o.yes <> s.yes OR o.no <> s.no OR o.abstain <> s.abstain
+                                OR abs(s.cohesion - (greatest(o.yes, o.no, o.abstain)
+                                   - 0.5 * (o.yes + o.no + o.abstain
+                                            - greatest(o.yes, o.no, o.abstain)))
+                                   / (o.yes + o.no + o.abstain)) > 1e-12
+                                OR s.members_voting <> o.yes + o.no + o.abstain),
+               count(*)
+        FROM counts o FULL JOIN roll_call_cohesion s USING (roll_call_id, bloc)""").fetchall()
+    assert cohesion[0][0] == 0 and cohesion[0][1] > 50_000
+    con.execute("""
+        CREATE TEMP TABLE per_period AS
+        WITH p AS (SELECT roll_call_id, 'session' AS period_type, session AS period FROM roll_calls
+                   UNION ALL SELECT roll_call_id, 'year', year(date) FROM roll_calls)
+        SELECT c.bloc, p.period_type, p.period, avg(c.cohesion) AS cohesion, count(*) AS n
+        FROM roll_call_cohesion c JOIN p USING (roll_call_id) GROUP BY ALL""")
+    differ = con.sql("""
+        SELECT count(*) FROM per_period o FULL JOIN bloc_cohesion s
+          USING (bloc, period_type, period)
+        WHERE o.bloc IS NULL OR s.bloc IS NULL OR o.n <> s.n_roll_calls
+           OR abs(o.cohesion - s.cohesion) > 1e-12""").fetchall()[0][0]
+    assert differ == 0
+    defections = con.sql("""
+        WITH plurality AS (
+            SELECT roll_call_id, bloc,
+                   CASE greatest(yes, no, abstain) WHEN yes THEN 'Y' WHEN no THEN 'N' ELSE 'A' END
+                       AS line
+            FROM counts
+            WHERE (yes = greatest(yes, no, abstain))::INT + (no = greatest(yes, no, abstain))::INT
+                  + (abstain = greatest(yes, no, abstain))::INT = 1)
+        SELECT mv.roll_call_id, mv.bloc, mv.iso3, mv.vote, p.line AS bloc_plurality_vote
+        FROM member_votes mv JOIN plurality p USING (roll_call_id, bloc)
+        WHERE mv.vote <> p.line ORDER BY 1, 2, 3""").pl()
+    stored = con.sql("SELECT * FROM bloc_defections ORDER BY roll_call_id, bloc, iso3").pl()
+    assert stored.height > 100_000 and stored.equals(defections)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -326,11 +345,9 @@ def test_store_without_metric_tables_computes(tmp_path: Path, built_store: Path)
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
     con.close()
     with store.connect(old) as c:
-        from alignment.metrics import store_scores
-
-        got = store_scores(c, metric="agree", countries=["BLR", "RUS"])
+        got = analyses.scores(c, metric="agree", countries=["BLR", "RUS"])
     with store.connect(built_store) as c:
-        want = store_scores(c, metric="agree", countries=["BLR", "RUS"])
+        want = analyses.scores(c, metric="agree", countries=["BLR", "RUS"])
     assert got.select("period", "n").equals(want.select("period", "n"))
     assert all(
         math.isclose(a, b, abs_tol=1e-12) for a, b in zip(got["value"], want["value"], strict=True)

@@ -28,8 +28,7 @@ import pytest
 from click.testing import CliRunner, Result
 from httpserver import CHALLENGE_PAGE, SHARED_DATA, DataServer, Reply
 
-from alignment import fetch as F
-from alignment import store
+from alignment import attempt, store, upstream
 from alignment.cli import cli
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="no ../shared/data")
@@ -66,7 +65,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for rel in COPIED:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SHARED_DATA / rel, root / rel)
-    # Over HTTP a mirror names its MARCXML records in the file list (see alignment.fetch).
+    # Over HTTP a mirror names its MARCXML records in the file list (see alignment.upstream).
     listing = [{"name": BULK.removeprefix("undl/")}, {"name": "marcxml/4040686.xml"}]
     (root / FILE_LIST).write_text(json.dumps(listing))
     (root / "unvotes").mkdir()
@@ -149,7 +148,7 @@ def drop_es11_5(mirror: Path) -> None:
 
 
 def last_status(db: Path) -> dict:
-    status = store.read_status(db)
+    status = attempt.read(db)
     assert status is not None
     return status
 
@@ -251,7 +250,7 @@ def _truncated(server: DataServer, monkeypatch) -> str:
 
 
 def _oversized(server: DataServer, monkeypatch) -> str:
-    monkeypatch.setitem(F.MAX_BYTES, "unxml", 100_000)  # 80.json is 765,886 bytes
+    monkeypatch.setitem(upstream.MAX_BYTES, "unxml", 100_000)  # 80.json is 765,886 bytes
     server.script("/" + S80, Reply(200, None))  # served whole, whatever the request said
     return S80
 
@@ -303,7 +302,9 @@ def test_offline_without_mirror_exits_75_saying_how_to_work_offline(db, monkeypa
     )
     assert result.exit_code == 75, result.output
     error = result.stderr.strip().splitlines()[-1]
-    assert error.startswith(f"Error: could not fetch {F.UNDL_BASE}/api/v1/file?recid=4060887 ")
+    assert error.startswith(
+        f"Error: could not fetch {upstream.UNDL_BASE}/api/v1/file?recid=4060887 "
+    )
     assert "`alignment refresh --from ../shared/data`" in error and "--mirror URL|DIR" in error
     assert not db.exists() and last_status(db)["outcome"] == "temporary_failure"
 
@@ -372,7 +373,11 @@ def test_second_concurrent_refresh_exits_75_at_once(server, mirror, db, tmp_path
         assert error == (
             f"Error: another refresh of {db} is running (lock {db}.lock is held); try again later"
         )
-        assert last_status(db) == status_before  # the running refresh owns the status file
+        # The refusal is an attempt like any other: recorded, with the last success kept.
+        refused = last_status(db)
+        assert refused["outcome"] == "temporary_failure"
+        assert refused["message"] == error.removeprefix("Error: ")
+        assert refused["last_success_at"] == status_before["last_success_at"] is not None
     finally:
         proc.kill()
         proc.wait(timeout=30)
@@ -454,7 +459,7 @@ def test_status_shows_freshness_versions_outcome_and_rows(server, mirror, db):
     assert doc["last_build"]["refresh_id"] == 1 and doc["builds"] == 1
     assert (
         doc["rows"]["roll_calls"] == 249
-        and doc["rows"]["fetch_state"] == len(F.default_sessions()) + len(MIRROR_FILES) - 2
+        and doc["rows"]["fetch_state"] == len(upstream.default_sessions()) + len(MIRROR_FILES) - 2
     )
     undl = next(s for s in doc["sources"] if s["source"] == "undl_csv")
     assert undl["newest_vote"] == "2025-12-01"
@@ -465,7 +470,9 @@ def test_status_without_a_store(tmp_path):
     db = tmp_path / "none.duckdb"
     result = CliRunner().invoke(cli, ["status", "--db", str(db)])
     assert result.exit_code == 1
-    assert result.stdout == f"store: {db} (missing)\nlast refresh: none recorded\n"
+    assert result.stdout == (
+        f"store: {db} (missing)\nlast refresh: none recorded\nopened: {db} (given with --db)\n"
+    )
 
 
 # --- a folder as the mirror, named by ALIGNMENT_MIRROR; a real process for the no-op -------

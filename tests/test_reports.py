@@ -210,9 +210,9 @@ def test_script_json_cannot_close_the_script() -> None:
 def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(cli, ["report", "bloc", "nosuch", "--db", str(built_store)])
-    assert r.exit_code != 0 and "no bloc 'nosuch'" in r.output
+    assert r.exit_code == 2 and "unknown bloc 'nosuch'; known: " in r.output
     r = runner.invoke(cli, ["report", "country", "XXX", "--db", str(built_store)])
-    assert r.exit_code != 0 and "no state 'XXX'" in r.output
+    assert r.exit_code == 2 and "unknown country code 'XXX'; known: " in r.output
 
 
 def test_ideal_points_are_read_from_the_store(flagship, con) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from alignment import store
+from alignment import attempt, refresh, store
 from alignment.errors import BadDataError
 from alignment.schema import TABLES
 
@@ -137,17 +137,17 @@ def test_store_opens_read_only(built_store: Path) -> None:
 
 def test_refresh_log_is_kept_across_builds(tmp_path: Path, shared_data: Path) -> None:
     db = tmp_path / "s.duckdb"
-    store.refresh_from_paths(db, [shared_data / "undl"])
-    store.refresh_from_paths(db, [shared_data / "undl", shared_data / "unxml"])
+    refresh.refresh_from_paths(db, [shared_data / "undl"])
+    refresh.refresh_from_paths(db, [shared_data / "undl", shared_data / "unxml"])
     with store.connect(db) as con:
         log = con.execute("SELECT refresh_id, outcome FROM refresh_log ORDER BY 1").fetchall()
     assert log == [(1, "updated"), (2, "updated")]
-    assert store.read_status(db)["outcome"] == "updated"
+    assert attempt.read(db)["outcome"] == "updated"
 
 
 def test_bad_file_leaves_store_unchanged(tmp_path: Path, shared_data: Path) -> None:
     db = tmp_path / "s.duckdb"
-    store.refresh_from_paths(db, [shared_data / "undl"])
+    refresh.refresh_from_paths(db, [shared_data / "undl"])
     before = db.read_bytes()
     bad = tmp_path / "bad"
     shutil.copytree(shared_data / "undl", bad)
@@ -156,9 +156,9 @@ def test_bad_file_leaves_store_unchanged(tmp_path: Path, shared_data: Path) -> N
     with pytest.raises(
         BadDataError, match=r"ga_voting_excerpt_2026-02-06_layout\.csv:3: unknown vote code 'Q'"
     ):
-        store.refresh_from_paths(db, [bad])
+        refresh.refresh_from_paths(db, [bad])
     assert db.read_bytes() == before
-    assert store.read_status(db)["outcome"] == "bad_data"
+    assert attempt.read(db)["outcome"] == "bad_data"
     assert not list(tmp_path.glob("s.duckdb.new-*"))
 
 
@@ -175,13 +175,13 @@ BAD_FILES = {
 @pytest.mark.parametrize("kind", sorted(BAD_FILES))
 def test_each_bad_file_leaves_store_unchanged(kind: str, tmp_path: Path, shared_data: Path) -> None:
     db = tmp_path / "s.duckdb"
-    store.refresh_from_paths(db, [shared_data / "undl"])
+    refresh.refresh_from_paths(db, [shared_data / "undl"])
     before = db.read_bytes()
     name, text, message = BAD_FILES[kind]
     bad = tmp_path / name
     bad.write_text(text)
     with pytest.raises(BadDataError, match=re.escape(message)) as info:
-        store.refresh_from_paths(db, [shared_data / "undl", bad])
+        refresh.refresh_from_paths(db, [shared_data / "undl", bad])
     assert str(bad) in str(info.value)
     assert db.read_bytes() == before
     assert not list(tmp_path.glob("s.duckdb.new-*"))

@@ -527,7 +527,7 @@ def test_queries_list_show_run(built_store: Path) -> None:
     rows = pl.read_csv(result.output.encode())
     assert dict(zip(rows["iso3"], rows["status"], strict=True))["ARM"] == "frozen"
     result = invoke("queries", "run", "no_such_query", "--db", str(built_store))
-    assert result.exit_code == 2 and "no query named 'no_such_query'" in result.output
+    assert result.exit_code == 2 and "unknown query 'no_such_query'; known: " in result.output
     result = invoke("queries", "show", "nope")
     assert result.exit_code == 2 and "bloc_defections" in result.output
 

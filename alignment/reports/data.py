@@ -26,18 +26,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import numpy as np
 import polars as pl
 
+from alignment import analyses, clusters, metrics
 from alignment import blocs as blocs_module
-from alignment import clusters, metrics
-from alignment import ideal_points as ideal_points_module
+from alignment import cohesion as cohesion_module
 from alignment.errors import AlignmentError
+from alignment.ideal_points import OUTPUT_SCHEMA
 from alignment.reports.spec import (
     ReportSpec,
     is_majority,
     majority_key,
 )
+from alignment.vocabulary import VOTE_CODES
 
 log = logging.getLogger("alignment.reports")
 
@@ -98,24 +99,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection, spec: ReportSpec) -> Inputs:
         params=params,
     ).pl()
     if spec.topic:
-        topic_ids = (
-            con.sql(
-                """SELECT DISTINCT t.roll_call_id FROM roll_call_topics t
-                   JOIN roll_calls r USING (roll_call_id)
-                   WHERE t.topic = $topic AND r.date BETWEEN $start AND $end""",
-                params={**params, "topic": spec.topic},
-            )
-            .pl()["roll_call_id"]
-            .to_list()
-        )
+        topic_ids = analyses.topic_roll_calls(con, spec.topic, params["start"], params["end"])
         if not topic_ids:
-            known = con.sql(
-                "SELECT DISTINCT topic FROM roll_call_topics WHERE scheme = 'named' ORDER BY 1"
-            ).pl()["topic"]
-            raise ReportError(
-                f"no roll call of topic {spec.topic!r} in the chosen years "
-                f"(named topics: {', '.join(known)})"
-            )
+            raise ReportError(f"no roll call of topic {spec.topic!r} in the chosen years")
     else:
         topic_ids = roll_calls["roll_call_id"].to_list()
     memberships = con.sql('SELECT bloc, iso3, joined, "left", status FROM bloc_memberships').pl()
@@ -134,10 +120,10 @@ def load_inputs(con: duckdb.DuckDBPyConnection, spec: ReportSpec) -> Inputs:
 
 
 def majority_votes(votes: pl.DataFrame, on_date: pl.DataFrame, bloc: str) -> pl.DataFrame:
-    """The bloc's majority (:func:`alignment.metrics.bloc_majority_votes`) as a pseudo-state:
+    """The bloc's majority (:func:`alignment.cohesion.bloc_majority_votes`) as a pseudo-state:
     roll_call_id, iso3 (= majority_key), vote, and the members' yes / no / abstain / no-vote
     counts. One row per roll call on which the bloc had members."""
-    maj = metrics.bloc_majority_votes(votes, on_date.filter(pl.col("bloc") == bloc))
+    maj = cohesion_module.bloc_majority_votes(votes, on_date.filter(pl.col("bloc") == bloc))
     return maj.select(
         "roll_call_id",
         pl.lit(majority_key(bloc)).alias("iso3"),
@@ -294,7 +280,7 @@ def agreement(
 
 def _per_call_agreement(votes: pl.DataFrame, a: str, b: str, ids: Sequence[int]) -> pl.DataFrame:
     """roll_call_id, vote_a, vote_b for the roll calls where both voted Y/A/N."""
-    cast = votes.filter(pl.col("vote").is_in(list(metrics.VOTE_CODES)))
+    cast = votes.filter(pl.col("vote").is_in(list(VOTE_CODES)))
     x = cast.filter(pl.col("iso3") == a, pl.col("roll_call_id").is_in(list(ids))).select(
         "roll_call_id", pl.col("vote").alias("vote_a")
     )
@@ -306,7 +292,7 @@ def _unanimous(votes: pl.DataFrame, ids: Sequence[int]) -> set[int]:
     """Roll calls on which every state (pseudo-states aside) that voted Y/A/N voted alike."""
     real = votes.filter(
         ~pl.col("iso3").str.starts_with("bloc:"),
-        pl.col("vote").is_in(list(metrics.VOTE_CODES)),
+        pl.col("vote").is_in(list(VOTE_CODES)),
         pl.col("roll_call_id").is_in(list(ids)),
     )
     split = real.group_by("roll_call_id").agg(pl.col("vote").n_unique().alias("k"))
@@ -324,7 +310,7 @@ def key_vote(inputs: Inputs, spec: ReportSpec) -> dict[str, Any] | None:
         rc = rc.filter(pl.col("symbol") == spec.key_roll_call, pl.col("kind") == "resolution")
         chosen_by = "named"
     else:
-        per = metrics.roll_call_cohesion(
+        per = cohesion_module.roll_call_cohesion(
             inputs.votes.filter(pl.col("roll_call_id").is_in(inputs.topic_ids)),
             inputs.on_date.filter(pl.col("bloc") == bloc),
         )
@@ -381,17 +367,6 @@ def differences(inputs: Inputs, votes: pl.DataFrame, a: str, b: str) -> dict[str
     }
 
 
-def _change_point(values: np.ndarray, min_size: int = 3) -> tuple[int, float] | None:
-    """Split k maximising |mean(v[:k]) - mean(v[k:])| * sqrt(k (n - k) / n); None if flat."""
-    n = len(values)
-    best: tuple[int, float] | None = None
-    for k in range(min_size, n - min_size + 1):
-        stat = abs(values[:k].mean() - values[k:].mean()) * np.sqrt(k * (n - k) / n)
-        if stat > 1e-12 and (best is None or stat > best[1] + 1e-12):
-            best = (k, float(stat))
-    return best
-
-
 def position_change(
     inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, partner: str
 ) -> dict[str, Any]:
@@ -433,12 +408,12 @@ def position_change(
         .join(inputs.roll_calls.select("roll_call_id", "date", "symbol"), on="roll_call_id")
         .sort("date", "roll_call_id")
     )
-    code = metrics.VOTE_CODES
-    values = np.array(
-        [1 - abs(code[x] - code[y]) / 2 for x, y in per.select("vote_a", "vote_b").iter_rows()]
+    values = metrics.agreement_per_roll_call(
+        per["vote_a"].replace_strict(VOTE_CODES).to_numpy(),
+        per["vote_b"].replace_strict(VOTE_CODES).to_numpy(),
     )
     point = None
-    cp = _change_point(values)
+    cp = changes.change_point(values)
     if cp is not None:
         k = cp[0]
         row = per.row(k, named=True)
@@ -491,7 +466,7 @@ def findings(inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame) -> dict[str,
         "changes": [position_change(inputs, spec, votes, p) for p in spec.change_partners],
     }
     if spec.kind == "bloc":
-        d = metrics.defections(
+        d = cohesion_module.defections(
             inputs.votes.filter(pl.col("roll_call_id").is_in(inputs.topic_ids)),
             inputs.on_date.filter(pl.col("bloc") == spec.subject),
         )
@@ -530,7 +505,7 @@ class IdealPaths:
     sessions: tuple[int, int] | None = None
 
 
-IDEAL_SCHEMA = ideal_points_module.OUTPUT_SCHEMA
+IDEAL_SCHEMA = OUTPUT_SCHEMA
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -569,7 +544,7 @@ def ideal_point_paths(
         ).pl()
         frame = frame.cast(IDEAL_SCHEMA) if frame.height else pl.DataFrame(schema=IDEAL_SCHEMA)
         return IdealPaths(frame, "store" if n_rows else "none", None, sessions)
-    est = ideal_points_module.ideal_points(
+    est = analyses.ideal_points(
         con, topic=topic, from_session=first, to_session=last, **dict(options or {})
     )
     frame = est.filter(pl.col("iso3").is_in(wanted)).select(list(IDEAL_SCHEMA))
@@ -623,7 +598,7 @@ def cohesion(inputs: Inputs, spec: ReportSpec) -> pl.DataFrame:
         rc = inputs.roll_calls
         if ids is not None:
             rc = rc.filter(pl.col("roll_call_id").is_in(ids))
-        c = metrics.bloc_cohesion(inputs.votes, rc, mod, by="session")
+        c = cohesion_module.bloc_cohesion(inputs.votes, rc, mod, by="session")
         out.append(c.select(pl.lit(scope).alias("scope"), "bloc", "period", "cohesion", "n"))
     return pl.concat(out)
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import duckdb
 
+from alignment import analyses
 from alignment.reports import spec as spec_module
 from alignment.reports.data import ReportError
 from alignment.reports.spec import MAX_BLOC_COLUMNS, ReportSpec
@@ -40,12 +41,10 @@ def resolve_country(
     start_year: int | None = spec_module.DEFAULT_START_YEAR,
     end_year: int | None = None,
 ) -> ReportSpec:
-    iso3 = iso3.upper()
+    (iso3,) = analyses.check_countries(con, [iso3])
     found = con.sql(
         "SELECT name FROM countries WHERE iso3 = $iso3", params={"iso3": iso3}
     ).fetchall()
-    if not found:
-        raise ReportError(f"no state {iso3!r} in the store's countries table")
     start, end = _window(start_year, end_year)
     sizes = _bloc_sizes(con, start, end)
     mine = [
@@ -78,11 +77,8 @@ def resolve_bloc(
     start_year: int | None = spec_module.DEFAULT_START_YEAR,
     end_year: int | None = None,
 ) -> ReportSpec:
-    bloc_id = bloc_id.lower()
+    bloc_id = analyses.check_bloc(con, bloc_id)
     found = con.sql("SELECT name FROM blocs WHERE bloc = $b", params={"b": bloc_id}).fetchall()
-    if not found:
-        known = ", ".join(r[0] for r in con.sql("SELECT bloc FROM blocs ORDER BY 1").fetchall())
-        raise ReportError(f"no bloc {bloc_id!r} (known: {known})")
     start, end = _window(start_year, end_year)
     size = _bloc_sizes(con, start, end).get(bloc_id, 0)
     if size == 0:

@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+from alignment.vocabulary import KINDS, VOTES
+
+if TYPE_CHECKING:
+    from alignment.countries import Crosswalk
 
 # Canonical roll call columns. `symbol` is the official UN form (A/RES/66/253, A/RES/66(I),
 # A/RES/66/253 B, A/RES/ES-10/21); `kind` is resolution / amendment / paragraph / procedural;
@@ -44,8 +50,15 @@ VOTE_SCHEMA: dict[str, pl.DataType] = {
     "vote": pl.String(),
 }
 
-KINDS = ("resolution", "amendment", "paragraph", "procedural")
-VOTES = ("Y", "N", "A", "X")
+__all__ = [
+    "KINDS",
+    "ROLL_CALL_SCHEMA",
+    "VOTES",
+    "VOTE_SCHEMA",
+    "SourceRows",
+    "discover",
+    "read_all",
+]
 
 
 @dataclass
@@ -147,3 +160,22 @@ def discover(paths: list[Path]) -> list[tuple[Path, ModuleType]]:
                 path = unvotes.companions(path)["unvotes"]
             found.append((path, module))
     return found
+
+
+def read_all(paths: list[Path], crosswalk: Crosswalk) -> list[SourceRows]:
+    """Every vote file under ``paths``, read by its reader; bad data if there is none."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from alignment.errors import BadDataError
+
+    found = discover([Path(p) for p in paths])
+    if not found:
+        raise BadDataError(
+            "no vote files found (Voeten's completeVotes, unvotes tables, UN Digital Library CSV "
+            "or MARCXML, UN per-session JSON)",
+            path=", ".join(str(p) for p in paths),
+        )
+    # Polars and the gzip module release the GIL: files are read side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(lambda item: item[1].read(item[0], crosswalk), found))

@@ -1,10 +1,15 @@
-"""alignment.metrics.bloc_majority_votes on a hand-worked case, ties included."""
+"""alignment.cohesion on hand-worked cases: the agreement index, cohesion per roll call and
+per period, defections, and bloc majorities (ties included)."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pytest
+from frames import hand_frames
 
-from alignment import metrics
+from alignment import cohesion
+from alignment.cohesion import agreement_index, bloc_cohesion, defections, roll_call_cohesion
 from alignment.reports.data import majority_votes
 
 # Bloc "a": A, B, C, D on every roll call; bloc "b": C and E on roll calls 1 and 3 only.
@@ -42,15 +47,15 @@ EXPECTED = [
 
 
 def test_hand_worked_majorities_and_ties() -> None:
-    got = metrics.bloc_majority_votes(VOTES, MEMBERS)
+    got = cohesion.bloc_majority_votes(VOTES, MEMBERS)
     assert got.columns == ["roll_call_id", "bloc", "vote", "n_yes", "n_no", "n_abstain", "n_none"]
     assert got.rows() == EXPECTED
 
 
 def test_majority_agrees_with_defections() -> None:
     """Where there is a majority it is the plurality the defections are measured against."""
-    maj = metrics.bloc_majority_votes(VOTES, MEMBERS).filter(pl.col("vote") != "X")
-    lines = metrics.defections(VOTES, MEMBERS)
+    maj = cohesion.bloc_majority_votes(VOTES, MEMBERS).filter(pl.col("vote") != "X")
+    lines = cohesion.defections(VOTES, MEMBERS)
     for rc, bloc, plurality in lines.select("roll_call_id", "bloc", "bloc_plurality_vote").rows():
         assert maj.filter(roll_call_id=rc, bloc=bloc)["vote"].item() == plurality
     # Only roll call 1 has a bloc line that members left: C and D of bloc a.
@@ -59,11 +64,11 @@ def test_majority_agrees_with_defections() -> None:
 
 def test_duplicate_membership_rows_count_once() -> None:
     doubled = pl.concat([MEMBERS, MEMBERS])
-    assert metrics.bloc_majority_votes(VOTES, doubled).rows() == EXPECTED
+    assert cohesion.bloc_majority_votes(VOTES, doubled).rows() == EXPECTED
 
 
 def test_empty_inputs() -> None:
-    got = metrics.bloc_majority_votes(VOTES, MEMBERS.head(0))
+    got = cohesion.bloc_majority_votes(VOTES, MEMBERS.head(0))
     assert got.is_empty() and got.columns[2] == "vote"
 
 
@@ -71,3 +76,43 @@ def test_report_majority_is_the_public_function() -> None:
     got = majority_votes(VOTES, MEMBERS, "b")
     assert got.columns == ["roll_call_id", "iso3", "vote", "n_yes", "n_no", "n_abstain", "n_none"]
     assert got.rows() == [(1, "bloc:b", "N", 0, 2, 0, 0), (3, "bloc:b", "A", 0, 0, 1, 1)]
+
+
+def test_agreement_index_by_hand():
+    got = agreement_index([5, 3, 2, 0, 4], [1, 0, 2, 0, 2], [0, 0, 2, 0, 0])
+    # (5 - .5·1)/6; all alike; equal three-way split; nobody voted; (4 - .5·2)/6.
+    np.testing.assert_allclose(got, [0.75, 1.0, 0.0, np.nan, 0.5])
+
+
+def memberships() -> pl.DataFrame:
+    rows = [(rc, "EU", s) for rc in range(1, 6) for s in ("AAA", "BBB", "CCC")]
+    rows += [(5, "G", "AAA"), (5, "G", "DDD")]
+    return pl.DataFrame(rows, schema=["roll_call_id", "bloc", "iso3"], orient="row")
+
+
+def test_cohesion_by_hand():
+    votes, rcs = hand_frames()
+    per_rc = roll_call_cohesion(votes, memberships())
+    # EU: rc 1 YYY -> 1; rc 2 YNY -> (2 - .5)/3; rc 3 YA (CCC X) -> (1 - .5)/2; rc 4 NNY -> .5;
+    # rc 5 YYY -> 1. G on rc 5: Y N -> (1 - .5)/2.
+    assert per_rc.select("roll_call_id", "bloc").rows() == [
+        (1, "EU"), (2, "EU"), (3, "EU"), (4, "EU"), (5, "EU"), (5, "G"),
+    ]  # fmt: skip
+    np.testing.assert_allclose(per_rc["ai"].to_numpy(), [1, 0.5, 0.25, 0.5, 1, 0.25])
+    by_session = bloc_cohesion(votes, rcs, memberships(), by="session")
+    assert by_session.rows() == [
+        ("EU", 55, pytest.approx(1.75 / 3), 3),
+        ("EU", 56, pytest.approx(0.75), 2),
+        ("G", 56, pytest.approx(0.25), 1),
+    ]
+    whole = bloc_cohesion(votes, rcs, memberships(), by=None)
+    assert whole.filter(pl.col("bloc") == "EU")["cohesion"][0] == pytest.approx(3.25 / 5)
+
+
+def test_defections_by_hand():
+    votes, _ = hand_frames()
+    got = defections(votes, memberships())
+    # rc 2: BBB voted N against the EU's Y; rc 4: CCC Y against N. rc 3 (Y/A) and G on rc 5
+    # (Y/N) are ties: no plurality, so no defection.
+    assert got.rows() == [(2, "EU", "BBB", "N", "Y"), (4, "EU", "CCC", "Y", "N")]
+    assert got.columns == ["roll_call_id", "bloc", "iso3", "vote", "bloc_plurality_vote"]

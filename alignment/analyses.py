@@ -1,0 +1,253 @@
+"""Analyses of a store: the rows each one needs, selected from the store's tables and handed
+as frames to the module that computes (``alignment.metrics``, ``alignment.ideal_points``).
+
+This is the layer that knows table names; the computing modules take frames and know none.
+Names a user gives (a state, a topic, a bloc) are checked here against the store, and an unknown
+one is an :class:`~alignment.errors.UnknownName` listing the known ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+import polars as pl
+
+from alignment import metrics
+from alignment.errors import UnknownName, UsageError
+from alignment.vocabulary import METRICS, PERIOD_TYPES
+
+if TYPE_CHECKING:
+    from alignment.ideal_points import Posterior
+
+
+# --------------------------------------------------------------------------- names
+
+
+def check_countries(con: duckdb.DuckDBPyConnection, countries: Sequence[str]) -> list[str]:
+    """The ISO3 codes given, upper-cased, sorted and checked against ``countries``."""
+    known = con.sql("SELECT iso3 FROM countries ORDER BY iso3").pl()["iso3"].to_list()
+    wanted = [c.strip().upper() for c in countries if c.strip()]
+    unknown = [c for c in wanted if c not in set(known)]
+    if unknown:
+        raise UnknownName(
+            "country code",
+            ", ".join(unknown),
+            known,
+            "ISO3 codes of the countries table; `alignment queries run find_country -p name=...`",
+        )
+    if not wanted:
+        raise UsageError("no country code given")
+    return sorted(set(wanted))
+
+
+def check_bloc(con: duckdb.DuckDBPyConnection, bloc: str) -> str:
+    """A bloc id of the ``blocs`` table (case-insensitive)."""
+    known = con.sql("SELECT bloc FROM blocs ORDER BY bloc").pl()["bloc"].to_list()
+    if bloc.lower() not in known:
+        raise UnknownName("bloc", bloc, known)
+    return bloc.lower()
+
+
+def known_topics(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Voeten's issue codes and the named topics (the UN Digital Library's subjects are
+    topics too, but too many to list)."""
+    return (
+        con.sql(
+            "SELECT topic FROM roll_call_topics WHERE scheme IN ('voeten', 'named') "
+            "GROUP BY topic ORDER BY topic"
+        )
+        .pl()["topic"]
+        .to_list()
+    )
+
+
+def topic_roll_calls(
+    con: duckdb.DuckDBPyConnection,
+    topic: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[int]:
+    """The roll calls of a topic, within ``start`` and ``end`` when given (may be none);
+    UnknownName when no roll call of the store carries it."""
+    exists = con.sql(
+        "SELECT count(*) FROM roll_call_topics WHERE topic = $topic", params={"topic": topic}
+    ).fetchall()[0][0]
+    if not exists:
+        raise UnknownName(
+            "topic", topic, known_topics(con), "or a UN Digital Library subject heading"
+        )
+    return (
+        con.sql(
+            """SELECT DISTINCT t.roll_call_id FROM roll_call_topics t
+               JOIN roll_calls r USING (roll_call_id)
+               WHERE t.topic = $topic AND r.date BETWEEN $start AND $end
+               ORDER BY 1""",
+            params={
+                "topic": topic,
+                "start": start or dt.date(1, 1, 1),
+                "end": end or dt.date(9999, 12, 31),
+            },
+        )
+        .pl()["roll_call_id"]
+        .to_list()
+    )
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def _has_agreement_table(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.sql(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'agreement_scores' "
+        "AND database_name = current_database()"
+    ).fetchall()[0][0]
+    return bool(found)
+
+
+def scores(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    metric: str = "agree",
+    by: Literal["session", "year"] = "session",
+    countries: Sequence[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    topic: str | None = None,
+    important_only: bool = False,
+    include_amendments: bool = True,
+    drop_unanimous: bool = True,
+    lopsided_threshold: float | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """One metric for pairs of the store per session or year (``alignment metrics``).
+
+    Columns iso3_a, iso3_b, period, metric, value, n (and lower, upper with ``bootstrap``),
+    sorted by period, iso3_a, iso3_b; ``countries`` as in ``dyadic_scores`` (one: that state
+    against every other; several: the pairs among them; None: every pair). With the default
+    options the rows come from the store's ``agreement_scores``; any filter computes them.
+    Raises UnknownName for an unknown metric, country code or topic.
+    """
+    if metric not in METRICS:
+        raise UnknownName("metric", metric, METRICS)
+    if by not in PERIOD_TYPES:
+        raise UnknownName("period type", by, PERIOD_TYPES)
+    focus = None if countries is None else check_countries(con, countries)
+    defaults = (
+        start is None
+        and end is None
+        and topic is None
+        and not important_only
+        and include_amendments
+        and drop_unanimous
+        and lopsided_threshold is None
+        and bootstrap == 0
+    )
+    if defaults and _has_agreement_table(con):
+        where = ["period_type = $by"]
+        if focus is not None and len(focus) == 1:
+            where.append("(iso3_a = $one OR iso3_b = $one)")
+        elif focus is not None:
+            where.append("list_contains($focus, iso3_a) AND list_contains($focus, iso3_b)")
+        params: dict[str, object] = {"by": by}
+        if focus is not None:
+            params.update({"one": focus[0]} if len(focus) == 1 else {"focus": focus})
+        return con.sql(
+            f"SELECT iso3_a, iso3_b, CAST(period AS BIGINT) AS period, '{metric}' AS metric, "
+            f"{metric} AS value, CAST(n AS BIGINT) AS n FROM agreement_scores "
+            f"WHERE {' AND '.join(where)} ORDER BY period NULLS LAST, iso3_a, iso3_b",
+            params=params,
+        ).pl()
+    ids = None if topic is None else topic_roll_calls(con, topic)
+    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
+    return metrics.dyadic_scores(
+        votes,
+        roll_calls,
+        by=by,
+        metrics=[metric],
+        countries=focus,
+        drop_unanimous=drop_unanimous,
+        lopsided_threshold=lopsided_threshold,
+        include_amendments=include_amendments,
+        important_only=important_only,
+        roll_call_ids=ids,
+        start=start,
+        end=end,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+
+
+# --------------------------------------------------------------------------- ideal points
+
+
+def ideal_point_frames(
+    con: duckdb.DuckDBPyConnection, topic: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(votes, roll_calls, matches) for the estimator, roll calls restricted to ``topic``."""
+    roll_calls = con.sql("SELECT roll_call_id, rcid, session, date, kind FROM roll_calls").pl()
+    if topic is not None:
+        ids = pl.DataFrame(
+            {"roll_call_id": topic_roll_calls(con, topic)}, schema={"roll_call_id": pl.Int64}
+        )
+        roll_calls = roll_calls.join(ids, on="roll_call_id", how="semi")
+    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+    matches = con.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
+    return votes, roll_calls, matches
+
+
+def _ideal_point_options(
+    con: duckdb.DuckDBPyConnection,
+    topic: str | None,
+    from_session: int | None,
+    to_session: int | None,
+    options: dict[str, Any],
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    votes, roll_calls, matches = ideal_point_frames(con, topic)
+    options = {"matches": matches, **options}
+    if from_session is not None or to_session is not None:
+        first = from_session if from_session is not None else -(10**9)
+        last = to_session if to_session is not None else 10**9
+        options["sessions"] = (first, last)
+    return votes, roll_calls, options
+
+
+def ideal_points(
+    con: duckdb.DuckDBPyConnection,
+    topic: str | None = None,
+    from_session: int | None = None,
+    to_session: int | None = None,
+    **options: Any,
+) -> pl.DataFrame:
+    """Dynamic ideal points from the store: ``iso3, session, ideal_point, lower, upper,
+    n_votes``, one row per state and session with votes in the model.
+
+    Reads ``votes``, ``roll_calls`` and Voeten's bridging pairs ``voeten_matches``; ``topic``
+    (a ``roll_call_topics.topic``: ``hr``, ``me``, ``syria`` ...) keeps that topic's roll calls
+    only; ``from_session``/``to_session`` bound the sessions. Other ``options`` (``interval``,
+    data rules, priors, ``burn_in``, ``draws``, ``chains``, ``seed``) are those of
+    :func:`alignment.ideal_points.estimate_ideal_points`.
+    """
+    from alignment.ideal_points import estimate_ideal_points
+
+    votes, roll_calls, options = _ideal_point_options(con, topic, from_session, to_session, options)
+    return estimate_ideal_points(votes, roll_calls, **options)
+
+
+def ideal_point_posterior(
+    con: duckdb.DuckDBPyConnection,
+    topic: str | None = None,
+    from_session: int | None = None,
+    to_session: int | None = None,
+    **options: Any,
+) -> Posterior:
+    """The draws behind :func:`ideal_points`, for convergence checks (``.rhat()``) or other
+    summaries (``.summary(interval)``)."""
+    from alignment.ideal_points import sample_posterior
+
+    votes, roll_calls, options = _ideal_point_options(con, topic, from_session, to_session, options)
+    return sample_posterior(votes, roll_calls, **options)

@@ -1,0 +1,214 @@
+"""A build of the store: the rows read from the sources, reconciled, tagged and derived, written
+as a new file and swapped in.
+
+source files -> canonical rows (``alignment.sources``) -> one roll call per vote
+(``alignment.reconcile``) -> topics, facts and derived tables (``alignment.topics``,
+``alignment.derived``) -> a new store file (``alignment.store``). The refresh (local files or
+upstream) calls :func:`build` under the store's lock; nothing here knows where files came from
+beyond the provenance it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from alignment import blocs, derived, resources, store, topics
+from alignment.countries import Crosswalk
+from alignment.reconcile import combine, fill_absent, reconcile
+from alignment.schema import BY_NAME, SCHEMA_VERSION
+from alignment.sources import SourceRows
+
+log = logging.getLogger("alignment.build")
+
+MATCHES_FILE = "Matches.csv"
+SOURCE_FILE_COLUMNS = {
+    "source": pl.String, "location": pl.String, "sha256": pl.String, "size": pl.Int64,
+    "modified": pl.Datetime("us"), "etag": pl.String, "roll_calls": pl.Int64,
+    "votes": pl.Int64, "notes": pl.String,
+}  # fmt: skip
+
+
+@dataclass
+class BuildSummary:
+    roll_calls: int
+    votes: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    disagreements: int
+    sources: dict[str, int]  # roll calls per source
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage
+    ideal_points: str = "computed"  # or "carried" (from the previous store)
+
+
+def local_files(rows: Sequence[SourceRows]) -> list[dict]:
+    """Provenance of files read from disk: path, checksum, size and file time."""
+    files = []
+    for r in rows:
+        for f in r.files:
+            path = Path(f)
+            stat = path.stat()
+            files.append({
+                "source": r.source, "location": str(path.resolve()), "sha256": store.file_digest(path),
+                "size": stat.st_size,
+                "modified": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
+                "etag": None,
+            })  # fmt: skip
+    return files
+
+
+def find_matches(paths: Sequence[Path]) -> Path | None:
+    """Voeten's Matches.csv, when it is among (or under) the given paths."""
+    for given in map(Path, paths):
+        if given.is_file() and given.name == MATCHES_FILE:
+            return given
+        if given.is_dir():
+            found = sorted(given.rglob(MATCHES_FILE))
+            if found:
+                return found[0]
+    return None
+
+
+def read_matches(path: Path | None) -> pl.DataFrame:
+    schema = {"rcid1": pl.Int64, "rcid2": pl.Int64}
+    if path is None:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(path, columns=list(schema), schema_overrides=schema)
+
+
+def _previous(db: Path) -> tuple[pl.DataFrame, derived.PreviousIdealPoints | None]:
+    """The refresh log and the ideal points of the store being replaced."""
+    log_columns = [c.name for c in BY_NAME["refresh_log"].columns]
+    history = store.read_previous(db, "SELECT * FROM refresh_log ORDER BY refresh_id")
+    if history is None or history.columns != log_columns:
+        history = None
+    estimates = store.read_previous(db, "SELECT * FROM ideal_points")
+    meta = store.read_previous(db, "SELECT key, value FROM store_meta")
+    previous = None
+    if estimates is not None and meta is not None:
+        previous = derived.PreviousIdealPoints(estimates, dict(meta.iter_rows()))
+    return (history if history is not None else pl.DataFrame()), previous
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+def build(
+    db: Path,
+    rows: list[SourceRows],
+    *,
+    crosswalk: Crosswalk,
+    files: list[dict],
+    origin: str,
+    started_at: dt.datetime,
+    matches_path: Path | None = None,
+    extra_tables: dict[str, pl.DataFrame] | None = None,
+    data_dir: Path | None = None,
+) -> BuildSummary:
+    """Reconcile the rows of every source, derive, write a new store and swap it in at ``db``.
+
+    ``files``: provenance of each file read (source, location, sha256, size, modified, etag,
+    and ``path`` where location is a URL); ``crosswalk``: the one the rows were read with; ``extra_tables``: tables the caller fills, such as
+    the network refresh's ``fetch_state``. Call with the store's lock held.
+    """
+    data_dir = data_dir or resources.folder("data")
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "reconcile"):
+        rows = [fill_absent(r, crosswalk) for r in combine(rows)]
+        reconciled = reconcile(rows)
+        calls = reconciled.roll_calls
+        memberships = blocs.load_memberships(data_dir)
+        matches = read_matches(matches_path)
+        tables = {
+            "roll_calls": calls,
+            "votes": reconciled.votes,
+            "roll_call_sources": reconciled.roll_call_sources,
+            "vote_disagreements": reconciled.vote_disagreements,
+            "source_agreement": reconciled.source_agreement,
+            "countries": crosswalk.countries,
+            "country_codes": crosswalk.codes,
+            "blocs": blocs.load_blocs(data_dir),
+            "bloc_memberships": memberships,
+            "roll_call_topics": topics.tag(calls, topics.load_rules(data_dir)),
+            "voeten_matches": matches,
+            **(extra_tables or {}),
+        }
+    history, previous = _previous(db)
+    with _timed(seconds, "derived tables"):
+        result = derived.derive(reconciled.votes, calls, memberships, matches, previous=previous)
+    tables.update(result.tables)
+    log.info("ideal points %s", result.ideal_points)
+
+    per_source = {r.source: r for r in rows}
+    tables["source_files"] = pl.DataFrame(
+        [_file_row(f, per_source.get(f["source"])) for f in files],
+        schema=SOURCE_FILE_COLUMNS,
+    )
+    entry = {
+        "refresh_id": 1 if history.is_empty() else int(history["refresh_id"].max()) + 1,
+        "started_at": started_at.replace(tzinfo=None),
+        "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "outcome": "updated",
+        "message": f"built {calls.height} roll calls and {reconciled.votes.height} votes "
+        f"from {len(files)} files",
+        "sources": origin,
+        "roll_calls": calls.height,
+        "votes": reconciled.votes.height,
+    }
+    tables["refresh_log"] = pl.concat([history, pl.DataFrame([entry])], how="diagonal_relaxed")
+    meta = {
+        "schema_version": str(SCHEMA_VERSION),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "alignment_version": version("alignment"),
+        "duckdb_version": duckdb.__version__,
+        "storage_version": store.STORAGE_VERSION,
+        **result.meta,
+    }
+    tables["store_meta"] = pl.DataFrame({"key": list(meta), "value": list(meta.values())})
+    with _timed(seconds, "write"):
+        tmp = store.write(db, tables, derived.statements())
+        store.swap_in(tmp, db)
+    for stage, spent in seconds.items():
+        log.info("build stage %s took %.1f s", stage, spent)
+    return BuildSummary(
+        roll_calls=calls.height,
+        votes=reconciled.votes.height,
+        first_date=calls["date"].min(),  # type: ignore[arg-type]
+        last_date=calls["date"].max(),  # type: ignore[arg-type]
+        disagreements=reconciled.vote_disagreements.height,
+        sources={r.source: r.roll_calls.height for r in rows},
+        notes=reconciled.notes + [n for r in rows for n in r.notes],
+        seconds=seconds,
+        ideal_points=result.ideal_points,
+    )
+
+
+def _file_row(file: dict, rows: SourceRows | None) -> dict:
+    """A source_files row: one count per source, on the source's first file (its files are
+    merged before they are counted)."""
+    path = str(Path(file.get("path", file["location"])).resolve())
+    first = rows is not None and str(Path(rows.files[0]).resolve()) == path
+    counts = (
+        {"roll_calls": rows.roll_calls.height, "votes": rows.votes.height,
+         "notes": "\n".join(rows.notes) or None}
+        if first and rows is not None
+        else {"roll_calls": None, "votes": None, "notes": None}
+    )  # fmt: skip
+    keep = ("source", "location", "sha256", "size", "modified", "etag")
+    return {**{k: file.get(k) for k in keep}, **counts}

@@ -1,0 +1,260 @@
+"""The tables a build computes from the votes, and the views and macros stored beside them.
+
+Frames in, frames out: :func:`derive` takes the reconciled votes, roll calls, bloc
+memberships and Voeten's bridging pairs and returns the derived tables by name, computed with
+the analyses users call themselves (``alignment.metrics``, ``alignment.cohesion``,
+``alignment.ideal_points``). :func:`statements` gives the SQL that creates the views and macros
+over them, generated from the metric definitions (``metrics.METRIC_SQL``) and documented from
+``alignment.schema``. The store writes both; nothing here opens a database.
+
+- ``agreement_counts``: every pair's table of votes per session and per year, Voeten's defaults
+  (unanimous roll calls dropped, every kind of vote kept); the views ``agreement_scores`` and
+  ``agreement_pairs`` compute every metric from it when read.
+- ``roll_call_cohesion``, ``bloc_cohesion``, ``bloc_defections``: members are the states with
+  status ``member`` on the day of each vote.
+- ``ideal_points``: the all-votes estimates; carried over from the previous store when what
+  they depend on (:func:`ideal_points_input`) has not changed, since they take a minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from alignment import blocs, cohesion, metrics
+from alignment.schema import MACROS, VIEWS
+from alignment.vocabulary import CELL_COLUMNS, METRICS, PERIOD_TYPES, VOTE_CODES
+
+# store_meta keys written with the ideal points (and carried over with them).
+IDEAL_POINTS_META = ("ideal_points_input", "ideal_points_rhat_median", "ideal_points_rhat_max")
+
+
+@dataclass
+class Derived:
+    tables: dict[str, pl.DataFrame]
+    meta: dict[str, str] = field(default_factory=dict)  # store_meta rows
+    ideal_points: str = "computed"  # or "carried"
+
+
+@dataclass
+class PreviousIdealPoints:
+    """The estimates of the store being replaced, with their store_meta rows."""
+
+    estimates: pl.DataFrame
+    meta: dict[str, str]
+
+
+def agreement_counts(votes: pl.DataFrame, roll_calls: pl.DataFrame) -> pl.DataFrame:
+    """Every pair's table of votes per session and per year, with ``period_type``."""
+    coded = metrics.coded_votes(votes)  # coded once for both period types
+    return pl.concat(
+        [
+            metrics.agreement_tables(coded, roll_calls, by=by).with_columns(  # type: ignore[arg-type]
+                period_type=pl.lit(by)
+            )
+            for by in PERIOD_TYPES
+        ],
+        how="vertical_relaxed",
+    )
+
+
+def bloc_tables(
+    votes: pl.DataFrame, roll_calls: pl.DataFrame, memberships: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """roll_call_cohesion, bloc_cohesion (per session and per year) and bloc_defections."""
+    members = blocs.membership_on_dates(
+        memberships, roll_calls.select("roll_call_id", "date"), statuses=("member",)
+    )
+    per_call = cohesion.roll_call_cohesion(votes, members)
+    per_period = pl.concat(
+        [
+            cohesion.bloc_cohesion(votes, roll_calls, members, by=by).with_columns(  # type: ignore[arg-type]
+                period_type=pl.lit(by)
+            )
+            for by in PERIOD_TYPES
+        ]
+    )
+    return {
+        "roll_call_cohesion": per_call.with_columns(
+            members_voting=pl.col("yes") + pl.col("no") + pl.col("abstain"),
+            cohesion=pl.col("ai"),
+        ),
+        "bloc_cohesion": per_period.rename({"n": "n_roll_calls"}).sort(
+            "period_type", "bloc", "period"
+        ),
+        "bloc_defections": cohesion.defections(votes, members, per_call),
+    }
+
+
+def ideal_points_input(votes: pl.DataFrame, roll_calls: pl.DataFrame, matches: pl.DataFrame) -> str:
+    """A digest of everything the all-votes estimates depend on: each vote with its roll
+    call's session, date, kind, rcid and symbol, the bridging pairs, the estimator version.
+
+    Built on polars' row hashes, which may change with polars' version: that only costs one
+    recomputation."""
+    from alignment.ideal_points import ESTIMATOR_VERSION
+
+    # Fixed types, so that frames read back from a store hash as the ones it was built from.
+    rows = votes.select(
+        pl.col("roll_call_id").cast(pl.Int64), pl.col("iso3", "vote").cast(pl.String)
+    ).join(
+        roll_calls.select(
+            pl.col("roll_call_id", "session", "rcid").cast(pl.Int64),
+            pl.col("date").cast(pl.Date),
+            pl.col("kind", "symbol").cast(pl.String),
+        ),
+        on="roll_call_id",
+    )
+    matches = matches.select(pl.col("rcid1", "rcid2").cast(pl.Int64))
+    digest = hashlib.sha256(ESTIMATOR_VERSION.encode())
+    for frame in (rows.drop("roll_call_id"), matches):
+        hashes = frame.hash_rows(seed=0).sort()  # order-free
+        digest.update(f"{frame.height}:".encode())
+        digest.update(hashes.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def ideal_points(
+    votes: pl.DataFrame,
+    roll_calls: pl.DataFrame,
+    matches: pl.DataFrame,
+    previous: PreviousIdealPoints | None = None,
+) -> tuple[pl.DataFrame, dict[str, str], str]:
+    """(estimates, store_meta rows, "carried" or "computed")."""
+    from alignment import ideal_points as estimator  # the sampler loads scipy
+
+    digest = ideal_points_input(votes, roll_calls, matches)
+    if previous is not None and previous.meta.get("ideal_points_input") == digest:
+        meta = {k: v for k, v in previous.meta.items() if k in IDEAL_POINTS_META}
+        return previous.estimates, meta, "carried"
+    posterior = estimator.sample_posterior(votes, roll_calls, matches=matches)
+    rhat = posterior.rhat()["rhat"].drop_nans()
+    meta = {
+        "ideal_points_input": digest,
+        "ideal_points_rhat_median": f"{rhat.median():.3f}" if rhat.len() else "",
+        "ideal_points_rhat_max": f"{rhat.max():.3f}" if rhat.len() else "",
+    }
+    return posterior.summary(), meta, "computed"
+
+
+def derive(
+    votes: pl.DataFrame,
+    roll_calls: pl.DataFrame,
+    memberships: pl.DataFrame,
+    matches: pl.DataFrame,
+    *,
+    previous: PreviousIdealPoints | None = None,
+) -> Derived:
+    """Every derived table of a store from its base tables (see the module docstring)."""
+    tables = {"agreement_counts": agreement_counts(votes, roll_calls)}
+    tables.update(bloc_tables(votes, roll_calls, memberships))
+    estimates, meta, outcome = ideal_points(votes, roll_calls, matches, previous)
+    tables["ideal_points"] = estimates
+    return Derived(tables, meta, outcome)
+
+
+# --------------------------------------------------------------------------- views and macros
+
+
+def _view_sql() -> dict[str, str]:
+    """The SELECT of each view of schema.VIEWS."""
+    flipped = {f"{x}_{y}": f"{y}_{x}" for x, y in (c.split("_") for c in CELL_COLUMNS)}
+    keys = "period_type, period, n"
+    computed = ",\n    ".join(f"{metrics.METRIC_SQL[m]} AS {m}" for m in METRICS)
+    return {
+        "agreement_scores": (
+            f"SELECT iso3_a, iso3_b, {keys}, {', '.join(CELL_COLUMNS)},\n    {computed}\n"
+            "FROM agreement_counts"
+        ),
+        # Both orders, so that "closest partners of BLR" is WHERE iso3_a = 'BLR'; every
+        # metric is symmetric, the cells are transposed.
+        "agreement_pairs": (
+            "SELECT * FROM agreement_scores\nUNION ALL\n"
+            f"SELECT iso3_b AS iso3_a, iso3_a AS iso3_b, {keys}, "
+            f"{', '.join(f'{flipped[c]} AS {c}' for c in CELL_COLUMNS)}, {', '.join(METRICS)}\n"
+            "FROM agreement_scores"
+        ),
+    }
+
+
+def _code(column: str) -> str:
+    cases = " ".join(f"WHEN '{v}' THEN {c}" for v, c in VOTE_CODES.items())
+    return f"CASE {column} {cases} END"
+
+
+def _macro_sql() -> dict[str, str]:
+    """The body of each macro of schema.MACROS (after ``AS TABLE``)."""
+    letters = ", ".join(f"'{v}'" for v in VOTE_CODES)
+    cells = ",\n           ".join(
+        f"count_if(x = {VOTE_CODES[a]} AND y = {VOTE_CODES[b]})::INTEGER AS {name}"
+        for name, (a, b) in zip(
+            CELL_COLUMNS,
+            [(a, b) for a in ("Y", "A", "N") for b in ("Y", "A", "N")],
+            strict=True,
+        )
+    )
+    computed = ",\n    ".join(f"{metrics.METRIC_SQL[m]} AS {m}" for m in METRICS)
+    return {
+        "alignment_pair_votes": f"""
+WITH cast_votes AS (
+    SELECT v.roll_call_id, v.iso3, {_code("v.vote")} AS code
+    FROM votes v JOIN roll_calls r USING (roll_call_id)
+    WHERE v.vote IN ({letters})
+      AND (start_date IS NULL OR r.date >= CAST(start_date AS DATE))
+      AND (end_date IS NULL OR r.date <= CAST(end_date AS DATE))
+),
+split AS (  -- the roll calls either state voted on, less the unanimous ones if asked
+    SELECT roll_call_id FROM cast_votes
+    WHERE roll_call_id IN (SELECT roll_call_id FROM cast_votes WHERE iso3 IN (a, b))
+    GROUP BY roll_call_id
+    HAVING NOT drop_unanimous OR count(DISTINCT code) > 1
+)
+SELECT x.roll_call_id, x.code AS x, y.code AS y
+FROM cast_votes x JOIN cast_votes y USING (roll_call_id)
+WHERE x.iso3 = a AND y.iso3 = b AND x.roll_call_id IN (SELECT roll_call_id FROM split)""",
+        "agreement": f"""
+WITH cells AS (
+    SELECT count(*)::INTEGER AS n,
+           {cells}
+    FROM alignment_pair_votes(a, b, start_date := start_date, end_date := end_date,
+                              drop_unanimous := drop_unanimous)
+),
+s AS (
+    SELECT n,
+    {computed}
+    FROM cells
+)
+SELECT metric, CASE WHEN n > 0 THEN value END AS value, n
+FROM s UNPIVOT INCLUDE NULLS (value FOR metric IN ({", ".join(METRICS)}))""",
+    }
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def view_statements() -> list[str]:
+    """CREATE VIEW statements of the views over agreement_counts, with their comments."""
+    out = []
+    views = _view_sql()
+    for view in VIEWS:
+        out.append(f"CREATE OR REPLACE VIEW {view.name} AS\n{views[view.name]}")
+        out += [s.replace("COMMENT ON TABLE", "COMMENT ON VIEW", 1) for s in view.comments()]
+    return out
+
+
+def macro_statements() -> list[str]:
+    """CREATE MACRO statements of the macros over votes and roll_calls, with their comments."""
+    out = []
+    bodies = _macro_sql()
+    for macro in MACROS:
+        out.append(f"CREATE OR REPLACE MACRO {macro.signature} AS TABLE{bodies[macro.name]}")
+        out.append(f"COMMENT ON MACRO TABLE {macro.name} IS {_quote(macro.comment)}")
+    return out
+
+
+def statements() -> list[str]:
+    """Every view and macro of the store, with their comments, in dependency order."""
+    return view_statements() + macro_statements()

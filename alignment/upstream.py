@@ -1,0 +1,385 @@
+"""The UN's address book: which files make the store, where each is published, and the plan
+of one refresh. The mechanics of fetching a file are ``alignment.download``.
+
+Sources and their addresses (:class:`Upstream`)
+-----------------------------------------------
+- UN Digital Library (UN DL), record 4060887, "General Assembly Voting Data". The file list is
+  ``https://digitallibrary.un.org/api/v1/file?recid=4060887`` (JSON ``[{name, url, format}]``);
+  the bulk CSV is the newest ``YYYY_M_D_ga_voting.csv`` by its date prefix (month and day are
+  not always zero-padded, so the date is parsed, never compared as text), downloaded from
+  ``https://digitallibrary.un.org/record/4060887/files/<name>``.
+- UNxml (UN DGACM): one JSON-lines file per session,
+  ``https://raw.githubusercontent.com/UNxml/GAresolutions/main/data_extract/<session>.json``
+  (``74`` ... current, ``ES-10``, ``ES-11``, ``S-32``; the caller passes the list). A 404 for a
+  session is not an error: the session has no file yet; it is logged and skipped.
+- History (Voeten's files and the ``unvotes`` tables). Their Harvard Dataverse file-access
+  addresses are not known here, so there is no internet default: history comes from a mirror
+  (``Upstream.history``, or all of ``--mirror``) laid out like ``../shared/data``, or is skipped.
+
+Mirrors (``--mirror URL|DIR``)
+------------------------------
+A mirror is an ``http(s)://`` base URL, a ``file://`` URL or a local directory, laid out exactly
+like ``../shared/data``::
+
+    voeten/completeVotes_1946-2015.csv.gz, voeten/COW_country_codes.csv, voeten/Matches.csv,
+    voeten/ideal_points/IdealpointestimatesAll_Apr2020.csv
+    unvotes/unvotes.csv.gz, unvotes/roll_calls.csv.gz, unvotes/issues.csv.gz
+    undl/<bulk csv>, undl/marcxml/<id>.xml, optional undl/files.json
+    unxml/data_extract/<session>.json
+
+A mirror has no file-list API. If it has ``undl/files.json`` (same JSON shape as the UN DL API,
+names relative to ``undl/``) that list is used; otherwise a local mirror is searched for
+``undl/*_ga_voting.csv`` (newest date wins), and failing that (or for an HTTP mirror) the known
+file names :data:`MIRROR_UNDL_FALLBACK` are used. MARCXML records (``undl/marcxml/*.xml``) are
+taken from a local mirror by listing, and from an HTTP mirror only when ``files.json`` names them.
+
+The download directory is itself laid out as a mirror (``dest_dir/undl/...``), so a cache
+directory can later be passed as ``--mirror``.
+
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from alignment.download import (
+    DEFAULT_TIMEOUT,
+    Expected,
+    FetchResult,
+    client_scope,
+    fetch,
+    local_path,
+)
+from alignment.errors import BadDataError
+from alignment.sessions import current_session
+
+LOG = logging.getLogger("alignment.upstream")
+
+UNDL_BASE = "https://digitallibrary.un.org"
+UNDL_RECID = 4060887
+UNXML_BASE = "https://raw.githubusercontent.com/UNxml/GAresolutions/main/data_extract"
+
+# Relative paths of the history files in the mirror layout (no public default address).
+VOETEN_FILES: tuple[str, ...] = (
+    "voeten/completeVotes_1946-2015.csv.gz",
+    "voeten/COW_country_codes.csv",
+    "voeten/Matches.csv",
+    "voeten/ideal_points/IdealpointestimatesAll_Apr2020.csv",
+)
+UNVOTES_FILES: tuple[str, ...] = (
+    "unvotes/unvotes.csv.gz",
+    "unvotes/roll_calls.csv.gz",
+    "unvotes/issues.csv.gz",
+)
+# Bulk CSV names looked for in a mirror that has no undl/files.json (the shared data folder).
+MIRROR_UNDL_FALLBACK: tuple[str, ...] = ("ga_voting_excerpt_2026-02-06_layout.csv",)
+MIRROR_UNDL_LIST = "undl/files.json"
+
+# Special and emergency special sessions with resolutions after the bulk file's coverage.
+EXTRA_SESSIONS: tuple[str, ...] = ("ES-10", "ES-11", "S-32")
+FIRST_UNXML_SESSION = 74
+
+# Size caps: generous multiples of today's sizes, small enough to stop a runaway response.
+MiB = 1024 * 1024
+MAX_BYTES: dict[str, int] = {
+    "undl_list": 8 * MiB,
+    "undl_bulk": 2048 * MiB,  # about 360 MB in 2026
+    "marcxml": 16 * MiB,
+    "unxml": 128 * MiB,  # a few MB per session
+    "history": 512 * MiB,
+}
+
+_BULK_RE = re.compile(r"^(\d{4})_(\d{1,2})_(\d{1,2})_ga_voting\.csv$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file the refresh wants: where it comes from and where it goes."""
+
+    source: str  # reader name: "undl", "marcxml", "unxml", "voeten", "unvotes"
+    url: str
+    name: str  # path under dest_dir, in the mirror layout
+    expected: Expected
+    max_bytes: int
+    optional: bool = False  # a 404 means "absent", not an error
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Addresses of the sources. ``mirror`` replaces all of them with one mirror layout."""
+
+    undl_base: str = UNDL_BASE
+    undl_recid: int = UNDL_RECID
+    unxml_base: str = UNXML_BASE
+    history: str | None = None  # mirror base for voeten/ and unvotes/; None = skip history
+    mirror: str | None = None
+
+    @classmethod
+    def from_mirror(cls, mirror: str | os.PathLike[str]) -> Upstream:
+        """Every source from one mirror (URL, file:// URL or directory)."""
+        base = os.fspath(mirror).rstrip("/")
+        return cls(
+            undl_base=_join(base, "undl"),
+            unxml_base=_join(base, "unxml/data_extract"),
+            history=base,
+            mirror=base,
+        )
+
+    def undl_list_url(self) -> str:
+        if self.mirror is not None:
+            return _join(self.mirror, MIRROR_UNDL_LIST)
+        return f"{self.undl_base}/api/v1/file?recid={self.undl_recid}"
+
+    def undl_file_url(self, name: str) -> str:
+        if self.mirror is not None:
+            return _join(self.undl_base, name)
+        return f"{self.undl_base}/record/{self.undl_recid}/files/{urllib.parse.quote(name)}"
+
+    def unxml_url(self, session: str) -> str:
+        return _join(self.unxml_base, f"{session}.json")
+
+    def history_items(self) -> list[Item]:
+        if self.history is None:
+            return []
+        return [
+            Item(
+                source=rel.split("/", 1)[0],
+                url=_join(self.history, rel),
+                name=rel,
+                expected=_expected_for(rel),
+                max_bytes=MAX_BYTES["history"],
+            )
+            for rel in (*VOETEN_FILES, *UNVOTES_FILES)
+        ]
+
+
+def default_sessions(today: dt.date | None = None) -> list[str]:
+    """UNxml session names after the bulk file's base coverage, plus the next one (may 404)."""
+    last = current_session(today) + 1  # the next session's file appears on opening day
+    return [str(s) for s in range(FIRST_UNXML_SESSION, last + 1)] + list(EXTRA_SESSIONS)
+
+
+def bulk_date(name: str) -> dt.date | None:
+    """Date of a bulk file name ``YYYY_M_D_ga_voting.csv``; None for any other name."""
+    m = _BULK_RE.match(name)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def select_newest_bulk(entries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The entry of the file list whose name carries the latest date (not the latest text)."""
+    dated = [(d, str(e.get("name"))) for e in entries if (d := bulk_date(str(e.get("name", ""))))]
+    if not dated:
+        return None
+    _, best = max(dated)
+    return next(e for e in entries if str(e.get("name")) == best)
+
+
+def parse_file_list(data: bytes, url: str) -> list[Mapping[str, Any]]:
+    """The ``[{name, url, format}]`` list of the UN DL API (or a mirror's files.json)."""
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise BadDataError(
+            f"the file list from {url} is not valid JSON ({exc}); try later or use --mirror"
+        ) from None
+    if isinstance(doc, dict) and isinstance(doc.get("files"), list):
+        doc = doc["files"]  # tolerate a wrapped list
+    if not isinstance(doc, list) or not all(isinstance(e, dict) and "name" in e for e in doc):
+        raise BadDataError(
+            f"the file list from {url} is not a list of {{name, url, format}}; "
+            "the API may have changed: check Upstream or use --mirror"
+        )
+    return doc
+
+
+def plan(
+    upstream: Upstream,
+    dest_dir: str | os.PathLike[str],
+    *,
+    sessions: Sequence[str],
+    states: Mapping[str, Mapping[str, Any]] | None = None,
+    client: httpx.Client | None = None,
+    listed: list[FetchResult] | None = None,
+    **fetch_opts: Any,
+) -> list[Item]:
+    """The files to fetch. Reads the UN DL file list (one small request) to name the bulk CSV.
+
+    ``listed``: a list to which the fetch result of the file list is appended, so that the
+    caller can persist its state too (the list is then fetched conditionally next time).
+    """
+    states = states or {}
+    items: list[Item] = list(upstream.history_items())
+    items.extend(
+        _undl_items(upstream, dest_dir, states=states, client=client, listed=listed, **fetch_opts)
+    )
+    for session in sessions:
+        items.append(
+            Item(
+                source="unxml",
+                url=upstream.unxml_url(session),
+                name=f"unxml/data_extract/{session}.json",
+                expected="jsonl",
+                max_bytes=MAX_BYTES["unxml"],
+                optional=True,
+            )
+        )
+    return items
+
+
+def fetch_all(
+    upstream: Upstream,
+    dest_dir: str | os.PathLike[str],
+    *,
+    sessions: Sequence[str],
+    states: Mapping[str, Mapping[str, Any]] | None = None,
+    client: httpx.Client | None = None,
+    need_files: bool = False,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    listed: list[FetchResult] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    **fetch_opts: Any,
+) -> list[tuple[Item, FetchResult]]:
+    """Plan, then fetch every item in turn (one at a time: the UN site throttles eager clients).
+
+    ``states`` maps URL -> the ``FetchResult.state`` saved by the last successful refresh.
+    ``listed`` receives the fetch result of the UN DL file list (see :func:`plan`);
+    ``progress(done, total, name)`` is called before each file and once at the end.
+    Any failure raises; nothing is half-renamed, and the caller's states are not modified.
+    """
+    states = states or {}
+    with client_scope(client, timeout) as c:
+        items = plan(
+            upstream, dest_dir, sessions=sessions, states=states, client=c, listed=listed,
+            **fetch_opts,
+        )  # fmt: skip
+        LOG.info("plan: %d files to check", len(items))
+        out = []
+        for done, item in enumerate(items):
+            if progress is not None:
+                progress(done, len(items), item.name)
+            result = fetch(
+                item.url,
+                dest_dir,
+                state=states.get(item.url, {}),
+                expected=item.expected,
+                max_bytes=item.max_bytes,
+                name=item.name,
+                missing_ok=item.optional,
+                need_file=need_files,
+                client=c,
+                **fetch_opts,
+            )
+            out.append((item, result))
+        if progress is not None:
+            progress(len(items), len(items), "")
+        return out
+
+
+# --- UN DL bulk file ----------------------------------------------------------------------------
+
+
+def _undl_items(
+    upstream: Upstream,
+    dest_dir: str | os.PathLike[str],
+    *,
+    states: Mapping[str, Mapping[str, Any]],
+    client: httpx.Client | None,
+    listed: list[FetchResult] | None = None,
+    **fetch_opts: Any,
+) -> list[Item]:
+    list_url = upstream.undl_list_url()
+    listing = fetch(
+        list_url,
+        dest_dir,
+        state=states.get(list_url, {}),
+        expected="json",
+        max_bytes=MAX_BYTES["undl_list"],
+        name=MIRROR_UNDL_LIST,
+        missing_ok=upstream.mirror is not None,  # a mirror may have no files.json
+        need_file=True,  # the list's content is needed even when unchanged
+        client=client,
+        **fetch_opts,
+    )
+    if listed is not None:
+        listed.append(listing)
+    entries: list[Mapping[str, Any]] = []
+    if listing.path is not None:
+        entries = parse_file_list(listing.path.read_bytes(), list_url)
+    items: list[Item] = []
+    bulk = select_newest_bulk(entries) if entries else None
+    bulk_name = str(bulk["name"]) if bulk else None
+    local = local_path(upstream.undl_base) if upstream.mirror is not None else None
+    if bulk_name is None and upstream.mirror is not None:
+        bulk_name = _mirror_bulk_name(local)
+    if bulk_name is None:
+        raise BadDataError(
+            f"no *_ga_voting.csv file in the list at {list_url}; "
+            "the record may have changed: check it in a browser or use --mirror"
+        )
+    items.append(
+        Item(
+            source="undl",
+            url=upstream.undl_file_url(bulk_name),
+            name=f"undl/{bulk_name}",
+            expected="csv",
+            max_bytes=MAX_BYTES["undl_bulk"],
+        )
+    )
+    if upstream.mirror is not None:
+        xml_names = sorted(str(e["name"]) for e in entries if str(e["name"]).endswith(".xml"))
+        if not entries and local is not None and (local / "marcxml").is_dir():
+            xml_names = sorted(f"marcxml/{p.name}" for p in (local / "marcxml").glob("*.xml"))
+        items.extend(
+            Item(
+                source="marcxml",
+                url=upstream.undl_file_url(n),
+                name=f"undl/{n}",
+                expected="xml",
+                max_bytes=MAX_BYTES["marcxml"],
+            )
+            for n in xml_names
+        )
+    return items
+
+
+def _mirror_bulk_name(local: Path | None) -> str:
+    """Bulk CSV of a mirror without files.json: newest dated file, else the known names."""
+    if local is not None and local.is_dir():
+        entries = [{"name": p.name} for p in local.glob("*_ga_voting.csv")]
+        newest = select_newest_bulk(entries)
+        if newest is not None:
+            return str(newest["name"])
+        for known in MIRROR_UNDL_FALLBACK:
+            if (local / known).is_file():
+                return known
+    return MIRROR_UNDL_FALLBACK[0]
+
+
+def _expected_for(name: str) -> Expected:
+    if name.endswith(".gz"):
+        return "gzip"
+    if name.endswith(".xml"):
+        return "xml"
+    if name.endswith(".json"):
+        return "json"
+    return "csv"
+
+
+def _join(base: str, rel: str) -> str:
+    return f"{base.rstrip('/')}/{rel.lstrip('/')}"

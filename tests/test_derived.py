@@ -1,0 +1,101 @@
+"""The derived tables of a build, the views and macros over them, on the real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from alignment import derived, metrics
+from alignment.vocabulary import CELL_COLUMNS, METRICS
+
+
+def _frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+    roll_calls = con.sql("SELECT * FROM roll_calls").pl()
+    matches = con.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
+    return votes, roll_calls, matches
+
+
+@pytest.mark.slow
+def test_ideal_points_are_carried_over_when_their_inputs_are_unchanged(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    votes, roll_calls, matches = _frames(con)
+    stored = con.sql("SELECT * FROM ideal_points").pl()
+    meta = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
+    previous = derived.PreviousIdealPoints(stored, meta)
+    estimates, kept, outcome = derived.ideal_points(votes, roll_calls, matches, previous)
+    assert outcome == "carried"
+    assert estimates.equals(stored)
+    assert sorted(kept) == sorted(derived.IDEAL_POINTS_META)
+    assert kept == {k: meta[k] for k in derived.IDEAL_POINTS_META}
+    assert 1.0 < float(kept["ideal_points_rhat_median"]) < 1.2
+    # One vote changed, or one bridging pair dropped: the digest differs, so the next build
+    # recomputes rather than carrying stale estimates.
+    digest = derived.ideal_points_input(votes, roll_calls, matches)
+    assert digest == meta["ideal_points_input"]
+    flipped = votes.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.when(pl.col("vote") == "Y").then(pl.lit("N")).otherwise(pl.lit("Y")))
+        .otherwise(pl.col("vote"))
+        .alias("vote")
+    )
+    assert derived.ideal_points_input(flipped, roll_calls, matches) != digest
+    assert derived.ideal_points_input(votes, roll_calls, matches[1:]) != digest
+    # Row order does not matter.
+    assert derived.ideal_points_input(votes.reverse(), roll_calls, matches) == digest
+
+
+def test_views_and_macro_compute_what_the_kernel_computes() -> None:
+    """agreement_scores (the view's SQL) and the agreement macro against the numpy kernel, on
+    hand-made votes: the SQL is generated from the kernel's formulas, and this holds the two
+    equal, NaN where kappa and pi are undefined included."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for rc in range(1, 41):
+        for state in ("AAA", "BBB", "CCC"):
+            rows.append((rc, state, str(rng.choice(["Y", "N", "A", "X"], p=[0.5, 0.2, 0.2, 0.1]))))
+        rows += [(rc, "DDD", "Y"), (rc, "EEE", "Y")]  # one vote throughout: kappa undefined
+    votes = pl.DataFrame(rows, schema=["roll_call_id", "iso3", "vote"], orient="row")
+    roll_calls = pl.DataFrame(
+        {
+            "roll_call_id": list(range(1, 41)),
+            "date": [dt.date(2000 + rc // 20, 3, 1) for rc in range(1, 41)],
+            "session": [55 + rc // 20 for rc in range(1, 41)],
+            "kind": ["resolution"] * 40,
+            "important": [False] * 40,
+        }
+    )
+    con = duckdb.connect()
+    for name, frame in {
+        "agreement_counts": derived.agreement_counts(votes, roll_calls),
+        "votes": votes,
+        "roll_calls": roll_calls,
+    }.items():
+        con.register("frame", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+        con.unregister("frame")
+    for statement in derived.statements():
+        if not statement.startswith("COMMENT"):
+            con.execute(statement)
+    view = con.sql(
+        "SELECT * FROM agreement_scores ORDER BY period_type, period, iso3_a, iso3_b"
+    ).pl()
+    assert view.height > 0
+    expected = metrics.scores_from_tables(view.select(CELL_COLUMNS).to_numpy().reshape(-1, 3, 3))
+    for m in METRICS:
+        np.testing.assert_allclose(view[m].to_numpy(), expected[m], rtol=1e-12, equal_nan=True)
+    constant = view.filter((pl.col("iso3_a") == "DDD") & (pl.col("iso3_b") == "EEE"))
+    assert constant.height > 0 and constant["kappa_abs"].is_nan().all()
+    assert (constant["agree"] == 1.0).all()
+    # The macro over one window equals dyadic_scores over the same window.
+    for a, b in (("AAA", "BBB"), ("BBB", "DDD"), ("DDD", "EEE")):
+        macro = {m: v for m, v, _ in con.sql(f"SELECT * FROM agreement('{a}', '{b}')").fetchall()}
+        frame = metrics.dyadic_scores(votes, roll_calls, by=None, countries=[a, b])
+        assert set(macro) == set(METRICS)
+        for m, v in zip(frame["metric"], frame["value"], strict=True):
+            np.testing.assert_allclose(macro[m], v, rtol=1e-12, equal_nan=True)

@@ -21,7 +21,7 @@ from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.sessions import regular_session
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import read_text
+from alignment.sources._text import decode_utf8, read_bytes
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -84,7 +84,7 @@ def matches_first_line(line: str) -> bool:
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
-    text = read_text(path)
+    text = decode_utf8(read_bytes(path), path)
     calls: list[dict] = []
     names: dict[str, list] = {"source_id": [], "name": [], "vote": [], "line": [], "date": []}
     notes: list[str] = []

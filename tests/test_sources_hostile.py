@@ -18,7 +18,7 @@ import pytest
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
-from alignment.sources import _text, reader_for, undl_csv, unvotes, voeten
+from alignment.sources import _text, reader_for, undl_csv, undl_marcxml, unvotes, voeten
 
 MiB = 1024 * 1024
 BIG = 20 * MiB  # "an unknown name of 20 MB"
@@ -310,12 +310,110 @@ def test_undl_csv_hostile(case: Case, tmp_path: Path, crosswalk: Crosswalk, monk
     assert_refused(undl_csv.read, path, crosswalk, case, monkeypatch)
 
 
+# --- UN Digital Library MARCXML ---------------------------------------------------------------
+
+MARC_VOTE = (
+    '  <datafield tag="967" ind1=" " ind2=" ">\n'
+    '    <subfield code="c">{code}</subfield>\n    <subfield code="d">{vote}</subfield>\n'
+    '    <subfield code="e">{name}</subfield>\n  </datafield>\n'
+)
+MARC = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<collection xmlns="http://www.loc.gov/MARC21/slim">\n<record>\n'
+    '  <controlfield tag="001">1000001</controlfield>\n'
+    '  <datafield tag="269" ind1=" " ind2=" "><subfield code="a">2024-03-15</subfield></datafield>\n'
+    '  <datafield tag="791" ind1=" " ind2=" "><subfield code="a">A/RES/78/264</subfield></datafield>\n'
+    '  <datafield tag="245" ind1=" " ind2=" "><subfield code="a">A title</subfield></datafield>\n'
+    '  <datafield tag="996" ind1=" " ind2=" "><subfield code="b">1</subfield>'
+    '<subfield code="c">0</subfield><subfield code="d">1</subfield></datafield>\n'
+    + MARC_VOTE.format(code="BLR", vote="Y", name="BELARUS")
+    + MARC_VOTE.format(code="RUS", vote="A", name="RUSSIAN FEDERATION")
+    + "</record>\n</collection>\n"
+)  # fmt: skip
+ENTITY_DOCTYPE = '<!DOCTYPE collection [<!ENTITY v "N">]>\n'
+LAUGHS = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
+
+
+def marc(*replacements: tuple[str, str], prolog: str = "") -> bytes:
+    text = MARC
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    if prolog:
+        text = text.replace("\n", "\n" + prolog, 1)
+    return text.encode()
+
+
+MARC_CASES = {
+    "vote through a declared entity": Case(
+        marc(("<subfield code=\"d\">Y</subfield>", "<subfield code=\"d\">&v;</subfield>"),
+             prolog=ENTITY_DOCTYPE),
+        "declares a document type",
+    ),
+    "billion laughs": Case(
+        marc(("A title", "&l9;"), prolog=f"<!DOCTYPE collection [{LAUGHS}]>\n"),
+        "declares a document type", 1,
+    ),
+    "external entity (XXE)": Case(
+        marc(("A title", "&x;"),
+             prolog='<!DOCTYPE collection [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'),
+        "declares a document type",
+    ),
+    "markup inside a vote": Case(marc(("<subfield code=\"d\">Y</subfield>",
+                                       "<subfield code=\"d\"><b>Y</b></subfield>")),
+                                 "tag 967 $d holds markup '<b", 11),
+    "truncated": Case(marc()[:-40], "not well-formed XML"),
+    "date in 1900": Case(marc(("2024-03-15", "1900-03-15")), "impossible for the General Assembly", 5),
+    "date after tomorrow": Case(marc(("2024-03-15", "29990315")), "tag 269 date '29990315'", 5),
+    "two dates for one record": Case(
+        marc(("</record>", '<datafield tag="269"><subfield code="a">2024-03-16</subfield>'
+                           "</datafield>\n</record>")),
+        "record 1000001 has two 269 dates (2024-03-15 on line 5, 2024-03-16)",
+    ),
+    **{
+        f"tally {value}": Case(marc(('<subfield code="b">1</subfield>',
+                                     f'<subfield code="b">{value}</subfield>')),
+                               f"996 $b tally {value!r} is not a count", 8)
+        for value in ("-1", "1e30", "inf", "NaN", "99999", "²")
+    },
+    "record number not ASCII digits": Case(marc(("1000001", "¹²")), "numeric 001 control number"),
+    "record number overflows": Case(marc(("1000001", "9" * 30)), "numeric 001 control number"),
+    "one code twice with two votes": Case(
+        marc(('<subfield code="d">Y</subfield>',
+              '<subfield code="d">Y</subfield><subfield code="d">N</subfield>')),
+        "tag 967 has $d twice with different values ('Y', 'N')", 11,
+    ),
+    "UTF-16 byte-order mark": Case(UTF16_BOM + MARC.replace("UTF-8", "UTF-16").encode("utf-16-le"),
+                                   "UTF-16/UTF-32 byte-order mark", 1),
+    "name of 1 MB": Case(marc(("<subfield code=\"c\">RUS</subfield>", ""),
+                              ("RUSSIAN FEDERATION", "R" * MiB)),
+                         "tag 967 $e is 1,048,576 bytes long ('RRRR"),
+    "name of 20 MB": Case(lambda: marc(("RUSSIAN FEDERATION", "R" * BIG)),
+                          "over the XML parser's limits"),
+    "no symbol": Case(marc(('tag="791"', 'tag="792"')), "record 1000001 has no 791 $a symbol"),
+}  # fmt: skip
+
+
+def test_marcxml_fixture_reads(tmp_path: Path, crosswalk: Crosswalk) -> None:
+    path = tmp_path / "record.xml"
+    path.write_bytes(MARC.encode())
+    rows = undl_marcxml.read(path, crosswalk)
+    assert sorted(rows.votes["vote"].to_list()) == ["A", "Y"]
+
+
+@pytest.mark.parametrize("case", table(MARC_CASES))
+def test_marcxml_hostile(case: Case, tmp_path: Path, crosswalk: Crosswalk, monkeypatch) -> None:
+    path = write_case(tmp_path, case, "record.xml")
+    assert_refused(undl_marcxml.read, path, crosswalk, case, monkeypatch)
+
+
 # --- the byte-order mark, the same in every reader ---------------------------------------------
 
 UTF8_BOM = "\ufeff".encode()
 BOM_FILES = {
     "voeten": ("votes.csv", VOETEN, voeten),
     "undl_csv": ("ga_voting.csv", UNDL, undl_csv),
+    "undl_marcxml": ("record.xml", MARC.encode(), undl_marcxml),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pytest
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
-from alignment.sources import _text, reader_for, undl_csv, undl_marcxml, unvotes, voeten
+from alignment.sources import _text, reader_for, undl_csv, undl_marcxml, unvotes, unxml_json, voeten
 
 MiB = 1024 * 1024
 BIG = 20 * MiB  # "an unknown name of 20 MB"
@@ -407,6 +408,86 @@ def test_marcxml_hostile(case: Case, tmp_path: Path, crosswalk: Crosswalk, monke
     assert_refused(undl_marcxml.read, path, crosswalk, case, monkeypatch)
 
 
+# --- UN DGACM JSON lines ----------------------------------------------------------------------
+
+
+def json_record(**changes: object) -> dict:
+    record = {
+        "symbol": "A/RES/80/1", "title": "T", "adoption_date": "2025-12-01 00:00:00",
+        "adoption_type": "By a recorded vote", "session": "Eightieth session",
+        "MS_in_favour": ["BELARUS"], "MS_against": ["UNITED STATES"], "MS_abstaining": [],
+        "MS_in_favour_count": "1", "MS_against_count": "1", "MS_abstaining_count": "N.A.",
+        "subjects": [["SYRIA", "UNBIS Thesaurus"]],
+    }  # fmt: skip
+    return {**record, **changes}
+
+
+def jl(*records: dict) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+
+
+def jl_with(**changes: object) -> bytes:
+    return jl(json_record(symbol="A/RES/80/2"), json_record(**changes))
+
+
+JSON = jl(json_record(), json_record(symbol="A/RES/80/2"))
+
+JSON_CASES = {
+    "null symbol": Case(jl_with(symbol=None), "field 'symbol' is null, expected text", 2),
+    "number for the symbol": Case(jl_with(symbol=5), "field 'symbol' is the number 5", 2),
+    "null title": Case(jl_with(title=None), "field 'title' is null", 2),
+    "null list of voters": Case(jl_with(MS_against=None), "'MS_against' is null, expected a list", 2),
+    "number for a voter": Case(jl_with(MS_against=[5]), "'MS_against' lists the number 5", 2),
+    "list for a voter": Case(jl_with(MS_against=[["X"]]), "'MS_against' lists a list", 2),
+    "number for a count": Case(jl_with(MS_in_favour_count=1),
+                               "'MS_in_favour_count' is the number 1, expected text", 2),
+    **{
+        f"count {value}": Case(jl_with(MS_in_favour_count=value),
+                               f"'MS_in_favour_count' is {value!r}, expected a count", 2)
+        for value in ("-1", "1e30", "inf", "NaN", "1001", "²")
+    },
+    "number for the session": Case(jl_with(session=80), "'session' is the number 80", 2),
+    "number for a subject": Case(jl_with(subjects=[[5, "UNBIS Thesaurus"]]),
+                                 "a subject heading is the number 5", 2),
+    "repeated key": Case(
+        jl(json_record(symbol="A/RES/80/2")) + b'{"symbol": "A/RES/80/3", ' + jl(json_record())[1:],
+        "key 'symbol' appears twice in one object", 2,
+    ),
+    "last line cut": Case(JSON[:-30], "truncated", 2),
+    "last line cut after its line break": Case(JSON + jl(json_record())[:20], "truncated", 3),
+    "two dates for one symbol": Case(
+        jl(json_record(), json_record(adoption_date="2025-12-02 00:00:00")),
+        "A/RES/80/1' is adopted on 2025-12-01 on line 1 and on 2025-12-02 on this line", 2,
+    ),
+    "date in 1900": Case(jl_with(adoption_date="1 January 1900"),
+                         "'1 January 1900' is impossible for the General Assembly", 2),
+    "date after tomorrow": Case(jl_with(adoption_date="2999-01-01"), "'2999-01-01' is impossible", 2),
+    "UTF-16 byte-order mark": Case(UTF16_BOM + JSON.decode().encode("utf-16-le"),
+                                   "UTF-16/UTF-32 byte-order mark", 1),
+    "unknown name of 20 MB": Case(lambda: jl_with(MS_against=["N" * BIG]),
+                                  "a name in 'MS_against' is 20,971,520 bytes long", 2),
+    "deep nesting": Case(b"[" * 100_000 + b"]" * 100_000 + b"\n", "not a JSON object", 1),
+    "integer of 5000 digits": Case(jl_with(subjects=[]).replace(b'"subjects": []',
+                                                                b'"n": ' + b"9" * 5000),
+                                   "not a JSON object", 2),
+    "a line that is a list": Case(JSON + b"[1, 2]\n", "the line is a list, not a JSON object", 3),
+}  # fmt: skip
+
+
+def test_json_fixture_reads(tmp_path: Path, crosswalk: Crosswalk) -> None:
+    # U+2028 is valid inside JSON text: lines end at \n only.
+    path = tmp_path / "80.json"
+    path.write_bytes(JSON.replace(b'"T"', '"T\u2028U"'.encode()))
+    rows = unxml_json.read(path, crosswalk)
+    assert rows.roll_calls.height == 2 and rows.roll_calls["subjects"][0].to_list() == ["SYRIA"]
+
+
+@pytest.mark.parametrize("case", table(JSON_CASES))
+def test_json_hostile(case: Case, tmp_path: Path, crosswalk: Crosswalk, monkeypatch) -> None:
+    path = write_case(tmp_path, case, "80.json")
+    assert_refused(unxml_json.read, path, crosswalk, case, monkeypatch)
+
+
 # --- the byte-order mark, the same in every reader ---------------------------------------------
 
 UTF8_BOM = "\ufeff".encode()
@@ -414,6 +495,7 @@ BOM_FILES = {
     "voeten": ("votes.csv", VOETEN, voeten),
     "undl_csv": ("ga_voting.csv", UNDL, undl_csv),
     "undl_marcxml": ("record.xml", MARC.encode(), undl_marcxml),
+    "unxml_json": ("80.json", JSON, unxml_json),
 }
 
 
@@ -436,7 +518,7 @@ def test_unvotes_utf8_bom_accepted(tmp_path: Path, crosswalk: Crosswalk) -> None
     assert unvotes.read(path, crosswalk).votes.height == 2
 
 
-@pytest.mark.parametrize("reader", ["voeten", "undl_csv"])
+@pytest.mark.parametrize("reader", ["voeten", "undl_csv", "unxml_json"])
 def test_utf16_bom_refused_when_recognising(reader: str, tmp_path: Path) -> None:
     """Recognising a file by its content refuses the mark too (XML goes by its name)."""
     name, data, _ = BOM_FILES[reader]

@@ -390,7 +390,7 @@ MARC_CASES = {
                               ("RUSSIAN FEDERATION", "R" * MiB)),
                          "tag 967 $e is 1,048,576 bytes long ('RRRR"),
     "name of 20 MB": Case(lambda: marc(("RUSSIAN FEDERATION", "R" * BIG)),
-                          "over the XML parser's limits"),
+                          "XML parser's limits (Resource limit exceeded: Text node too long)"),
     "no symbol": Case(marc(('tag="791"', 'tag="792"')), "record 1000001 has no 791 $a symbol"),
 }  # fmt: skip
 
@@ -466,10 +466,10 @@ JSON_CASES = {
                                    "UTF-16/UTF-32 byte-order mark", 1),
     "unknown name of 20 MB": Case(lambda: jl_with(MS_against=["N" * BIG]),
                                   "a name in 'MS_against' is 20,971,520 bytes long", 2),
-    "deep nesting": Case(b"[" * 100_000 + b"]" * 100_000 + b"\n", "not a JSON object", 1),
+    "deep nesting": Case(b"[" * 100_000 + b"]" * 100_000 + b"\n", "nesting too deep", 1),
     "integer of 5000 digits": Case(jl_with(subjects=[]).replace(b'"subjects": []',
                                                                 b'"n": ' + b"9" * 5000),
-                                   "not a JSON object", 2),
+                                   "not a JSON object (a number of thousands of digits)", 2),
     "a line that is a list": Case(JSON + b"[1, 2]\n", "the line is a list, not a JSON object", 3),
 }  # fmt: skip
 

@@ -108,7 +108,10 @@ def _parse(path: Path) -> etree._Element:
         if start >= 0:  # libxml2 may stop in the declarations first (billion laughs)
             raise _doctype_refused(data[start:].decode("utf-8", "replace"), path) from exc
         if "limit" in exc.msg.lower():  # libxml2's resource limits (XML_PARSE_HUGE not set)
-            what = f"a value or nesting over the XML parser's limits ({exc.msg.split(',')[0]})"
+            what = (
+                f"a value or nesting over the XML parser's limits ({exc.msg.split(',')[0]}): "
+                "damaged, or not the Library's export"
+            )
         else:
             what = f"not well-formed XML ({shorten(exc.msg, 200)}): truncated or not MARCXML"
         raise BadDataError(what, path=str(path), line=exc.lineno) from exc

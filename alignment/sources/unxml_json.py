@@ -117,18 +117,23 @@ def _loads(line: str, path: Path, number: int) -> dict:
             path=str(path),
             line=number,
         ) from None
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, digit limit, deep nesting
-        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "too deep"
-        raise BadDataError(
-            f"not a JSON object ({shorten(detail, 120)}): truncated or not the UN's JSON lines",
-            path=str(path),
-            line=number,
-        ) from None
-    if not isinstance(record, dict):
-        raise BadDataError(
-            f"the line is {_kind(record)}, not a JSON object", path=str(path), line=number
-        )
-    return record
+    except json.JSONDecodeError as exc:
+        detail = exc.msg
+    except ValueError:  # Python's limit on the digits of an integer
+        detail = "a number of thousands of digits"
+    except RecursionError:
+        detail = "nesting too deep"
+    else:
+        if not isinstance(record, dict):
+            raise BadDataError(
+                f"the line is {_kind(record)}, not a JSON object", path=str(path), line=number
+            )
+        return record
+    raise BadDataError(
+        f"not a JSON object ({detail}): truncated or not the UN's JSON lines",
+        path=str(path),
+        line=number,
+    )
 
 
 class _Record:

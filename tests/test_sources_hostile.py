@@ -526,3 +526,10 @@ def test_utf16_bom_refused_when_recognising(reader: str, tmp_path: Path) -> None
     path.write_bytes(UTF16_BOM + data.decode().encode("utf-16-le"))
     with pytest.raises(BadDataError, match="UTF-16/UTF-32 byte-order mark"):
         reader_for(path)
+
+
+def test_long_line_of_values_under_the_field_cap_reads(tmp_path: Path, crosswalk: Crosswalk):
+    """The cap is on one value, not on a line: two 40 KB titles on one line are read."""
+    calls = UNVOTES_CALLS.replace(b"SYRIA,Syria", b"S" * 40_000 + b"," + b"s" * 40_000)
+    path = write_case(tmp_path, Case(unvotes_files(calls), ""), "unvotes.csv")
+    assert unvotes.read(path, crosswalk).roll_calls["title"].str.len_bytes().item() == 40_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from alignment.errors import BadDataError
@@ -26,6 +27,7 @@ from alignment.sources._values import (
 )
 
 LINE = "_line"  # the 1-based line of the record in its file, for error messages
+_SLICE = 16 * 1024 * 1024
 
 
 def read_csv_bytes(path: Path) -> bytes:
@@ -130,6 +132,21 @@ def _unreadable(data: bytes, path: Path, header: list[str], detail: str) -> BadD
     return BadDataError(f"cannot be read as CSV ({shorten(detail)})", path=str(path))
 
 
+def _line_stats(data: bytes) -> tuple[int, int]:
+    """The number of line breaks and the length of the longest line, counted slice by slice
+    with numpy (a few tens of milliseconds for Voeten's 57 MB, no copy of the file)."""
+    breaks, longest, start = 0, 0, 0  # start: where the current line begins
+    for offset in range(0, len(data), _SLICE):
+        chunk = np.frombuffer(data, np.uint8, count=min(_SLICE, len(data) - offset), offset=offset)
+        at = np.flatnonzero(chunk == ord("\n")) + offset
+        if at.size:
+            gaps = int(np.diff(at).max(initial=1)) - 1
+            longest = max(longest, int(at[0]) - start, gaps)
+            breaks += at.size
+            start = int(at[-1]) + 1
+    return breaks, max(longest, len(data) - start)
+
+
 def read_csv_strings(path: Path, data: bytes) -> pl.DataFrame:
     """Every column as a string, plus the record's line, so that checks can name lines.
 
@@ -137,15 +154,16 @@ def read_csv_strings(path: Path, data: bytes) -> pl.DataFrame:
     lines and a value over the field cap are reported with their line.
     """
     header = header_of(path, data)
-    if data.count(b'"') % 2:  # fast path: an even count is needed for every quote to close
-        raise _unreadable(data, path, header, "an odd number of quotes")
-    try:
+    try:  # polars refuses a quote left open (at the end of the file or inside a field)
         frame = pl.read_csv(data, infer_schema=False)
     except pl.exceptions.PolarsError as exc:
         raise _unreadable(data, path, header, str(exc).splitlines()[0]) from exc
-    if frame.height != data.count(b"\n") - 1:  # a record over several lines, or a blank line
+    breaks, longest_line = _line_stats(data)
+    if frame.height != breaks - 1:  # a quote that closes lines later: a record over lines
         raise _unreadable(data, path, header, "records and lines do not match")
     frame = frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    if longest_line <= MAX_FIELD_BYTES:  # no field can be longer than its line
+        return frame
     longest = frame.select(pl.exclude(LINE).str.len_bytes().max()).row(0, named=True)
     for column, size in longest.items():
         if size is not None and size > MAX_FIELD_BYTES:
@@ -236,6 +254,11 @@ def check_dates(frame: pl.DataFrame, column: str, path: Path) -> None:
 def check_one_value(frame: pl.DataFrame, key: str, column: str, path: Path, what: str) -> None:
     """Every row of one record (``key``) gives the same ``column``: two dates for one roll
     call cannot both be true, and taking the first would hide the conflict."""
+    pairs, keys = frame.select(
+        pl.struct(key, column).n_unique().alias("pairs"), pl.col(key).n_unique().alias("keys")
+    ).row(0)
+    if pairs == keys:  # fast path: one value per key
+        return
     counts = frame.group_by(key).agg(pl.col(column).n_unique().alias("_values"))
     conflicting = counts.filter(pl.col("_values") > 1)
     if conflicting.is_empty():

@@ -533,3 +533,10 @@ def test_long_line_of_values_under_the_field_cap_reads(tmp_path: Path, crosswalk
     calls = UNVOTES_CALLS.replace(b"SYRIA,Syria", b"S" * 40_000 + b"," + b"s" * 40_000)
     path = write_case(tmp_path, Case(unvotes_files(calls), ""), "unvotes.csv")
     assert unvotes.read(path, crosswalk).roll_calls["title"].str.len_bytes().item() == 40_000
+
+
+@pytest.mark.parametrize("read", [_text.read_bytes, _text.read_head])
+def test_unreadable_file_is_a_message(read, tmp_path: Path) -> None:
+    """A path that cannot be opened (here a folder; for users, often permissions)."""
+    with pytest.raises(BadDataError, match=r"cannot be read \(Is a directory\); check the path"):
+        read(tmp_path)

@@ -10,6 +10,7 @@ import gzip
 import io
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from alignment.errors import BadDataError
 
@@ -54,9 +55,26 @@ def without_bom(data: bytes, path: Path) -> bytes:
     return data
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
+def _open(path: Path) -> tuple[BinaryIO, bool]:
+    """The file as a binary stream (gunzipping when it is gzip) and whether it was gzip."""
+    try:
+        with path.open("rb") as handle:
+            packed = handle.read(2) == b"\x1f\x8b"
+        return (gzip.open(path, "rb") if packed else path.open("rb")), packed
+    except OSError as exc:
+        raise BadDataError(
+            f"cannot be read ({exc.strerror or exc}); check the path and its permissions",
+            path=str(path),
+        ) from exc
+
+
+def _read_error(exc: Exception, packed: bool, path: Path) -> BadDataError:
+    if packed:
+        return BadDataError(
+            f"the gzip stream is truncated or corrupt ({exc}); download the file again",
+            path=str(path),
+        )
+    return BadDataError(f"cannot be read ({exc})", path=str(path))
 
 
 def read_bytes(path: Path) -> bytes:
@@ -65,10 +83,10 @@ def read_bytes(path: Path) -> bytes:
     Read in chunks, so that a file past :data:`MAX_FILE_BYTES` is refused as soon as the cap
     is passed, never decompressed whole first; a gzip stream cut short is refused too.
     """
-    packed = _is_gzip(path)
+    stream, packed = _open(path)
     out = io.BytesIO()
     try:
-        with gzip.open(path, "rb") if packed else path.open("rb") as stream:
+        with stream:
             while chunk := stream.read(_CHUNK):
                 if out.tell() + len(chunk) > MAX_FILE_BYTES:
                     raise BadDataError(
@@ -79,22 +97,18 @@ def read_bytes(path: Path) -> bytes:
                     )
                 out.write(chunk)
     except (EOFError, OSError, zlib.error) as exc:
-        if not packed:
-            raise
-        raise BadDataError(
-            f"the gzip stream is truncated or corrupt ({exc}); download the file again",
-            path=str(path),
-        ) from exc
+        raise _read_error(exc, packed, path) from exc
     return without_bom(out.getvalue(), path)
 
 
 def read_head(path: Path, size: int = 65536) -> bytes:
     """The first bytes of a file (gunzipped, without a UTF-8 mark), to recognise its format."""
+    stream, packed = _open(path)
     try:
-        with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as stream:
+        with stream:
             head = stream.read(size)
     except (EOFError, OSError, zlib.error) as exc:
-        raise BadDataError(f"the gzip stream is corrupt ({exc})", path=str(path)) from exc
+        raise _read_error(exc, packed, path) from exc
     return without_bom(head, path)
 
 

@@ -470,6 +470,8 @@ JSON_CASES = {
     "integer of 5000 digits": Case(jl_with(subjects=[]).replace(b'"subjects": []',
                                                                 b'"n": ' + b"9" * 5000),
                                    "not a JSON object (a number of thousands of digits)", 2),
+    "half a surrogate pair": Case(jl_with(MS_against=["AXB"]).replace(b"AXB", b"A\\ud800B"),
+                                  "a name in 'MS_against' holds 'A\\ud800B', half of a surrogate", 2),
     "a line that is a list": Case(JSON + b"[1, 2]\n", "the line is a list, not a JSON object", 3),
 }  # fmt: skip
 

@@ -43,7 +43,8 @@ def check_complete(data: bytes, path: Path) -> None:
     field with every field present, which no count can tell from a whole record."""
     if not data or data.endswith(b"\n"):
         return
-    last = data[data.rfind(b"\n") + 1 :][: 4 * MAX_FIELD_BYTES]
+    start = data.rfind(b"\n") + 1
+    last = data[start : start + 1024]  # enough for the message, never a copy of a huge tail
     raise BadDataError(
         f"the last line {shorten(last.decode('utf-8', errors='replace'))} ends without a line "
         "break: the file is truncated inside its last record; download it again",

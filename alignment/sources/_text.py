@@ -145,10 +145,20 @@ def decode_utf8(data: bytes, path: Path) -> str:
 
 
 def check_field(value: str, path: Path, line: int | None, what: str) -> str:
-    """A value within :data:`MAX_FIELD_BYTES` of UTF-8 (encoded only when it might not be)."""
-    if len(value) > MAX_FIELD_BYTES // 4 and len(value.encode()) > MAX_FIELD_BYTES:
+    """A value that is text (JSON can escape half a surrogate pair, which no UTF-8 store can
+    hold) and within :data:`MAX_FIELD_BYTES` of UTF-8."""
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:
         raise BadDataError(
-            f"{what} is {len(value.encode()):,} bytes long ({shorten(value)}), over the "
+            f"{what} holds {shorten(value)}, half of a surrogate pair, not text: the file is "
+            "damaged",
+            path=str(path),
+            line=line,
+        ) from None
+    if size > MAX_FIELD_BYTES:
+        raise BadDataError(
+            f"{what} is {size:,} bytes long ({shorten(value)}), over the "
             f"{MAX_FIELD_BYTES // 1024} KiB cap for one value: the file is damaged",
             path=str(path),
             line=line,

@@ -143,6 +143,7 @@ VOETEN_CASES = {
     "session 0 in the symbol": Case(VOETEN.replace(b"R/66/253", b"R/0/5"),
                                     "unres 'R/0/5' is no resolution symbol", 2),
     "gzip bomb": Case(bomb, "decompresses to more than 4 MiB", file_cap=4 * MiB),
+    "year column missing": Case(VOETEN.replace(b",year\n", b",yr\n"), "columns ['year'] missing", 1),
     "not UTF-8": Case(voeten_with(VOETEN_ROW2.replace(b"R/66", b"R\xe9/66")), "not valid UTF-8", 3),
 }  # fmt: skip
 

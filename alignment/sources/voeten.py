@@ -34,7 +34,17 @@ from alignment.symbols import from_voeten
 
 NAME = "voeten"
 ISSUE_CODES = ("me", "nu", "di", "hr", "co", "ec")
-COLUMNS = ["rcid", "session", "vote", "ccode", "importantvote", "date", "unres", *ISSUE_CODES]
+COLUMNS = [
+    "rcid",
+    "session",
+    "vote",
+    "ccode",
+    "importantvote",
+    "date",
+    "unres",
+    *ISSUE_CODES,
+    "year",
+]
 VOTE_CODES = {"1": "Y", "2": "A", "3": "N", "8": "X"}  # 9 = not a member: no row
 
 

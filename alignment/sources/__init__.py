@@ -99,14 +99,15 @@ def reader_for(path: Path) -> ModuleType | None:
     """The reader module for one file, recognised by its content; None for auxiliary files."""
     from alignment.errors import BadDataError
     from alignment.sources import undl_csv, undl_marcxml, unvotes, unxml_json, voeten
-    from alignment.sources._text import header_of, read_head
+    from alignment.sources._csv import header_of
+    from alignment.sources._text import read_head, shorten
 
     if path.name in AUXILIARY:
         return None
     if path.name.endswith(".xml"):
         return undl_marcxml
-    head = read_head(path).decode("utf-8", errors="replace")
-    first = head.split("\n", 1)[0]
+    head = read_head(path)
+    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     if path.name.endswith((".json", ".jsonl")) or first.startswith("{"):
         if unxml_json.matches_first_line(first):
             return unxml_json
@@ -121,7 +122,7 @@ def reader_for(path: Path) -> ModuleType | None:
             return module
     raise BadDataError(
         "a CSV of no known layout (Voeten's complete votes, unvotes, UN Digital Library "
-        f"2024/2025/2026). Its header: {','.join(header)}",
+        f"2024/2025/2026). Its header: {shorten(','.join(header), 400)}",
         path=str(path),
         line=1,
     )

@@ -1,183 +1,166 @@
-"""Reading upstream files as text, with errors that name the file and the line."""
+"""Reading upstream files as bytes and text: the size caps, the byte-order-mark rule, UTF-8.
+
+Every reader gets its bytes through :func:`read_bytes`, so these rules hold for every format.
+"""
 
 from __future__ import annotations
 
-import csv
+import codecs
 import gzip
 import io
 import zlib
 from pathlib import Path
-
-import polars as pl
+from typing import BinaryIO
 
 from alignment.errors import BadDataError
 
+MiB = 1024 * 1024
+# One file, decompressed: the UN's full bulk CSV is about 360 MB (2026), Voeten's complete
+# votes 57 MB. The cap stops a small gzip that expands without end while it is being read.
+MAX_FILE_BYTES = 2048 * MiB
+# One value (a CSV field, a JSON string, an XML text): the longest real ones are titles of
+# about 1.5 KB. A value past the cap is damage or an attack, not a long title.
+MAX_FIELD_BYTES = 64 * 1024
+# Values in error messages are cut to this many characters: a message stays one short line.
+MESSAGE_VALUE_CHARS = 80
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it is gzip; a truncated gzip is bad data."""
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise BadDataError(
-                f"the gzip stream is truncated or corrupt ({exc}); download the file again",
-                path=str(path),
-            ) from exc
-    return raw
-
-
-def read_head(path: Path, size: int = 65536) -> bytes:
-    """The first bytes of a file (gunzipped), enough to recognise its format."""
-    with path.open("rb") as handle:
-        magic = handle.read(2)
-    if magic == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as stream:
-                return stream.read(size)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise BadDataError(f"the gzip stream is corrupt ({exc})", path=str(path)) from exc
-    with path.open("rb") as handle:
-        return handle.read(size)
+_CHUNK = MiB
+UTF8_BOM = codecs.BOM_UTF8
+# UTF-32 LE starts with the UTF-16 LE mark, so these two prefixes catch all four.
+WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 
 
-def decode_utf8(data: bytes, path: Path) -> str:
-    """Strict UTF-8 (a BOM is dropped); a bad byte is reported with its line."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+def shorten(value: object, limit: int = MESSAGE_VALUE_CHARS) -> str:
+    """A value for a message: text quoted (``repr``, so one line), other values as ``str``;
+    cut with an ellipsis past ``limit`` characters."""
+    if isinstance(value, (str, bytes)):
+        text = repr(value[: 4 * limit])  # never build the repr of a huge value
+    else:
+        text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def without_bom(data: bytes, path: Path) -> bytes:
+    """The one byte-order-mark rule of every reader: a UTF-8 mark (as Excel writes) is
+    dropped; a UTF-16 or UTF-32 mark is refused, since every format here is UTF-8."""
+    if data.startswith(UTF8_BOM):
+        return data[len(UTF8_BOM) :]
+    if data.startswith(WIDE_BOMS):
         raise BadDataError(
-            f"not valid UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start}); "
-            "convert the file to UTF-8 or use the publisher's original",
+            f"starts with a UTF-16/UTF-32 byte-order mark ({shorten(data[:4])}): the file must "
+            "be UTF-8; convert it (iconv -f UTF-16 -t UTF-8) or use the publisher's original",
             path=str(path),
-            line=line,
+            line=1,
+        )
+    return data
+
+
+def _open(path: Path) -> tuple[BinaryIO, bool]:
+    """The file as a binary stream (gunzipping when it is gzip) and whether it was gzip."""
+    try:
+        with path.open("rb") as handle:
+            packed = handle.read(2) == b"\x1f\x8b"
+        return (gzip.open(path, "rb") if packed else path.open("rb")), packed
+    except OSError as exc:
+        raise BadDataError(
+            f"cannot be read ({exc.strerror or exc}); check the path and its permissions",
+            path=str(path),
         ) from exc
 
 
-def read_text(path: Path) -> str:
-    return decode_utf8(read_bytes(path), path)
-
-
-def check_complete_lines(text: str, path: Path) -> None:
-    """A file cut in the middle of a record: no final newline and a short or open last record."""
-    if not text or text.endswith("\n"):
-        return
-    lines = text.split("\n")
-    last = lines[-1]
-    header = next(csv.reader([lines[0].strip("\r")]))
-    if last.count('"') % 2 or len(next(csv.reader([last]))) < len(header):
-        raise BadDataError(
-            f"the last record has fewer fields than the header ({len(header)}): "
-            "the file is truncated; download it again",
+def _read_error(exc: Exception, packed: bool, path: Path) -> BadDataError:
+    if packed:
+        return BadDataError(
+            f"the gzip stream is truncated or corrupt ({exc}); download the file again",
             path=str(path),
-            line=len(lines),
         )
+    return BadDataError(f"cannot be read ({exc})", path=str(path))
 
 
-def text_io(text: str) -> io.BytesIO:
-    return io.BytesIO(text.encode("utf-8"))
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it is gzip, without a UTF-8 byte-order mark.
 
-
-LINE = "_line"  # the 1-based line of the record in its file, for error messages
-
-
-def read_csv_strings(path: Path, *, text: str | None = None) -> pl.DataFrame:
-    """Every column as a string, plus the record's line, so that checks can name lines.
-
-    Records are assumed to hold no line breaks (true of every vote file we read); a CSV
-    that polars cannot split into the header's fields is reported as bad data.
+    Read in chunks, so that a file past :data:`MAX_FILE_BYTES` is refused as soon as the cap
+    is passed, never decompressed whole first; a gzip stream cut short is refused too.
     """
-    if text is None:
-        text = read_text(path)
-    check_complete_lines(text, path)
+    stream, packed = _open(path)
+    out = io.BytesIO()
     try:
-        frame = pl.read_csv(text_io(text), infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise BadDataError(f"cannot be read as CSV: {exc}".splitlines()[0], path=str(path)) from exc
-    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+        with stream:
+            while chunk := stream.read(_CHUNK):
+                if out.tell() + len(chunk) > MAX_FILE_BYTES:
+                    raise BadDataError(
+                        f"{'decompresses to' if packed else 'holds'} more than "
+                        f"{MAX_FILE_BYTES // MiB} MiB, the cap for one file (the UN's full bulk "
+                        "CSV is about 360 MB): not a vote file, or a damaged archive",
+                        path=str(path),
+                    )
+                out.write(chunk)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise _read_error(exc, packed, path) from exc
+    return without_bom(out.getvalue(), path)
 
 
-def header_of(path: Path, text: str) -> list[str]:
-    first = text.split("\n", 1)[0].strip("\r")
-    return next(csv.reader([first])) if first else []
+def read_head(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a file (gunzipped, without a UTF-8 mark), to recognise its format."""
+    stream, packed = _open(path)
+    try:
+        with stream:
+            head = stream.read(size)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise _read_error(exc, packed, path) from exc
+    return without_bom(head, path)
 
 
-def first_line(frame: pl.DataFrame, mask: pl.Expr) -> int | None:
-    hit = frame.filter(mask).select(LINE).head(1)
-    return None if hit.is_empty() else int(hit.item())
-
-
-def require(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
-    """Every listed column is present and non-empty on every record."""
-    for column in columns:
-        empty = pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
-        if not frame.select(empty.any()).item():
-            continue
-        raise BadDataError(
-            f"column {column!r} is empty (a truncated or malformed record?)",
+def _utf8_error(data: bytes, path: Path) -> BadDataError:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return BadDataError(
+            f"not valid UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start}); "
+            "convert the file to UTF-8 or use the publisher's original",
             path=str(path),
-            line=first_line(frame, empty),
+            line=data.count(b"\n", 0, exc.start) + 1,
         )
+    raise AssertionError("_utf8_error called on valid UTF-8")
 
 
-def cast_checked(
-    frame: pl.DataFrame, column: str, dtype: pl.DataType, path: Path, what: str
-) -> pl.DataFrame:
-    """Cast a string column; the first value that does not parse is reported with its line."""
-    return parse_checked(
-        frame, column, pl.col(column).str.strip_chars().cast(dtype, strict=False), path, what
-    )
+def check_utf8(data: bytes, path: Path) -> None:
+    """Strict UTF-8, checked slice by slice so that a large file is never held twice."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK], final=start + _CHUNK >= len(view))
+    except UnicodeDecodeError:
+        raise _utf8_error(data, path) from None
 
 
-def parse_checked(
-    frame: pl.DataFrame, column: str, parsed: pl.Expr, path: Path, what: str
-) -> pl.DataFrame:
-    """Replace a string column by ``parsed``; a non-empty value that gives null is bad data."""
-    out = frame.with_columns(parsed.alias(column))
-    # Fast path: as many nulls after parsing as empty values before means nothing failed.
-    empty = frame.select(
-        (pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")).sum()
-    )
-    if out[column].null_count() == empty.item():
-        return out
-    bad = pl.col(column).is_not_null() & (pl.col(column).str.strip_chars() != "") & parsed.is_null()
-    line = first_line(frame, bad)
-    value = frame.filter(pl.col(LINE) == line)[column].item()
-    raise BadDataError(
-        f"column {column!r} has {value!r}, expected {what}", path=str(path), line=line
-    )
+def decode_utf8(data: bytes, path: Path) -> str:
+    """Strict UTF-8 text; a bad byte is reported with its line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _utf8_error(data, path) from None
 
 
-def check_values(frame: pl.DataFrame, column: str, allowed: set, path: Path, meaning: str) -> None:
-    unknown = set(frame[column].drop_nulls().unique().to_list()) - set(allowed)
-    if not unknown:
-        return
-    line = first_line(frame, pl.col(column).is_in(list(unknown)))
-    value = frame.filter(pl.col(LINE) == line)[column].item()
-    raise BadDataError(
-        f"unknown {meaning} {value!r} in column {column!r} (expected one of "
-        f"{', '.join(map(str, sorted(allowed)))})",
-        path=str(path),
-        line=line,
-    )
-
-
-def check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
-    # Fast path: distinct 64-bit hashes prove the keys distinct; a repeated hash (a real
-    # repeat or, rarely, a collision) is settled by counting the keys themselves.
-    if frame.select(pl.struct(keys).hash().is_unique().all()).item():
-        return
-    repeated = frame.group_by(keys).len().filter(pl.col("len") > 1)
-    if repeated.is_empty():
-        return
-    rows = frame.join(repeated.select(keys), on=keys).sort(LINE)
-    first = rows.row(0, named=True)
-    same = rows.filter(pl.all_horizontal(pl.col(k) == first[k] for k in keys))
-    lines = ", ".join(str(x) for x in same[LINE].to_list()[:5])
-    raise BadDataError(
-        f"duplicate {what}: {', '.join(f'{k}={first[k]!r}' for k in keys)} on lines {lines}; "
-        "remove the repeated record",
-        path=str(path),
-        line=int(first[LINE]),
-    )
+def check_field(value: str, path: Path, line: int | None, what: str) -> str:
+    """A value that is text (JSON can escape half a surrogate pair, which no UTF-8 store can
+    hold) and within :data:`MAX_FIELD_BYTES` of UTF-8."""
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:
+        raise BadDataError(
+            f"{what} holds {shorten(value)}, half of a surrogate pair, not text: the file is "
+            "damaged",
+            path=str(path),
+            line=line,
+        ) from None
+    if size > MAX_FIELD_BYTES:
+        raise BadDataError(
+            f"{what} is {size:,} bytes long ({shorten(value)}), over the "
+            f"{MAX_FIELD_BYTES // 1024} KiB cap for one value: the file is damaged",
+            path=str(path),
+            line=line,
+        )
+    return value

@@ -24,17 +24,21 @@ from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.sessions import regular_session_expr
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import (
+from alignment.sources._csv import (
     LINE,
     cast_checked,
+    check_dates,
+    check_one_value,
     check_unique,
     check_values,
     header_of,
     parse_checked,
+    parse_tallies,
+    read_csv_bytes,
     read_csv_strings,
-    read_text,
     require,
 )
+from alignment.sources._text import shorten
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -86,17 +90,17 @@ def matches(header: list[str]) -> bool:
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
-    text = read_text(path)
-    header = header_of(path, text)
+    data = read_csv_bytes(path)
+    header = header_of(path, data)
     layout = layout_of(header)
     if layout is None:
         raise BadDataError(
             "header is none of the UN Digital Library layouts (2024 ms_codes/ms_votes, 2025, "
-            f"2026 with vote_note): {','.join(header)}",
+            f"2026 with vote_note): {shorten(','.join(header), 400)}",
             path=str(path),
             line=1,
         )
-    frame = read_csv_strings(path, text=text).rename(
+    frame = read_csv_strings(path, data).rename(
         {theirs: ours for ours, theirs in layout.columns.items()}
     )
     require(frame, ["undl_id", "ms_code", "ms_vote", "date", "symbol"], path)
@@ -109,8 +113,9 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                     date.str.to_date("%Y%m%d", strict=False)),
         path, "a date YYYY-MM-DD",
     )  # fmt: skip
-    for column in ("yes", "no", "abstain", "non_voting"):
-        frame = cast_checked(frame, column, pl.Float64(), path, "a number")
+    check_dates(frame, "date", path)
+    check_one_value(frame, "undl_id", "date", path, "record")
+    frame = parse_tallies(frame, ["yes", "no", "abstain", "non_voting"], path)
     frame = frame.with_columns(
         pl.col("session").str.strip_chars().cast(pl.Int64, strict=False)
         .fill_null(regular_session_expr(pl.col("date")))
@@ -138,7 +143,10 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         tidy_title(pl.col("title")).alias("title"),
         pl.lit("resolution").alias("kind"),
         pl.lit(None, pl.Boolean).alias("important"),
-        *[pl.col(c).round().cast(pl.Int64) for c in ("yes", "no", "abstain", "non_voting")],
+        pl.col("yes"),
+        pl.col("no"),
+        pl.col("abstain"),
+        pl.col("non_voting"),
         pl.lit([], pl.List(pl.String)).alias("topics"),
         pl.col("subjects")
         .str.split("|")

@@ -9,6 +9,7 @@ $d vote Y/N/A, missing $d = non-voting, $e name).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +19,8 @@ from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.sessions import regular_session
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import read_bytes
+from alignment.sources._text import check_field, read_bytes, shorten
+from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -26,40 +28,101 @@ NAME = "undl_marcxml"
 MARC = "{http://www.loc.gov/MARC21/slim}"
 VOTE_TAGS = ("967", "968", "969")
 VOTES = {"Y": "Y", "N": "N", "A": "A", None: "X", "": "X"}
+# Tags whose subfields the reader takes as data: a code given twice with two values is a
+# conflict there (which one is the vote?); other tags may repeat codes as MARC allows.
+STRICT_TAGS = {*VOTE_TAGS, "269", "791", "996"}
+RECORD_ID = re.compile(r"[0-9]{1,18}")  # fits the store's BIGINT
+
+# libxml2's own limits stay on (no huge_tree: a text node over 10 MB is refused); entities are
+# never expanded and, below, a document type is refused outright, so that no value can come
+# from an entity (a vote written as &v; would otherwise read as empty, i.e. X).
+_PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def matches_bytes(head: bytes) -> bool:
     return b"<collection" in head or (b"<record" in head and b"MARC21" in head)
 
 
-def _subfields(field: etree._Element) -> dict[str, str]:
-    return {
-        sf.get("code"): (sf.text or "").strip() for sf in field.iter(f"{MARC}subfield", "subfield")
-    }
+def _subfields(field: etree._Element, path: Path) -> dict[str, str]:
+    """Each subfield's plain text by code; markup or an entity inside a value is refused."""
+    tag = str(field.get("tag"))[:8]
+    out: dict[str, str] = {}
+    for sf in field.iter(f"{MARC}subfield", "subfield"):
+        code = str(sf.get("code"))[:8]
+        if len(sf):  # a child element, comment or entity reference: the text is not the value
+            markup = etree.tostring(sf[0], with_tail=False).decode("utf-8", errors="replace")
+            raise BadDataError(
+                f"tag {tag} ${code} holds markup {shorten(markup)} inside its value, not plain "
+                "text; use the Library's own export",
+                path=str(path),
+                line=sf.sourceline,
+            )
+        text = check_field((sf.text or "").strip(), path, sf.sourceline, f"tag {tag} ${code}")
+        if tag in STRICT_TAGS and out.get(code, text) != text:
+            raise BadDataError(
+                f"tag {tag} has ${code} twice with different values ({shorten(out[code])}, "
+                f"{shorten(text)}); keep the correct one",
+                path=str(path),
+                line=sf.sourceline,
+            )
+        out[code] = text
+    return out
 
 
 def _parse_date(text: str, path: Path, line: int) -> dt.date:
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
-            return dt.datetime.strptime(text, fmt).date()
+            date = dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if not date_ok(date):
+            raise BadDataError(
+                f"tag 269 date {shorten(text)} is impossible for the General Assembly: dates "
+                f"are {date_bounds_text()}",
+                path=str(path),
+                line=line,
+            )
+        return date
     raise BadDataError(
-        f"tag 269 date {text!r} is neither YYYY-MM-DD nor YYYYMMDD", path=str(path), line=line
+        f"tag 269 date {shorten(text)} is neither YYYY-MM-DD nor YYYYMMDD",
+        path=str(path),
+        line=line,
     )
 
 
-def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
+def _doctype_refused(doctype: str, path: Path) -> BadDataError:
+    return BadDataError(
+        f"declares a document type {shorten(doctype)}: MARCXML has none, and values written "
+        "through entities are refused; use the Library's own export",
+        path=str(path),
+        line=1,
+    )
+
+
+def _parse(path: Path) -> etree._Element:
+    data = read_bytes(path)
     try:
-        root = etree.fromstring(
-            read_bytes(path), parser=etree.XMLParser(resolve_entities=False, huge_tree=True)
-        )
+        root = etree.fromstring(data, parser=etree.XMLParser(**_PARSER))
     except etree.XMLSyntaxError as exc:
-        raise BadDataError(
-            f"not well-formed XML ({exc.msg}): truncated or not MARCXML",
-            path=str(path),
-            line=exc.lineno,
-        ) from exc
+        start = data.find(b"<!DOCTYPE")
+        if start >= 0:  # libxml2 may stop in the declarations first (billion laughs)
+            raise _doctype_refused(data[start:].decode("utf-8", "replace"), path) from exc
+        if "limit" in exc.msg.lower():  # libxml2's resource limits (XML_PARSE_HUGE not set)
+            what = (
+                f"a value or nesting over the XML parser's limits ({exc.msg.split(',')[0]}): "
+                "damaged, or not the Library's export"
+            )
+        else:
+            what = f"not well-formed XML ({shorten(exc.msg, 200)}): truncated or not MARCXML"
+        raise BadDataError(what, path=str(path), line=exc.lineno) from exc
+    doctype = root.getroottree().docinfo.doctype
+    if doctype:
+        raise _doctype_refused(doctype, path)
+    return root
+
+
+def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
+    root = _parse(path)
     records = root.iter(f"{MARC}record", "record")
     calls: list[dict] = []
     votes: dict[str, list] = {"source_id": [], "code": [], "vote": [], "line": [], "date": []}
@@ -71,15 +134,21 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         }
         fields: dict[str, list[tuple[dict[str, str], int]]] = {}
         for field in record.iter(f"{MARC}datafield", "datafield"):
-            fields.setdefault(field.get("tag"), []).append((_subfields(field), field.sourceline))
+            fields.setdefault(field.get("tag"), []).append(
+                (_subfields(field, path), field.sourceline)
+            )
         line = record.sourceline
         record_id = control.get("001")
-        if not record_id or not record_id.isdigit():
+        if not record_id or not RECORD_ID.fullmatch(record_id):
             raise BadDataError(
-                "record without a numeric 001 control number", path=str(path), line=line
+                f"record without a numeric 001 control number ({shorten(record_id)})",
+                path=str(path),
+                line=line,
             )
         if record_id in seen:
-            raise BadDataError(f"record {record_id} appears twice", path=str(path), line=line)
+            raise BadDataError(
+                f"record {record_id} appears twice; keep one copy", path=str(path), line=line
+            )
         seen.add(record_id)
         if "791" not in fields or not fields["791"][0][0].get("a"):
             raise BadDataError(
@@ -87,19 +156,32 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             )
         if "269" not in fields:
             raise BadDataError(f"record {record_id} has no 269 date", path=str(path), line=line)
-        sub, sub_line = fields["269"][0]
+        (sub, sub_line), *more = fields["269"]
         date = _parse_date(sub.get("a", ""), path, sub_line)
-        tallies = fields.get("996", [({}, line)])[0][0]
+        for sub, where in more:
+            if (other := _parse_date(sub.get("a", ""), path, where)) != date:
+                raise BadDataError(
+                    f"record {record_id} has two 269 dates ({date} on line {sub_line}, {other}); "
+                    "one record has one date: keep the correct one",
+                    path=str(path),
+                    line=where,
+                )
+        tallies, tally_line = fields.get("996", [({}, line)])[0]
 
-        def tally(code: str, tallies: dict[str, str] = tallies, where: int = line) -> int | None:
+        def count(
+            code: str, tallies: dict[str, str] = tallies, where: int = tally_line
+        ) -> int | None:
             value = tallies.get(code)
             if value in (None, ""):
                 return None
-            if not value.isdigit():
+            number = tally(value)
+            if number is None:
                 raise BadDataError(
-                    f"996 ${code} tally {value!r} is not a number", path=str(path), line=where
+                    f"996 ${code} tally {shorten(value)} is not {TALLY_TEXT}",
+                    path=str(path),
+                    line=where,
                 )
-            return int(value)
+            return number
 
         title = " ".join(
             part for part in (fields.get("245", [({}, 0)])[0][0].get(c, "") for c in "ab") if part
@@ -108,7 +190,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             "source": NAME, "source_id": record_id, "rcid": None, "undl_id": int(record_id),
             "symbol": tidy(fields["791"][0][0]["a"]), "date": date, "session": regular_session(date),
             "title": title.rstrip(" :/"), "kind": "resolution", "important": None,
-            "yes": tally("b"), "no": tally("c"), "abstain": tally("d"), "non_voting": tally("e"),
+            "yes": count("b"), "no": count("c"), "abstain": count("d"), "non_voting": count("e"),
             "topics": [], "subjects": [s.get("a", "") for s, _ in fields.get("650", []) if s.get("a")],
         })  # fmt: skip
         for tag in VOTE_TAGS:
@@ -116,7 +198,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 vote = sub.get("d")
                 if vote not in VOTES:
                     raise BadDataError(
-                        f"tag {tag} $d vote {vote!r} is not Y, N, A or empty",
+                        f"tag {tag} $d vote {shorten(vote)} is not Y, N, A or empty",
                         path=str(path),
                         line=where,
                     )

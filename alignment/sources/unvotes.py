@@ -15,18 +15,20 @@ import polars as pl
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import (
+from alignment.sources._csv import (
     LINE,
     cast_checked,
+    check_dates,
     check_unique,
     check_values,
     header_of,
     parse_checked,
+    read_csv_bytes,
     read_csv_strings,
-    read_text,
     require,
 )
-from alignment.symbols import from_voeten
+from alignment.sources._text import shorten
+from alignment.sources.voeten import symbols_of
 from alignment.titles import tidy_title
 
 NAME = "unvotes"
@@ -69,13 +71,15 @@ def companions(path: Path) -> dict[str, Path]:
 
 
 def _table(path: Path, columns: list[str]) -> pl.DataFrame:
-    text = read_text(path)
-    header = header_of(path, text)
+    data = read_csv_bytes(path)
+    header = header_of(path, data)
     if header != columns:
         raise BadDataError(
-            f"header {header} is not the unvotes layout {columns}", path=str(path), line=1
+            f"header {shorten(','.join(header))} is not the unvotes layout {','.join(columns)}",
+            path=str(path),
+            line=1,
         )
-    return read_csv_strings(path, text=text)
+    return read_csv_strings(path, data)
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
@@ -93,6 +97,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         calls_path,
         "a date YYYY-MM-DD",
     )
+    check_dates(calls, "date", calls_path)
     check_unique(calls, ["rcid"], calls_path, "roll call")
 
     topics = pl.DataFrame(schema={"rcid": pl.Int64, "topics": pl.List(pl.String)})
@@ -102,7 +107,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         issues = cast_checked(issues, "rcid", pl.Int64(), files["issues"], "an integer")
         topics = issues.group_by("rcid").agg(pl.col("short_name").unique().sort().alias("topics"))
 
-    symbols = [from_voeten(u, s) for u, s in zip(calls["unres"], calls["session"], strict=True)]
+    symbols = symbols_of(calls, calls_path)
     kind = (
         pl.when(pl.col("amend") == "1").then(pl.lit("amendment"))
         .when(pl.col("para") == "1").then(pl.lit("paragraph"))
@@ -141,7 +146,10 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     if not unknown.is_empty():
         row = unknown.row(0, named=True)
         raise BadDataError(
-            f"rcid {row['rcid']} is not in {calls_path.name}", path=str(votes_path), line=row[LINE]
+            f"rcid {row['rcid']} is not in {calls_path.name}: the tables do not belong together; "
+            "download them again",
+            path=str(votes_path),
+            line=row[LINE],
         )
     votes = votes.join(calls.select("rcid", "date"), on="rcid", how="left").sort(LINE)
     votes = votes.with_columns(

@@ -21,7 +21,8 @@ from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.sessions import regular_session
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import read_text
+from alignment.sources._text import check_field, decode_utf8, read_bytes, shorten
+from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -73,10 +74,120 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
-def _count(text: str | None) -> int | None:
-    if text is None or text.strip() in ("", "N.A."):
-        return 0 if text is not None else None
-    return int(text) if text.strip().isdigit() else None
+def _kind(value: object) -> str:
+    """How a JSON value is described in a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {shorten(value)}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return shorten(value)
+
+
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are distinct: with a key given twice, ``json`` keeps the last
+    copy silently, and which one the publisher meant is unknown."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(key)
+            seen.add(key)
+    return record
+
+
+def _loads(line: str, path: Path, number: int) -> dict:
+    try:
+        record = json.loads(line, object_pairs_hook=_unique_keys)
+    except _RepeatedKeyError as exc:
+        raise BadDataError(
+            f"key {shorten(exc.key)} appears twice in one object: which value holds is "
+            "unknown; keep one",
+            path=str(path),
+            line=number,
+        ) from None
+    except json.JSONDecodeError as exc:
+        detail = exc.msg
+    except ValueError:  # Python's limit on the digits of an integer
+        detail = "a number of thousands of digits"
+    except RecursionError:
+        detail = "nesting too deep"
+    else:
+        if not isinstance(record, dict):
+            raise BadDataError(
+                f"the line is {_kind(record)}, not a JSON object", path=str(path), line=number
+            )
+        return record
+    raise BadDataError(
+        f"not a JSON object ({detail}): truncated or not the UN's JSON lines",
+        path=str(path),
+        line=number,
+    )
+
+
+class _Record:
+    """One line's object, read field by field: a field of the wrong type or null where a
+    value is needed is refused with its key (a null symbol would become the text 'None')."""
+
+    def __init__(self, record: dict, path: Path, number: int) -> None:
+        self.record, self.path, self.number = record, path, number
+
+    def fail(self, message: str) -> BadDataError:
+        return BadDataError(message, path=str(self.path), line=self.number)
+
+    def text(self, key: str) -> str:
+        value = self.record.get(key)
+        if not isinstance(value, str):
+            raise self.fail(f"field {key!r} is {_kind(value)}, expected text")
+        return check_field(value, self.path, self.number, f"field {key!r}")
+
+    def optional_text(self, key: str) -> str | None:
+        return None if self.record.get(key) is None else self.text(key)
+
+    def names(self, key: str) -> list[str]:
+        value = self.record.get(key)
+        if not isinstance(value, list):
+            raise self.fail(f"field {key!r} is {_kind(value)}, expected a list of names")
+        for name in value:
+            if not isinstance(name, str):
+                raise self.fail(f"field {key!r} lists {_kind(name)}, expected a state's name")
+            check_field(name, self.path, self.number, f"a name in {key!r}")
+        return value
+
+    def count(self, key: str) -> int | None:
+        """A published count: text, ``"N.A."`` or empty for zero; None when absent."""
+        text = self.optional_text(key)
+        if text is None:
+            return None
+        if text.strip() in ("", "N.A."):
+            return 0
+        number = tally(text.strip())
+        if number is None:
+            raise self.fail(f"field {key!r} is {shorten(text)}, expected {TALLY_TEXT} or N.A.")
+        return number
+
+    def subjects(self) -> list[str]:
+        value = self.record.get("subjects") or []
+        if not isinstance(value, list):
+            raise self.fail(f"field 'subjects' is {_kind(value)}, expected a list")
+        headings = []
+        for entry in value:
+            if isinstance(entry, list) and entry and entry[-1] == "UNBIS Thesaurus":
+                if not isinstance(entry[0], str):
+                    raise self.fail(f"a subject heading is {_kind(entry[0])}, expected text")
+                headings.append(check_field(entry[0], self.path, self.number, "a subject"))
+        return headings
 
 
 def matches_first_line(line: str) -> bool:
@@ -84,58 +195,53 @@ def matches_first_line(line: str) -> bool:
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
-    text = read_text(path)
+    text = decode_utf8(read_bytes(path), path)
     calls: list[dict] = []
     names: dict[str, list] = {"source_id": [], "name": [], "vote": [], "line": [], "date": []}
     notes: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: str.splitlines() would also cut at U+2028, valid inside JSON text.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadDataError(
-                f"not a JSON object ({exc.msg}): truncated or not the UN's JSON lines",
-                path=str(path), line=number,
-            ) from exc  # fmt: skip
-        if not isinstance(record, dict):
-            raise BadDataError("a line is not a JSON object", path=str(path), line=number)
+        record = _loads(line, path, number)
         missing = [key for key in REQUIRED if key not in record]
         if missing:
             raise BadDataError(f"fields {missing} missing", path=str(path), line=number)
-        if str(record["adoption_type"]).strip().lower() != RECORDED:
+        fields = _Record(record, path, number)
+        if fields.text("adoption_type").strip().lower() != RECORDED:
             continue
-        symbol = tidy(str(record["symbol"]))
-        date = parse_date(str(record["adoption_date"]))
+        symbol = tidy(fields.text("symbol"))
+        if not symbol:
+            raise fields.fail("field 'symbol' is empty: a recorded vote needs its symbol")
+        adopted = fields.text("adoption_date")
+        date = parse_date(adopted)
         if date is None:
-            raise BadDataError(
-                f"adoption_date {record['adoption_date']!r} is not a date",
-                path=str(path),
-                line=number,
+            raise fields.fail(f"adoption_date {shorten(adopted)} is not a date")
+        if not date_ok(date):
+            raise fields.fail(
+                f"adoption_date {shorten(adopted)} is impossible for the General Assembly: "
+                f"dates are {date_bounds_text()}"
             )
-        listed = {vote: list(record[key] or []) for key, vote in LISTS.items()}
+        listed = {vote: fields.names(key) for key, vote in LISTS.items()}
         if not any(listed.values()):
             # Several resolutions recorded in one line ("A/RES/75/254 A-C") carry no voters.
             notes.append(
                 f"line {number}: {symbol} is a recorded vote with no voters listed; skipped"
             )
             continue
+        counts = {vote: fields.count(key) for vote, key in COUNTS.items()}
         for vote, members in listed.items():
             unique = list(dict.fromkeys(members))
             if len(unique) != len(members):
                 notes.append(
                     f"line {number}: {symbol} lists {len(members) - len(unique)} names twice"
                 )
-            published = _count(record.get(COUNTS[vote]))
+            published = counts[vote]
             if published is not None and published != len(unique):
                 notes.append(
                     f"line {number}: {symbol} {COUNTS[vote]} is {published}, {len(unique)} listed"
                 )
             for name in unique:
-                if not isinstance(name, str):
-                    raise BadDataError(
-                        f"{symbol}: member {name!r} is not a name", path=str(path), line=number
-                    )
                 names["source_id"].append(f"{symbol}@{number}")
                 names["name"].append(name)
                 names["vote"].append(vote)
@@ -143,12 +249,11 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 names["date"].append(date)
         calls.append({
             "source": NAME, "source_id": f"{symbol}@{number}", "rcid": None, "undl_id": None,
-            "symbol": symbol, "date": date, "session": session_number(record.get("session", ""), date),
-            "title": str(record["title"]), "kind": "resolution", "important": None,
-            "yes": _count(record.get(COUNTS["Y"])), "no": _count(record.get(COUNTS["N"])),
-            "abstain": _count(record.get(COUNTS["A"])), "non_voting": None, "topics": [],
-            "subjects": [s[0] for s in record.get("subjects") or []
-                         if isinstance(s, list) and s and s[-1] == "UNBIS Thesaurus"],
+            "symbol": symbol, "date": date,
+            "session": session_number(fields.optional_text("session") or "", date),
+            "title": fields.text("title"), "kind": "resolution", "important": None,
+            "yes": counts["Y"], "no": counts["N"], "abstain": counts["A"], "non_voting": None,
+            "topics": [], "subjects": fields.subjects(),
         })  # fmt: skip
     frame = pl.DataFrame(
         names,
@@ -187,10 +292,33 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     )
 
 
+def _check_one_date(roll_calls: pl.DataFrame, path: Path) -> None:
+    """A symbol repeated with another adoption date: one resolution is adopted once."""
+    dated = roll_calls.select(
+        "symbol",
+        "date",
+        pl.col("source_id").str.split("@").list.last().cast(pl.Int64).alias("line"),
+    )
+    conflicting = dated.filter(pl.col("date").n_unique().over("symbol") > 1).sort("line")
+    if conflicting.is_empty():
+        return
+    symbol, date, line = conflicting.row(0)
+    _, other, where = conflicting.filter(
+        (pl.col("symbol") == symbol) & (pl.col("date") != date)
+    ).row(0)
+    raise BadDataError(
+        f"{shorten(symbol)} is adopted on {date} on line {line} and on {other} on this line: "
+        "one resolution has one adoption date; keep the correct line",
+        path=str(path),
+        line=where,
+    )
+
+
 def _drop_repeats(
     roll_calls: pl.DataFrame, votes: pl.DataFrame, path: Path, notes: list[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the last of repeated lines for one symbol and date when their votes agree."""
+    _check_one_date(roll_calls, path)
     keyed = roll_calls.select("source_id", "symbol", "date").with_row_index("order")
     repeated = keyed.filter(pl.struct("symbol", "date").is_duplicated())
     if repeated.is_empty():
@@ -207,8 +335,8 @@ def _drop_repeats(
         lines = [sid.split("@")[1] for sid in group["source_id"]]
         if any(sig != sigs[-1] for sig in sigs):
             raise BadDataError(
-                f"{symbol} of {date} appears on lines {', '.join(lines)} with different votes; "
-                "keep the correct line",
+                f"{shorten(symbol)} of {date} appears on lines {', '.join(lines)} with different "
+                "votes; keep the correct line",
                 path=str(path), line=int(lines[0]),
             )  # fmt: skip
         drop.extend(group["source_id"].to_list()[:-1])

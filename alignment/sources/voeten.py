@@ -15,22 +15,36 @@ import polars as pl
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import (
+from alignment.sources._csv import (
     LINE,
     cast_checked,
+    check_dates,
+    check_one_value,
     check_unique,
     check_values,
     header_of,
     parse_checked,
+    read_csv_bytes,
     read_csv_strings,
-    read_text,
     require,
 )
+from alignment.sources._text import shorten
+from alignment.sources._values import FIRST_DATE, last_date
 from alignment.symbols import from_voeten
 
 NAME = "voeten"
 ISSUE_CODES = ("me", "nu", "di", "hr", "co", "ec")
-COLUMNS = ["rcid", "session", "vote", "ccode", "importantvote", "date", "unres", *ISSUE_CODES]
+COLUMNS = [
+    "rcid",
+    "session",
+    "vote",
+    "ccode",
+    "importantvote",
+    "date",
+    "unres",
+    *ISSUE_CODES,
+    "year",
+]
 VOTE_CODES = {"1": "Y", "2": "A", "3": "N", "8": "X"}  # 9 = not a member: no row
 
 
@@ -38,17 +52,33 @@ def matches(header: list[str]) -> bool:
     return {"rcid", "ccode", "vote", "unres", "member"} <= set(header)
 
 
+def symbols_of(calls: pl.DataFrame, path: Path) -> list[str | None]:
+    """Official symbols of the ``unres`` column (with ``session`` and the line)."""
+    symbols = []
+    for unres, session, line in calls.select("unres", "session", LINE).iter_rows():
+        try:
+            symbols.append(from_voeten(unres, session))
+        except ValueError as exc:  # R/0/5: no roman numeral for session 0
+            raise BadDataError(
+                f"unres {shorten(unres)} is no resolution symbol ({exc}); correct the record",
+                path=str(path),
+                line=line,
+            ) from exc
+    return symbols
+
+
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
-    text = read_text(path)
-    header = header_of(path, text)
+    data = read_csv_bytes(path)
+    header = header_of(path, data)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise BadDataError(
-            f"not Voeten's complete vote file: columns {missing} missing from header {header}",
+            f"not Voeten's complete vote file: columns {missing} missing from header "
+            f"{shorten(','.join(header))}",
             path=str(path),
             line=1,
         )
-    frame = read_csv_strings(path, text=text)
+    frame = read_csv_strings(path, data)
     require(frame, ["rcid", "session", "vote", "ccode", "year"], path)
     check_values(frame, "vote", {*VOTE_CODES, "9"}, path, "vote code")
     for column in ("rcid", "session", "ccode"):
@@ -60,11 +90,20 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         path,
         "a date m/d/YYYY",
     )
+    check_dates(frame, "date", path)
+    check_one_value(frame, "rcid", "date", path, "roll call")
     check_unique(frame, ["rcid", "ccode"], path, "vote of a state on a roll call")
-    frame = cast_checked(frame, "year", pl.Int64(), path, "a year")
+    year = pl.col("year").str.strip_chars().cast(pl.Int64, strict=False)
+    first, last = FIRST_DATE.year, last_date().year
+    frame = parse_checked(
+        frame, "year", pl.when(year.is_between(first, last)).then(year), path,
+        f"a year from {first} to {last}",
+    )  # fmt: skip
     # One roll call (rcid 4592) has neither date nor symbol, only a year: codes are resolved
     # at mid-year and the date is left to unvotes, which has it.
-    undated = frame.filter(pl.col("date").is_null())["rcid"].unique().sort().to_list()
+    undated = (
+        frame.filter(pl.col("date").is_null()).group_by("rcid").agg(pl.col(LINE).min()).sort("rcid")
+    )
     resolve_on = pl.coalesce(pl.col("date"), pl.date(pl.col("year"), 7, 1))
     frame = frame.with_columns(
         crosswalk.resolve(
@@ -80,18 +119,9 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         pl.col("unres").first(),
         pl.col("importantvote").first(),
         *[(pl.col(code) == "1").any().alias(code) for code in ISSUE_CODES],
-        pl.col("date").n_unique().alias("_dates"),
         pl.col(LINE).min(),
     )
-    inconsistent = per_call.filter(pl.col("_dates") > 1).sort(LINE)
-    if not inconsistent.is_empty():
-        row = inconsistent.row(0, named=True)
-        raise BadDataError(
-            f"roll call rcid {row['rcid']} has more than one date", path=str(path), line=row[LINE]
-        )
-    symbols = [
-        from_voeten(u, s) for u, s in zip(per_call["unres"], per_call["session"], strict=True)
-    ]
+    symbols = symbols_of(per_call, path)
     roll_calls = per_call.select(
         pl.lit(NAME).alias("source"),
         pl.col("rcid").cast(pl.String).alias("source_id"),
@@ -122,5 +152,8 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         str(path),
         roll_calls.cast(ROLL_CALL_SCHEMA),  # type: ignore[arg-type]
         votes.cast(VOTE_SCHEMA),  # type: ignore[arg-type]
-        notes=[f"rcid {rcid} has no date" for rcid in undated],
+        notes=[
+            f"rcid {rcid} (first on line {line}) has no date; the other sources may date it"
+            for rcid, line in undated.iter_rows()
+        ],
     )

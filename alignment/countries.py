@@ -37,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 from alignment import resources
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 
 COUNTRIES_FILE = "countries.csv"
 CODES_FILE = "country_codes.csv"
@@ -353,7 +353,8 @@ class Crosswalk:
             others = f" (and {len(unknown) - 1} other unknown values)" if len(unknown) > 1 else ""
             raise fail(
                 first,
-                f"unknown {scheme} {value!r} (normalised {_normalise_code(value, scheme)!r})"
+                f"unknown {scheme} {shorten(value)} (normalised "
+                f"{shorten(_normalise_code(value, scheme))})"
                 f"{others}: add it to data/{CODES_FILE} with the ISO3 of its UN seat",
             )
         result = values.replace_strict(distinct, mapped, default=None, return_dtype=pl.String)

@@ -23,12 +23,16 @@ EXIT_USAGE = 2
 EXIT_STALE = 3
 
 # Longest piece of user input repeated in a message: a 20 MB name must not fill a terminal.
-SHOWN_CHARS = 80
+MESSAGE_VALUE_CHARS = 80
 
 
-def shown(value: object, limit: int = SHOWN_CHARS) -> str:
-    """``repr`` of a value for a message, cut to ``limit`` characters."""
-    text = repr(value)
+def shorten(value: object, limit: int = MESSAGE_VALUE_CHARS) -> str:
+    """A value for a message: text quoted (``repr``, so one line), other values as ``str``;
+    cut with an ellipsis past ``limit`` characters."""
+    if isinstance(value, (str, bytes)):
+        text = repr(value[: 4 * limit])  # never build the repr of a huge value
+    else:
+        text = str(value).replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -77,7 +81,7 @@ class UnknownName(UsageError):
         self.kind = kind
         self.value = value
         names = list(known)
-        text = f"unknown {kind} {shown(value)}"
+        text = f"unknown {kind} {shorten(value)}"
         if names:
             text += f"; known: {', '.join(names)}"
         if hint:

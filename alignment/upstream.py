@@ -63,6 +63,7 @@ from alignment.download import (
 )
 from alignment.errors import BadDataError
 from alignment.sessions import current_session
+from alignment.sources._text import MAX_FILE_BYTES
 
 LOG = logging.getLogger("alignment.upstream")
 
@@ -94,7 +95,7 @@ FIRST_UNXML_SESSION = 74
 MiB = 1024 * 1024
 MAX_BYTES: dict[str, int] = {
     "undl_list": 8 * MiB,
-    "undl_bulk": 2048 * MiB,  # about 360 MB in 2026
+    "undl_bulk": MAX_FILE_BYTES,  # about 360 MB in 2026; the readers' cap on one file
     "marcxml": 16 * MiB,
     "unxml": 128 * MiB,  # a few MB per session
     "history": 512 * MiB,

@@ -97,10 +97,10 @@ def _is_data_file(path: Path) -> bool:
 
 def reader_for(path: Path) -> ModuleType | None:
     """The reader module for one file, recognised by its content; None for auxiliary files."""
-    from alignment.errors import BadDataError
+    from alignment.errors import BadDataError, shorten
     from alignment.sources import undl_csv, undl_marcxml, unvotes, unxml_json, voeten
     from alignment.sources._csv import header_of
-    from alignment.sources._text import read_head, shorten
+    from alignment.sources._text import read_head
 
     if path.name in AUXILIARY:
         return None

@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 
 MiB = 1024 * 1024
 # One file, decompressed: the UN's full bulk CSV is about 360 MB (2026), Voeten's complete
@@ -21,23 +21,11 @@ MAX_FILE_BYTES = 2048 * MiB
 # One value (a CSV field, a JSON string, an XML text): the longest real ones are titles of
 # about 1.5 KB. A value past the cap is damage or an attack, not a long title.
 MAX_FIELD_BYTES = 64 * 1024
-# Values in error messages are cut to this many characters: a message stays one short line.
-MESSAGE_VALUE_CHARS = 80
 
 _CHUNK = MiB
 UTF8_BOM = codecs.BOM_UTF8
 # UTF-32 LE starts with the UTF-16 LE mark, so these two prefixes catch all four.
 WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
-
-
-def shorten(value: object, limit: int = MESSAGE_VALUE_CHARS) -> str:
-    """A value for a message: text quoted (``repr``, so one line), other values as ``str``;
-    cut with an ellipsis past ``limit`` characters."""
-    if isinstance(value, (str, bytes)):
-        text = repr(value[: 4 * limit])  # never build the repr of a huge value
-    else:
-        text = str(value).replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def without_bom(data: bytes, path: Path) -> bytes:

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from alignment.countries import Crosswalk
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session_expr
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.sources._csv import (
@@ -38,7 +38,6 @@ from alignment.sources._csv import (
     read_csv_strings,
     require,
 )
-from alignment.sources._text import shorten
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 

@@ -16,10 +16,10 @@ import polars as pl
 from lxml import etree
 
 from alignment.countries import Crosswalk
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import check_field, read_bytes, shorten
+from alignment.sources._text import check_field, read_bytes
 from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
 from alignment.symbols import tidy
 from alignment.titles import tidy_title

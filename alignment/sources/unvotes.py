@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from alignment.countries import Crosswalk
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.sources._csv import (
     LINE,
@@ -27,7 +27,6 @@ from alignment.sources._csv import (
     read_csv_strings,
     require,
 )
-from alignment.sources._text import shorten
 from alignment.sources.voeten import symbols_of
 from alignment.titles import tidy_title
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import polars as pl
 
 from alignment.countries import Crosswalk
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session
 from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._text import check_field, decode_utf8, read_bytes, shorten
+from alignment.sources._text import check_field, decode_utf8, read_bytes
 from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
 from alignment.symbols import tidy
 from alignment.titles import tidy_title

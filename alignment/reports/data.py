@@ -31,6 +31,7 @@ import polars as pl
 from alignment import analyses, clusters, metrics
 from alignment import blocs as blocs_module
 from alignment import cohesion as cohesion_module
+from alignment.changes import change_point
 from alignment.errors import AlignmentError
 from alignment.ideal_points import OUTPUT_SCHEMA
 from alignment.reports.spec import (
@@ -413,7 +414,7 @@ def position_change(
         per["vote_b"].replace_strict(VOTE_CODES).to_numpy(),
     )
     point = None
-    cp = changes.change_point(values)
+    cp = change_point(values)
     if cp is not None:
         k = cp[0]
         row = per.row(k, named=True)

@@ -1,0 +1,105 @@
+"""The wheel as a user installs it: built from the checkout, installed into a fresh virtual
+environment in a folder outside the checkout, with HOME pointing at an empty folder, and run
+from there. Nothing of the checkout is on the path; the store goes to the user data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], Path, Path]:
+    """(the installed `alignment` command, its environment, the folder it runs in, the
+    wheel)."""
+    where = tmp_path_factory.mktemp("installed")
+    dist = where / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    (wheel,) = dist.glob("alignment-*.whl")
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # pip's cache is the machine's (HOME changes only for the tool itself).
+    pip = run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], dict(os.environ), where)
+    assert pip.returncode == 0, pip.stderr
+    home = where / "home"
+    home.mkdir()
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+    }
+    cwd = where / "elsewhere"
+    cwd.mkdir()
+    return venv / "bin" / "alignment", env, cwd, wheel
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_data_and_queries_and_no_store(installed) -> None:
+    *_, wheel = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    queries = {f"alignment/queries/{p.name}" for p in (ROOT / "queries").glob("*.sql")}
+    data = {f"alignment/data/{p.name}" for p in (ROOT / "data").glob("*.csv")}
+    assert len(queries) >= 15 and queries <= names
+    assert "alignment/data/countries.csv" in data and data <= names
+    assert not [n for n in names if n.endswith((".duckdb", ".lock")) or "/cache/" in n]
+
+
+@pytest.mark.slow
+def test_installed_tool_works_from_any_folder(installed, shared_data: Path) -> None:
+    exe, env, cwd, _ = installed
+    source = shared_data / "unxml" / "data_extract" / "79.json"
+    built = run([str(exe), "refresh", "--from", str(source)], env, cwd)
+    assert built.returncode == 0, built.stderr
+    default = Path(env["HOME"]) / ".local" / "share" / "alignment" / "alignment.duckdb"
+    assert default.is_file()
+    assert built.stdout.startswith(f"{default}: ")
+
+    listed = run([str(exe), "queries", "list", "--format", "json"], env, cwd)
+    assert listed.returncode == 0, listed.stderr
+    names = {q["name"] for q in json.loads(listed.stdout)}
+    assert names == {p.stem for p in (ROOT / "queries").glob("*.sql")}
+
+    first = run(
+        [str(exe), "sql", "SELECT symbol FROM roll_calls ORDER BY date, symbol LIMIT 1",
+         "--format", "json"], env, cwd,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    (symbol,) = [r["symbol"] for r in json.loads(first.stdout)]
+    votes = run(
+        [str(exe), "queries", "run", "resolution_votes", "-p", f"symbol={symbol}",
+         "--format", "json"], env, cwd,
+    )  # fmt: skip
+    assert votes.returncode == 0, votes.stderr
+    rows = json.loads(votes.stdout)
+    assert len(rows) > 150 and {r["symbol"] for r in rows} == {symbol}
+
+    report = run([str(exe), "report", "country", "BLR", "--from", "2024"], env, cwd)
+    assert report.returncode == 0, report.stderr
+    assert (cwd / "reports").is_dir() and list((cwd / "reports").glob("*.html"))
+
+    status = run([str(exe), "status", "--json", "--max-age", "1h"], env, cwd)
+    assert status.returncode == 0, status.stderr
+    doc = json.loads(status.stdout)
+    assert doc["store"] == str(default)
+    assert doc["chosen"].startswith(f"{default} (the default")
+    assert doc["last_attempt"]["outcome"] == "updated"
+    assert doc["last_attempt"]["started_at"].endswith("+00:00")
+    # Nothing was written into the installed package.
+    site = exe.parent.parent / "lib"
+    assert not list(site.rglob("*.duckdb"))

@@ -87,10 +87,6 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OPEN_END = dt.date(9999, 12, 31)
 
 
-def default_data_dir() -> Path:
-    return resources.folder("data")
-
-
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number where the record starts, row) after checking the header."""
     try:
@@ -149,7 +145,7 @@ def _require(value: str, column: str, path: Path, line: int) -> str:
 
 def load_blocs(data_dir: Path | None = None) -> pl.DataFrame:
     """Read and validate ``blocs.csv``; one row per bloc, dates parsed."""
-    path = (data_dir or default_data_dir()) / BLOCS_FILE
+    path = (data_dir or resources.folder("data")) / BLOCS_FILE
     records: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, row in _rows(path, BLOC_COLUMNS):
@@ -193,7 +189,7 @@ def load_memberships(data_dir: Path | None = None) -> pl.DataFrame:
     spell outside the bloc's lifetime, overlapping spells of one state in one bloc, or an empty
     source.
     """
-    data_dir = data_dir or default_data_dir()
+    data_dir = data_dir or resources.folder("data")
     blocs = {
         row["bloc"]: (row["founded"], row["dissolved"])
         for row in load_blocs(data_dir).iter_rows(named=True)

@@ -327,7 +327,8 @@ param_option = click.option(
 )  # fmt: skip
 
 
-@cli.command("sql")
+# A query may start with a `--` comment, which click would take for an option.
+@cli.command("sql", context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @param_option
 @db_option

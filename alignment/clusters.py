@@ -63,12 +63,28 @@ def vote_codes(
     return states, calls, codes
 
 
-def agreement_from_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(agree, n): the agreement index and the number of common roll calls of every pair."""
-    tables = contingency_tables(codes)
+def agreement_from_codes(
+    codes: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(agree, n): the agreement index and the (weighted) number of common roll calls of every
+    pair."""
+    tables = contingency_tables(codes, weights)
     n = tables.sum(axis=(2, 3))
     agree = scores_from_tables(tables, ["agree"])["agree"]
     return agree, n
+
+
+def _distance(agree: np.ndarray, n: np.ndarray, min_n: int) -> np.ndarray:
+    """``1 - agree``, symmetric, 0 on the diagonal; a pair with fewer than ``min_n`` common
+    roll calls gets the mean distance of the other pairs (the diagonal left out of it)."""
+    d = 1.0 - agree
+    d[n < min_n] = np.nan
+    np.fill_diagonal(d, 0.0)
+    if np.isnan(d).any():
+        off = d[~np.eye(len(d), dtype=bool)]
+        fill = float(np.nanmean(off)) if len(d) > 1 and not np.isnan(off).all() else 0.0
+        d = np.where(np.isnan(d), fill, d)
+    return (d + d.T) / 2
 
 
 def distance_matrix(
@@ -91,13 +107,7 @@ def distance_matrix(
             break
         kept[idx[worst]] = False
     idx = np.flatnonzero(kept)
-    d = 1.0 - agree[np.ix_(idx, idx)]
-    d[~ok[np.ix_(idx, idx)]] = np.nan
-    np.fill_diagonal(d, 0.0)
-    if np.isnan(d).any():
-        fill = np.nanmean(d[~np.eye(len(idx), dtype=bool)]) if len(idx) > 1 else 0.0
-        d = np.where(np.isnan(d), fill, d)
-    return (d + d.T) / 2, kept
+    return _distance(agree[np.ix_(idx, idx)], n[np.ix_(idx, idx)], min_n), kept
 
 
 def cluster(
@@ -164,36 +174,24 @@ def bootstrap_stability(
     *,
     method: str = "hierarchical",
     n_boot: int = 50,
+    min_n: int = 5,
     seed: int = 0,
 ) -> np.ndarray:
     """ARI of each of ``n_boot`` replicates (roll calls resampled) with ``labels``.
 
-    ``codes``: the states x roll calls matrix of the states that ``labels`` describe.
+    ``codes``: the states x roll calls matrix of the states that ``labels`` describe. Each
+    replicate's distance is made as the map's (:func:`distance_matrix`, same ``min_n``), from
+    the roll calls weighted by how often each was drawn.
     """
     from sklearn.metrics import adjusted_rand_score
 
     rng = np.random.default_rng(seed)
-    n_states, n_calls = codes.shape
-    # A resample is the roll calls weighted by how often each was drawn: the pair tables are
-    # A_k diag(w) A_lᵀ over the one-hot vote indicators A_k, as in metrics.contingency_tables
-    # (integer counts, exact in float32), without copying the resampled columns.
-    onehot = np.concatenate([(codes == k) for k in (1, 2, 3)], axis=0).astype(np.float32)
+    n_calls = codes.shape[1]
     out = np.empty(n_boot)
     for b in range(n_boot):
         w = np.bincount(rng.integers(0, n_calls, size=n_calls), minlength=n_calls)
-        p = ((onehot * w.astype(np.float32)) @ onehot.T).astype(np.float64)
-        p = p.reshape(3, n_states, 3, n_states)
-        n = p.sum(axis=(0, 2))
-        near = p[0, :, 1] + p[1, :, 0] + p[1, :, 2] + p[2, :, 1]
-        far = p[0, :, 2] + p[2, :, 0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            agree = 1 - (0.5 * near + far) / n
-        d = 1.0 - agree
-        d[n == 0] = np.nan
-        np.fill_diagonal(d, 0.0)
-        if np.isnan(d).any():
-            d = np.where(np.isnan(d), np.nanmean(d), d)
-        out[b] = adjusted_rand_score(labels, cluster((d + d.T) / 2, k, method=method, seed=seed))
+        d = _distance(*agreement_from_codes(codes, w.astype(np.float64)), min_n)
+        out[b] = adjusted_rand_score(labels, cluster(d, k, method=method, seed=seed))
     return out
 
 
@@ -278,7 +276,9 @@ def _state_map(
     spread: dict[str, float] = {}
     if n_boot > 0 and len(kept_states) > k:
         for method, lab in (("hierarchical", hier), ("spectral", spec)):
-            ari = bootstrap_stability(codes, lab, k, method=method, n_boot=n_boot, seed=seed)
+            ari = bootstrap_stability(
+                codes, lab, k, method=method, n_boot=n_boot, min_n=min_n, seed=seed
+            )
             stability[method] = float(np.mean(ari))
             spread[method] = float(np.std(ari))
     return StateMap(

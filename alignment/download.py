@@ -119,17 +119,32 @@ def fetch(
         # A conditional request would answer 304 and leave us without the file; the checksum
         # stays so `changed` still tells whether the content differs from what was stored.
         state = {k: v for k, v in state.items() if k in ("sha256", "size")}
-    check = _Checks(url, expected, max_bytes, sha256)
+    request = _Request(url, dest, state, _Checks(url, expected, max_bytes, sha256), missing_ok, log)
     local = local_path(url)
     if local is not None:
-        return _fetch_local(local, url, dest, state, check, missing_ok, log)
+        return _fetch_local(local, request)
     with client_scope(client, timeout) as c:
-        return _fetch_http(
-            c, url, dest, state, check, missing_ok, retries, backoff, max_wait, sleep, rng, log
-        )
+        return _fetch_http(c, request, retries, backoff, max_wait, sleep, rng)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One file to fetch: where from, where to, what was held, what it must pass."""
+
+    url: str
+    dest: Path
+    state: dict[str, Any]
+    check: _Checks
+    missing_ok: bool
+    log: logging.Logger
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
+
+# Hosts a download may be redirected to besides its own (comma-separated; e.g. a CDN the UN
+# Library starts using). A redirect elsewhere is refused before it is followed.
+REDIRECT_HOSTS_VARIABLE = "ALIGNMENT_REDIRECT_HOSTS"
+MAX_REDIRECTS = 10
 
 
 class _Retry(Exception):
@@ -148,18 +163,14 @@ class _Truncated(Exception):
 
 def _fetch_http(
     client: httpx.Client,
-    url: str,
-    dest: Path,
-    state: dict[str, Any],
-    check: _Checks,
-    missing_ok: bool,
+    request: _Request,
     retries: int,
     backoff: float,
     max_wait: float,
     sleep: Callable[[float], None],
     rng: random.Random | None,
-    log: logging.Logger,
 ) -> FetchResult:
+    url, state, log = request.url, request.state, request.log
     rng = rng or random.Random()
     headers = {"User-Agent": USER_AGENT}
     if state.get("etag"):
@@ -170,7 +181,7 @@ def _fetch_http(
     last: _Retry | None = None
     for attempt in range(1, attempts + 1):
         try:
-            return _attempt(client, url, dest, state, check, missing_ok, headers, attempt, log)
+            return _attempt(client, request, headers, attempt)
         except _Retry as exc:
             last = exc
         except BadDataError as exc:
@@ -212,18 +223,13 @@ def _fetch_http(
 
 
 def _attempt(
-    client: httpx.Client,
-    url: str,
-    dest: Path,
-    state: dict[str, Any],
-    check: _Checks,
-    missing_ok: bool,
-    headers: dict[str, str],
-    attempt: int,
-    log: logging.Logger,
+    client: httpx.Client, request: _Request, headers: dict[str, str], attempt: int
 ) -> FetchResult:
+    url, dest, state, check, log = (
+        request.url, request.dest, request.state, request.check, request.log
+    )  # fmt: skip
     try:
-        with client.stream("GET", url, headers=headers, follow_redirects=True) as resp:
+        with _stream(client, url, headers) as resp:
             status = resp.status_code
             if status == 304:
                 log.info("unchanged url=%s attempt=%d status=304", url, attempt)
@@ -244,7 +250,7 @@ def _attempt(
                 raise _Retry(reason, status=status, wait=wait)
             if status >= 500:
                 raise _Retry(f"HTTP {status}", status=status)
-            if status == 404 and missing_ok:
+            if status == 404 and request.missing_ok:
                 log.info("absent url=%s attempt=%d status=404 (skipped)", url, attempt)
                 return FetchResult(
                     url=url, path=None, changed=False, attempts=attempt, status=404, absent=True
@@ -300,6 +306,34 @@ def _attempt(
     )
 
 
+@contextlib.contextmanager
+def _stream(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
+    """GET, following redirects only to the same host (or an allowed one), at most
+    MAX_REDIRECTS; a redirect elsewhere, or a loop, is bad data: the address is wrong."""
+    allowed = {urllib.parse.urlsplit(url).hostname} | {
+        h.strip().lower()
+        for h in os.environ.get(REDIRECT_HOSTS_VARIABLE, "").split(",")
+        if h.strip()
+    }
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        with client.stream("GET", current, headers=headers, follow_redirects=False) as resp:
+            if not resp.has_redirect_location:
+                yield resp
+                return
+            target = str(resp.url.join(resp.headers.get("Location", "")))
+        host = urllib.parse.urlsplit(target).hostname
+        if urllib.parse.urlsplit(target).scheme not in ("http", "https"):
+            raise BadDataError(f"{url} redirects to {target}, not an http(s) address; refused")
+        if host not in allowed:
+            raise BadDataError(
+                f"{url} redirects to {target}, another host; refused. If that host is the "
+                f"publisher's, allow it with {REDIRECT_HOSTS_VARIABLE}={host}"
+            )
+        current = target
+    raise BadDataError(f"{url}: more than {MAX_REDIRECTS} redirects (a loop); check the address")
+
+
 def _content_length(resp: httpx.Response, check: _Checks) -> int | None:
     raw = resp.headers.get("Content-Length")
     if raw is None or not raw.strip().isdigit():
@@ -335,26 +369,21 @@ def client_scope(
     if client is not None:
         yield client
         return
-    with httpx.Client(timeout=timeout, follow_redirects=True) as own:
+    with httpx.Client(timeout=timeout) as own:
         yield own
 
 
 # --- local mirror -------------------------------------------------------------------------------
 
 
-def _fetch_local(
-    src: Path,
-    url: str,
-    dest: Path,
-    state: dict[str, Any],
-    check: _Checks,
-    missing_ok: bool,
-    log: logging.Logger,
-) -> FetchResult:
+def _fetch_local(src: Path, request: _Request) -> FetchResult:
+    url, dest, state, check, log = (
+        request.url, request.dest, request.state, request.check, request.log
+    )  # fmt: skip
     try:
         st = src.stat()
     except FileNotFoundError:
-        if missing_ok:
+        if request.missing_ok:
             log.info("absent url=%s (skipped)", url)
             return FetchResult(url=url, path=None, changed=False, absent=True)
         raise BadDataError(

@@ -425,32 +425,41 @@ def bootstrap_interval(
 Layout = Literal["long", "wide"]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which roll calls count, Voeten's defaults unless changed: ``drop_unanimous`` (every
+    state that voted cast the same vote), ``lopsided_threshold`` (drop when the largest of
+    yes / no / abstain exceeds this share of votes cast), ``include_amendments=False`` drops
+    kinds 'amendment' and 'paragraph', ``important_only``, ``roll_call_ids`` (a topic's, chosen
+    by the caller), ``start`` / ``end`` (inclusive dates)."""
+
+    drop_unanimous: bool = True
+    lopsided_threshold: float | None = None
+    include_amendments: bool = True
+    important_only: bool = False
+    roll_call_ids: Collection[int] | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
 def _selected_roll_calls(
-    roll_calls: pl.DataFrame,
-    *,
-    by: Period,
-    include_amendments: bool,
-    important_only: bool,
-    roll_call_ids: Collection[int] | None,
-    weights_column: str | None,
-    start: dt.date | None,
-    end: dt.date | None,
+    roll_calls: pl.DataFrame, *, by: Period, selection: Selection, weights_column: str | None
 ) -> pl.DataFrame:
     """roll_call_id, period, weight of the roll calls the filters keep, by period then id.
 
     Roll calls without a period (no session / date, or ``by`` None) come last.
     """
     rc = roll_calls.lazy()
-    if start is not None:
-        rc = rc.filter(pl.col("date") >= start)
-    if end is not None:
-        rc = rc.filter(pl.col("date") <= end)
-    if not include_amendments:
+    if selection.start is not None:
+        rc = rc.filter(pl.col("date") >= selection.start)
+    if selection.end is not None:
+        rc = rc.filter(pl.col("date") <= selection.end)
+    if not selection.include_amendments:
         rc = rc.filter(~pl.col("kind").is_in(["amendment", "paragraph"]))
-    if important_only:
+    if selection.important_only:
         rc = rc.filter(pl.col("important").fill_null(False))
-    if roll_call_ids is not None:
-        rc = rc.filter(pl.col("roll_call_id").is_in(list(roll_call_ids)))
+    if selection.roll_call_ids is not None:
+        rc = rc.filter(pl.col("roll_call_id").is_in(list(selection.roll_call_ids)))
     period = period_expr(by)
     weight = pl.lit(1.0) if weights_column is None else pl.col(weights_column).cast(pl.Float64)
     return (
@@ -579,31 +588,19 @@ def _dyads(
     by: Period,
     wanted: list[str],
     countries: Sequence[str] | None,
-    drop_unanimous: bool,
-    lopsided_threshold: float | None,
-    include_amendments: bool,
-    important_only: bool,
-    roll_call_ids: Collection[int] | None,
-    weights_column: str | None,
-    start: dt.date | None,
-    end: dt.date | None,
-    bootstrap: int,
-    level: float,
-    seed: int,
+    selection: Selection,
+    weights_column: str | None = None,
+    bootstrap: int = 0,
+    level: float = 0.95,
+    seed: int = 0,
     keep_tables: bool = False,
 ) -> _Dyads:
-    rc = _selected_roll_calls(
-        roll_calls,
-        by=by,
-        include_amendments=include_amendments,
-        important_only=important_only,
-        roll_call_ids=roll_call_ids,
-        weights_column=weights_column,
-        start=start,
-        end=end,
-    )
+    rc = _selected_roll_calls(roll_calls, by=by, selection=selection, weights_column=weights_column)
     names, codes, kept = _vote_matrix(
-        votes, rc, drop_unanimous=drop_unanimous, lopsided_threshold=lopsided_threshold
+        votes,
+        rc,
+        drop_unanimous=selection.drop_unanimous,
+        lopsided_threshold=selection.lopsided_threshold,
     )
     focus = None if countries is None else sorted(set(countries))
     n_states = len(names)
@@ -793,24 +790,14 @@ def dyadic_scores(
         raise ValueError("level must be between 0 and 1")
     if layout not in ("long", "wide"):
         raise ValueError(f"layout must be 'long' or 'wide', not {layout!r}")
+    selection = Selection(
+        drop_unanimous, lopsided_threshold, include_amendments, important_only, roll_call_ids,
+        start, end,
+    )  # fmt: skip
     d = _dyads(
-        votes,
-        roll_calls,
-        by=by,
-        wanted=wanted,
-        countries=countries,
-        drop_unanimous=drop_unanimous,
-        lopsided_threshold=lopsided_threshold,
-        include_amendments=include_amendments,
-        important_only=important_only,
-        roll_call_ids=roll_call_ids,
-        weights_column=weights_column,
-        start=start,
-        end=end,
-        bootstrap=bootstrap,
-        level=level,
-        seed=seed,
-    )
+        votes, roll_calls, by=by, wanted=wanted, countries=countries, selection=selection,
+        weights_column=weights_column, bootstrap=bootstrap, level=level, seed=seed,
+    )  # fmt: skip
     return _wide_frame(d, wanted) if layout == "wide" else _long_frame(d, wanted)
 
 
@@ -858,10 +845,8 @@ def agreement_tables(
     is a function of these cells (``scores_from_tables``, or ``METRIC_SQL`` in SQL).
     """
     d = _dyads(
-        votes, roll_calls, by=by, wanted=[], countries=None, drop_unanimous=True,
-        lopsided_threshold=None, include_amendments=True, important_only=False,
-        roll_call_ids=None, weights_column=None, start=None, end=None, bootstrap=0,
-        level=0.95, seed=0, keep_tables=True,
+        votes, roll_calls, by=by, wanted=[], countries=None, selection=Selection(),
+        keep_tables=True,
     )  # fmt: skip
     assert d.tables is not None
     columns = _pair_columns(d)

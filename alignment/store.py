@@ -28,9 +28,23 @@ from alignment.schema import BY_NAME, TABLES
 STORAGE_VERSION = "v1.0.0"
 
 
-def connect(db: Path | str | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection to the store (``$ALIGNMENT_DB`` or the default when ``db`` is None),
-    read-only unless asked: analysis never writes."""
+# DuckDB's own sandbox for every reader of the store: the file opened read-only, no access to
+# any other file or to the network (read_csv, COPY ... TO, ATTACH, INSTALL all refused), no
+# extension loaded or installed behind the user's back, and the settings locked so that no
+# statement can lift any of this. The guarantee comes from the engine, not from parsing SQL.
+SANDBOX: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def connect(db: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """The store (``$ALIGNMENT_DB`` or the default when ``db`` is None), opened read-only inside
+    DuckDB's sandbox (:data:`SANDBOX`): analysis never writes, and nothing a query says can
+    write a file, read one outside the store or reach the network."""
     from alignment.location import locate
 
     path = locate(db).path
@@ -39,7 +53,7 @@ def connect(db: Path | str | None = None, *, read_only: bool = True) -> duckdb.D
             f"no store at {path}: build one with `alignment refresh --from ../shared/data` "
             "(or set ALIGNMENT_DB / --db to an existing store)"
         )
-    return duckdb.connect(str(path), read_only=read_only)
+    return duckdb.connect(str(path), read_only=True, config=SANDBOX)
 
 
 def file_digest(path: Path) -> str:

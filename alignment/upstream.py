@@ -61,7 +61,7 @@ from alignment.download import (
     fetch,
     local_path,
 )
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, shorten
 from alignment.sessions import current_session
 from alignment.sources._text import MAX_FILE_BYTES
 
@@ -206,6 +206,21 @@ def parse_file_list(data: bytes, url: str) -> list[Mapping[str, Any]]:
             f"the file list from {url} is not a list of {{name, url, format}}; "
             "the API may have changed: check Upstream or use --mirror"
         )
+    for entry in doc:
+        # A name is a file of the record (or of the mirror's undl/ folder): never an address
+        # of its own, an absolute path or a way out of the folder.
+        name = entry["name"]
+        if (
+            not isinstance(name, str)
+            or not name
+            or "://" in name
+            or name.startswith(("/", "\\"))
+            or ".." in name.replace("\\", "/").split("/")
+        ):
+            raise BadDataError(
+                f"the file list from {url} names {shorten(name)}, not a file of the record; "
+                "the list is damaged or hostile: check it, or use --mirror"
+            )
     return doc
 
 

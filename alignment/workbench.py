@@ -4,11 +4,13 @@ Modelled on Datasette's canned queries (a title, a description and named paramet
 query) and on ``sqlite-utils query`` (SQL on the command line, ``-p`` for parameters, output as a
 table, CSV or JSON).
 
-Safety rests on two guards: the store is opened read-only, and every statement is classified by
-DuckDB's own parser before anything runs, so a statement that writes (INSERT, UPDATE, DELETE,
-CREATE, DROP, ALTER, ATTACH, COPY, EXPORT, ...) is refused with a message saying how the data
-does change (``alignment refresh``). Parameters are always bound by DuckDB (``$name`` in the SQL),
-never pasted into the text.
+Safety comes from the engine: the store is opened inside DuckDB's sandbox
+(``alignment.store.SANDBOX``: read-only, no other file, no network, no extensions, settings
+locked), so no statement, in whatever form, can write a file or reach out. Before anything runs,
+statements that would write (INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, ATTACH, COPY, EXPORT,
+LOAD, INSTALL, ...) are refused with a message saying how the data do change (``alignment
+refresh``); the sandbox's own refusals get the same kind of message. Parameters are always bound
+by DuckDB (``$name`` in the SQL), never pasted into the text.
 
 Query files
 -----------
@@ -45,9 +47,17 @@ from alignment import resources
 from alignment.errors import EXIT_USAGE, AlignmentError, UnknownName
 from alignment.schema import TABLES
 
-# Statement types that only read. DESCRIBE, SHOW, SUMMARIZE, VALUES, FROM-first and WITH queries
-# parse as SELECT; PRAGMA and CALL cover the catalog functions (pragma_version(), show_tables).
-READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
+# Statement types refused before they run, for a clear message (the sandbox refuses them anyway;
+# PIVOT, which parses as MULTI, and every read form run). INSTALL parses as LOAD.
+WRITE_STATEMENTS = frozenset({
+    "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "ATTACH", "DETACH", "COPY",
+    "COPY_DATABASE", "EXPORT", "LOAD", "VACUUM", "UPDATE_EXTENSIONS",
+})  # fmt: skip
+SANDBOX_HINT = (
+    "the workbench reads the store only: it cannot read or write other files, reach the "
+    "network, load extensions or change settings (DuckDB's sandbox). To combine the store with "
+    "files of your own, open it from Python, R or the DuckDB shell"
+)
 
 REFRESH_HINT = (
     "The store is opened read-only: the data changes only through `alignment refresh`, which "
@@ -219,11 +229,14 @@ def _statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list:
-    """Refuse any statement that is not a read, before anything runs; returns the statements."""
+    """Refuse any statement that would write, before anything runs; returns the statements."""
     statements = _statements(con, sql)
     for statement in statements:
-        kind = statement.type.name
-        if kind not in READ_STATEMENTS:
+        try:
+            kind = statement.type.name
+        except ValueError:  # a type the Python binding cannot name (UPDATE EXTENSIONS)
+            kind = "UPDATE_EXTENSIONS"
+        if kind in WRITE_STATEMENTS:
             first = " ".join(statement.query.split())[:60]
             raise ReadOnlyError(
                 f"refused: {kind} statement ({first!r}). Only queries that read run here "
@@ -309,8 +322,21 @@ def run_sql(
         if relation is None:
             return pl.DataFrame()
         return relation.pl()
+    except duckdb.PermissionException as exc:
+        raise ReadOnlyError(f"refused: {_first_line(exc)}; {SANDBOX_HINT}") from None
+    except duckdb.InvalidInputException as exc:
+        text = str(exc)
+        if "read-only mode" in text or "configuration has been locked" in text:
+            raise ReadOnlyError(
+                f"refused: {_first_line(exc)}. Nothing was changed. {REFRESH_HINT}"
+            ) from None
+        raise SqlError(text) from None
     except duckdb.Error as exc:
         raise SqlError(str(exc)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0]
 
 
 def run_query(

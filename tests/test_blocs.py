@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from alignment import resources
 from alignment.blocs import (
     BLOCS_FILE,
     MEMBERSHIPS_FILE,
-    default_data_dir,
     load_blocs,
     load_memberships,
     members_on,
@@ -188,9 +188,7 @@ def test_membership_on_dates_many_dates(memberships: pl.DataFrame) -> None:
 
 
 def test_iso3_codes_exist_in_countries_csv(memberships: pl.DataFrame) -> None:
-    path = default_data_dir() / "countries.csv"
-    if not path.exists():
-        pytest.skip("data/countries.csv not written yet")
+    path = resources.data_file("countries.csv")
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and "iso3" in rows[0], "countries.csv has no iso3 column"
@@ -206,7 +204,7 @@ GOOD = "nato,USA,1949-08-24,,member,day,NATO member countries,\n"
 
 
 def _data_dir(tmp_path: Path, memberships: str) -> Path:
-    shutil.copy(default_data_dir() / BLOCS_FILE, tmp_path / BLOCS_FILE)
+    shutil.copy(resources.folder("data") / BLOCS_FILE, tmp_path / BLOCS_FILE)
     (tmp_path / MEMBERSHIPS_FILE).write_text(memberships, encoding="utf-8")
     return tmp_path
 

@@ -107,3 +107,26 @@ def test_roll_call_selection():
     m = clusters.state_map(votes, roll_call_ids=[1, 2, 3], k=2, n_boot=0, min_n=1)
     assert m.n_roll_calls == 3
     assert m.stability == {}
+
+
+def test_missing_pairs_get_the_mean_distance_of_the_others() -> None:
+    # Pairs (0, 1) agree 0.8 and (0, 2) 0.6 on 10 roll calls; (1, 2) share 2, under min_n:
+    # its distance is the mean of the other pairs' (0.2 and 0.4: 0.3), the zero diagonal
+    # left out of that mean.
+    agree = np.array([[1.0, 0.8, 0.6], [0.8, 1.0, 0.5], [0.6, 0.5, 1.0]])
+    n = np.array([[10, 10, 10], [10, 10, 2], [10, 2, 10]])
+    d = clusters._distance(agree, n, min_n=5)
+    np.testing.assert_allclose(d, [[0, 0.2, 0.4], [0.2, 0, 0.3], [0.4, 0.3, 0]])
+
+
+def test_a_replicate_of_unit_weights_is_the_map_distance() -> None:
+    """The bootstrap builds each replicate's distance as the map does: drawing every roll call
+    once gives the map's own distance, min_n included."""
+    rng = np.random.default_rng(4)
+    codes = rng.choice([0, 1, 2, 3], size=(12, 40), p=[0.3, 0.4, 0.15, 0.15]).astype(np.int8)
+    codes[0, 5:] = 0  # state 0 votes on five roll calls only: below min_n with most partners
+    d, kept = clusters.distance_matrix(codes, min_n=5, min_share=0.0)
+    assert kept.all()
+    agree, n = clusters.agreement_from_codes(codes, np.ones(codes.shape[1]))
+    np.testing.assert_allclose(clusters._distance(agree, n, 5), d)
+    assert (n[0, 1:] < 5).any()  # the fill was exercised

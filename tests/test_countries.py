@@ -21,8 +21,6 @@ SHARED = ROOT / ".." / "shared" / "data"
 UNVOTES = SHARED / "unvotes"
 VOETEN = SHARED / "voeten"
 
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not present")
-
 
 @pytest.fixture(scope="module")
 def cw() -> Crosswalk:

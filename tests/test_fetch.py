@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -20,8 +21,6 @@ from httpserver import CHALLENGE_PAGE, SHARED_DATA, DataServer, Reply
 
 from alignment import download, sessions, upstream
 from alignment.errors import BadDataError, TemporaryFailure
-
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="no ../shared/data")
 
 SESSION = "/unxml/data_extract/80.json"
 GZ = "/unvotes/issues.csv.gz"
@@ -455,3 +454,54 @@ def test_injected_client_is_used(server, tmp_path, opts):
     with httpx.Client(event_hooks={"request": [seen.append]}) as client:
         get(server, tmp_path, opts, client=client)
     assert len(seen) == 1
+
+
+# --- redirects and file lists -------------------------------------------------------------------
+
+
+def test_redirect_on_the_same_host_is_followed(server, tmp_path, opts):
+    server.script("/moved.json", Reply(302, headers={"Location": SESSION}))
+    result = get(server, tmp_path, opts, path="/moved.json", name="80.json")
+    assert (
+        result.status == 200
+        and result.path.read_bytes() == (SHARED_DATA / SESSION[1:]).read_bytes()
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "words"),
+    [
+        ("http://example.org/80.json", "redirects to http://example.org/80.json, another host"),
+        ("file:///etc/passwd", "redirects to file:/etc/passwd, not an http(s) address"),
+    ],
+)
+def test_redirect_to_another_host_is_bad_data_and_not_followed(
+    server, tmp_path, opts, location, words
+):
+    server.script(SESSION, Reply(301, headers={"Location": location}))
+    with pytest.raises(BadDataError, match=re.escape(words)):
+        get(server, tmp_path, opts)
+    assert len(server.requests) == 1  # nothing was asked of the other host (nor retried)
+
+
+def test_allowed_redirect_host(server, tmp_path, opts, monkeypatch):
+    # 127.0.0.1 and localhost are two names: the second is allowed by the variable.
+    monkeypatch.setenv(download.REDIRECT_HOSTS_VARIABLE, "localhost")
+    target = server.url(SESSION).replace("127.0.0.1", "localhost")
+    server.script("/elsewhere.json", Reply(307, headers={"Location": target}))
+    assert get(server, tmp_path, opts, path="/elsewhere.json", name="80.json").status == 200
+
+
+def test_redirect_loop_is_bad_data(server, tmp_path, opts):
+    server.script("/a", *[Reply(302, headers={"Location": "/a"})] * 12)
+    with pytest.raises(BadDataError, match="more than 10 redirects"):
+        get(server, tmp_path, opts, path="/a", name="a.json")
+
+
+@pytest.mark.parametrize(
+    "name", ["file:///etc/passwd", "https://evil.example/x.csv", "../../x.csv", "/abs.csv", ""]
+)
+def test_file_list_naming_no_file_of_the_record_is_bad_data(name):
+    data = json.dumps([{"name": name, "url": "x", "format": "csv"}]).encode()
+    with pytest.raises(BadDataError, match="not a file of the record"):
+        upstream.parse_file_list(data, "https://digitallibrary.un.org/api/v1/file?recid=1")

@@ -379,7 +379,6 @@ def test_sql_macro_hand_example_and_empty():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (VOETEN / "completeVotes_1946-2015.csv.gz").exists(), reason="no data")
 def test_real_data_usa_uk_session_66():
     raw = pl.read_csv(
         VOETEN / "completeVotes_1946-2015.csv.gz",

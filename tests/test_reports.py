@@ -192,13 +192,19 @@ def test_page_is_self_contained(flagship) -> None:
     assert flagship.n_figures == 5
 
 
-def test_build_does_not_write_the_store(built_store: Path) -> None:
+def test_build_does_not_write_the_store(built_store: Path, tmp_path: Path) -> None:
     before = hashlib.sha256(built_store.read_bytes()).hexdigest()
+    modified = built_store.stat().st_mtime_ns
+    with store.connect(built_store) as con:
+        spec = reports.resolve_country(con, "KAZ", topic="syria", start_year=2015)
+    path, report = reports.write(built_store, spec, tmp_path)
+    assert path.is_file() and report.matrix.height > 0
     con = store.connect(built_store)
     with pytest.raises(duckdb.Error):
         con.sql("CREATE TABLE x (a INTEGER)")
     con.close()
     assert hashlib.sha256(built_store.read_bytes()).hexdigest() == before
+    assert built_store.stat().st_mtime_ns == modified
 
 
 def test_script_json_cannot_close_the_script() -> None:

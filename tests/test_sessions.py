@@ -31,27 +31,20 @@ def test_opening_days(year: int, opened: dt.date) -> None:
     assert opening_day(year) == opened
 
 
-@pytest.mark.parametrize(
-    ("day", "session"),
-    [
-        # Early September belongs to the session that is closing (votes in the store:
-        # 2015-09-10 Voeten's 69, 2017-09-11 unvotes' 71, 2025-09-05 the UN's 79).
-        (dt.date(2015, 9, 10), 69),
-        (dt.date(2015, 9, 14), 69),
-        (dt.date(2015, 9, 15), 70),
-        (dt.date(2017, 9, 11), 71),
-        (dt.date(2017, 9, 12), 72),
-        (dt.date(2024, 9, 9), 78),
-        (dt.date(2024, 9, 10), 79),
-        (dt.date(2024, 9, 18), 79),
-        (dt.date(2025, 9, 1), 79),
-        (dt.date(2025, 9, 5), 79),
-        (dt.date(2025, 9, 9), 80),
-        (dt.date(2025, 9, 14), 80),
-        (dt.date(2012, 2, 16), 66),  # A/RES/66/253
-        (dt.date(1946, 1, 10), 1),
-    ],
-)
+# September days around each opening -> session. Early September belongs to the session that is
+# closing (votes in the store: 2015-09-10 Voeten's 69, 2017-09-11 unvotes' 71, 2025-09-05 the
+# UN's 79).
+SEPTEMBER = {
+    2015: {10: 69, 14: 69, 15: 70},
+    2017: {11: 71, 12: 72},
+    2024: {9: 78, 10: 79, 18: 79},
+    2025: {1: 79, 5: 79, 9: 80, 14: 80},
+}
+DAYS = [(dt.date(y, 9, d), s) for y, days in SEPTEMBER.items() for d, s in days.items()]
+DAYS += [(dt.date(2012, 2, 16), 66), (dt.date(1946, 1, 10), 1)]  # A/RES/66/253; session 1
+
+
+@pytest.mark.parametrize(("day", "session"), DAYS)
 def test_session_of_a_date(day: dt.date, session: int) -> None:
     assert regular_session(day) == session
     frame = pl.DataFrame({"date": [day]})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import raw
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
@@ -39,9 +40,9 @@ def votes_of(rows, source_id: str) -> dict[str, str]:
 
 def test_voeten_real_file(shared_data: Path, crosswalk: Crosswalk) -> None:
     rows = voeten.read(shared_data / "voeten" / "completeVotes_1946-2015.csv.gz", crosswalk)
-    assert rows.roll_calls.height == 5429
-    # 1,066,613 rows less 254,521 "not a member" (code 9), which are no rows at all.
-    assert rows.votes.height == 1_066_613 - 254_521
+    assert rows.roll_calls.height == raw.voeten_roll_calls() == 5429
+    # Every row of the file less the "not a member" rows (code 9), which are no rows at all.
+    assert rows.votes.height == raw.voeten_member_rows() == 1_066_613 - 254_521
     call = rows.roll_calls.filter(pl.col("rcid") == 5180).row(0, named=True)
     assert (call["symbol"], call["date"], call["session"]) == (
         "A/RES/66/253",
@@ -66,7 +67,7 @@ def test_unvotes_real_tables(shared_data: Path, crosswalk: Crosswalk) -> None:
     assert rows.votes.height == 870_109
     assert not rows.absent_listed
     kinds = dict(rows.roll_calls["kind"].value_counts().iter_rows())
-    assert kinds["amendment"] == 311  # amend = 1 (some also para = 1)
+    assert kinds["amendment"] == raw.unvotes_amendments()  # amend = 1 (some also para = 1)
     assert kinds["paragraph"] == 991 - 157  # para = 1 without amend = 1
     call = rows.roll_calls.filter(pl.col("rcid") == 5180).row(0, named=True)
     assert call["title"] == "The situation in the Syrian Arab Republic"

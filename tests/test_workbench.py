@@ -26,7 +26,6 @@ NAMES = [q.name for q in QUERIES]
 CSTO_2012 = ["ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK", "UZB"]
 INJECTION = "'; DROP TABLE votes; --"
 CODE = {"Y": 1, "A": 2, "N": 3}
-NO_IDEAL_POINTS = "the store has no ideal_points table yet (materialised by the ideal-points work)"
 
 
 def sha(path: Path) -> str:
@@ -107,13 +106,14 @@ def test_at_least_fifteen_queries_each_with_title_description_and_declared_param
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_query_runs_with_its_defaults(con, name: str) -> None:
-    has_ideal_points = frame(
-        con, "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'ideal_points'"
-    )["n"][0]
-    if name == "ideal_point_path" and not has_ideal_points:
-        pytest.skip(NO_IDEAL_POINTS)
     result = run(con, name)
-    assert result.width > 0
+    # A query may answer nothing only where the table it lists is empty on this data: the
+    # sources that overlap here share one origin, so no vote differs between them.
+    empty_when = {"source_disagreements": "SELECT count(*) = 0 FROM vote_disagreements"}
+    if name in empty_when and con.execute(empty_when[name]).fetchone()[0]:
+        assert result.is_empty()
+    else:
+        assert result.height > 0, f"{name} answers nothing with its defaults"
 
 
 def test_header_format() -> None:
@@ -276,13 +276,6 @@ def test_pair_agreement_over_time_equals_python_recomputation(con) -> None:
 
 
 def test_ideal_point_path(con) -> None:
-    present = frame(
-        con, "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'ideal_points'"
-    )["n"][0]
-    if not present:
-        with pytest.raises(workbench.SqlError, match="ideal_points does not exist"):
-            run(con, "ideal_point_path")
-        pytest.skip(NO_IDEAL_POINTS)
     got = run(con, "ideal_point_path")
     blr = got.filter(pl.col("iso3") == "BLR")
     assert blr.height > 0 and set(got["iso3"]) <= {"BLR", "RUS", "USA"}
@@ -593,3 +586,62 @@ def test_ideal_point_path_on_a_stand_in_ideal_points_table(built_store: Path) ->
         (66, "USA", "United States", False),
         (67, "BLR", "Belarus", True),
     ]
+
+
+# --- the sandbox: no statement, in any form, writes a file or reaches out ------------------------
+
+ESCAPES = [
+    "EXPLAIN ANALYZE COPY (SELECT 'x') TO '{target}'",
+    "COPY (SELECT 1) TO '{target}'",
+    "EXPORT DATABASE '{target}'",
+    "ATTACH '{target}' AS other",
+    "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1",
+    "CREATE TABLE t AS SELECT 1",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "EXPLAIN ANALYZE INSTALL httpfs",
+    "SET enable_external_access = true",
+    "EXPLAIN ANALYZE SET enable_external_access = true",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM read_blob('/etc/hostname')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM 'https://example.org/votes.csv'",
+    "SELECT * FROM read_parquet('http://127.0.0.1:9/x.parquet')",
+    "UPDATE EXTENSIONS",
+]
+
+
+@pytest.mark.parametrize("sql", ESCAPES)
+def test_sandbox_refuses_every_escape(built_store: Path, tmp_path: Path, sql: str) -> None:
+    target = tmp_path / "written.duckdb"
+    before = built_store.stat().st_mtime_ns
+    result = CliRunner().invoke(cli, ["sql", sql.format(target=target), "--db", str(built_store)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: refused: ")
+    assert "Traceback" not in result.output
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    assert built_store.stat().st_mtime_ns == before
+
+
+def test_reads_that_are_not_select_run(built_store: Path) -> None:
+    for sql in (
+        "PIVOT (SELECT vote, iso3 FROM votes WHERE roll_call_id <= 3) ON vote USING count(*)",
+        "UNPIVOT (SELECT 1 AS a, 2 AS b) ON a, b",
+        "SUMMARIZE roll_calls",
+        "-- a comment first\nSELECT count(*) AS n FROM votes",
+    ):
+        result = CliRunner().invoke(cli, ["sql", sql, "--db", str(built_store)])
+        assert result.exit_code == 0, (sql, result.output)
+
+
+def test_python_connection_is_sandboxed_too(built_store: Path, tmp_path: Path) -> None:
+    import alignment
+
+    con = alignment.connect(built_store)
+    with pytest.raises(duckdb.PermissionException):
+        con.sql(f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")
+    with pytest.raises(duckdb.Error):
+        con.sql("SET lock_configuration = false")
+    assert con.sql("SELECT count(*) FROM votes").fetchall()[0][0] > 1_000_000
+    con.close()

@@ -225,7 +225,7 @@ def write(db: Path | str, spec: ReportSpec, output: Path, **options: Any) -> tup
 
     ``output`` is a file ending in .html, or a directory (the file is ``<slug>.html`` there).
     """
-    con = store.connect(db, read_only=True)
+    con = store.connect(db)
     try:
         report = build(con, spec, **options)
     finally:

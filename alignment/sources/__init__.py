@@ -78,6 +78,19 @@ class SourceRows:
     def __post_init__(self) -> None:
         if not self.files:
             self.files = [self.path]
+        # Every reader's rows in the canonical types, whatever types it computed them in.
+        self.roll_calls = self.roll_calls.cast(ROLL_CALL_SCHEMA)  # type: ignore[arg-type]
+        self.votes = self.votes.cast(VOTE_SCHEMA)  # type: ignore[arg-type]
+
+
+def votes_by_rcid(frame: pl.DataFrame, source: str, vote: pl.Expr) -> pl.DataFrame:
+    """The canonical votes of a source keyed by Voeten's rcid (Voeten's file, unvotes)."""
+    return frame.select(
+        pl.lit(source).alias("source"),
+        pl.col("rcid").cast(pl.String).alias("source_id"),
+        pl.col("iso3"),
+        vote.alias("vote"),
+    )
 
 
 # --- finding the reader for a file -------------------------------------------------------

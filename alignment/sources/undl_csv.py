@@ -23,21 +23,7 @@ import polars as pl
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session_expr
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._csv import (
-    LINE,
-    cast_checked,
-    check_dates,
-    check_one_value,
-    check_unique,
-    check_values,
-    header_of,
-    parse_checked,
-    parse_tallies,
-    read_csv_bytes,
-    read_csv_strings,
-    require,
-)
+from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows, _csv
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -89,8 +75,8 @@ def matches(header: list[str]) -> bool:
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
-    data = read_csv_bytes(path)
-    header = header_of(path, data)
+    data = _csv.read_csv_bytes(path)
+    header = _csv.header_of(path, data)
     layout = layout_of(header)
     if layout is None:
         raise BadDataError(
@@ -99,37 +85,37 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             path=str(path),
             line=1,
         )
-    frame = read_csv_strings(path, data).rename(
+    frame = _csv.read_csv_strings(path, data).rename(
         {theirs: ours for ours, theirs in layout.columns.items()}
     )
-    require(frame, ["undl_id", "ms_code", "ms_vote", "date", "symbol"], path)
-    frame = cast_checked(frame, "undl_id", pl.Int64(), path, "an integer record number")
-    check_values(frame, "ms_vote", set(layout.votes), path, "vote code")
+    _csv.require(frame, ["undl_id", "ms_code", "ms_vote", "date", "symbol"], path)
+    frame = _csv.cast_checked(frame, "undl_id", pl.Int64(), path, "an integer record number")
+    _csv.check_values(frame, "ms_vote", set(layout.votes), path, "vote code")
     date = pl.col("date").str.strip_chars()
-    frame = parse_checked(
+    frame = _csv.parse_checked(
         frame, "date",
         pl.coalesce(date.str.to_date("%Y-%m-%d", strict=False),
                     date.str.to_date("%Y%m%d", strict=False)),
         path, "a date YYYY-MM-DD",
     )  # fmt: skip
-    check_dates(frame, "date", path)
-    check_one_value(frame, "undl_id", "date", path, "record")
-    frame = parse_tallies(frame, ["yes", "no", "abstain", "non_voting"], path)
+    _csv.check_dates(frame, "date", path)
+    _csv.check_one_value(frame, "undl_id", "date", path, "record")
+    frame = _csv.parse_tallies(frame, ["yes", "no", "abstain", "non_voting"], path)
     frame = frame.with_columns(
         pl.col("session").str.strip_chars().cast(pl.Int64, strict=False)
         .fill_null(regular_session_expr(pl.col("date")))
     )  # fmt: skip
     frame = frame.with_columns(
         crosswalk.resolve(
-            frame["ms_code"], "iso3", path=str(path), dates=frame["date"], lines=frame[LINE]
+            frame["ms_code"], "iso3", path=str(path), dates=frame["date"], lines=frame[_csv.LINE]
         ).alias("iso3")
     )
-    check_unique(frame, ["undl_id", "iso3"], path, "vote of a state on a resolution")
+    _csv.check_unique(frame, ["undl_id", "iso3"], path, "vote of a state on a resolution")
 
     per_call = frame.group_by("undl_id").agg(
         pl.col(c).first()
         for c in ("symbol", "date", "session", "title", "subjects", "yes", "no", "abstain",
-                  "non_voting", LINE)
+                  "non_voting", _csv.LINE)
     )  # fmt: skip
     roll_calls = per_call.select(
         pl.lit(NAME).alias("source"),

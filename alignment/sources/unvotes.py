@@ -14,19 +14,7 @@ import polars as pl
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._csv import (
-    LINE,
-    cast_checked,
-    check_dates,
-    check_unique,
-    check_values,
-    header_of,
-    parse_checked,
-    read_csv_bytes,
-    read_csv_strings,
-    require,
-)
+from alignment.sources import SourceRows, _csv, votes_by_rcid
 from alignment.sources.voeten import symbols_of
 from alignment.titles import tidy_title
 
@@ -70,15 +58,15 @@ def companions(path: Path) -> dict[str, Path]:
 
 
 def _table(path: Path, columns: list[str]) -> pl.DataFrame:
-    data = read_csv_bytes(path)
-    header = header_of(path, data)
+    data = _csv.read_csv_bytes(path)
+    header = _csv.header_of(path, data)
     if header != columns:
         raise BadDataError(
             f"header {shorten(','.join(header))} is not the unvotes layout {','.join(columns)}",
             path=str(path),
             line=1,
         )
-    return read_csv_strings(path, data)
+    return _csv.read_csv_strings(path, data)
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
@@ -86,24 +74,24 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     calls_path, votes_path = files["roll_calls"], files["unvotes"]
 
     calls = _table(calls_path, ROLL_CALL_COLUMNS)
-    require(calls, ["rcid", "session", "date"], calls_path)
-    calls = cast_checked(calls, "rcid", pl.Int64(), calls_path, "an integer")
-    calls = cast_checked(calls, "session", pl.Int64(), calls_path, "an integer")
-    calls = parse_checked(
+    _csv.require(calls, ["rcid", "session", "date"], calls_path)
+    calls = _csv.cast_checked(calls, "rcid", pl.Int64(), calls_path, "an integer")
+    calls = _csv.cast_checked(calls, "session", pl.Int64(), calls_path, "an integer")
+    calls = _csv.parse_checked(
         calls,
         "date",
         pl.col("date").str.to_date("%Y-%m-%d", strict=False),
         calls_path,
         "a date YYYY-MM-DD",
     )
-    check_dates(calls, "date", calls_path)
-    check_unique(calls, ["rcid"], calls_path, "roll call")
+    _csv.check_dates(calls, "date", calls_path)
+    _csv.check_unique(calls, ["rcid"], calls_path, "roll call")
 
     topics = pl.DataFrame(schema={"rcid": pl.Int64, "topics": pl.List(pl.String)})
     if "issues" in files:
         issues = _table(files["issues"], ISSUE_COLUMNS)
-        require(issues, ["rcid", "short_name"], files["issues"])
-        issues = cast_checked(issues, "rcid", pl.Int64(), files["issues"], "an integer")
+        _csv.require(issues, ["rcid", "short_name"], files["issues"])
+        issues = _csv.cast_checked(issues, "rcid", pl.Int64(), files["issues"], "an integer")
         topics = issues.group_by("rcid").agg(pl.col("short_name").unique().sort().alias("topics"))
 
     symbols = symbols_of(calls, calls_path)
@@ -138,36 +126,35 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     )
 
     votes = _table(votes_path, VOTE_COLUMNS)
-    require(votes, ["rcid", "country", "vote"], votes_path)
-    votes = cast_checked(votes, "rcid", pl.Int64(), votes_path, "an integer")
-    check_values(votes, "vote", set(VOTES), votes_path, "vote")
-    unknown = votes.join(calls.select("rcid"), on="rcid", how="anti").sort(LINE)
+    _csv.require(votes, ["rcid", "country", "vote"], votes_path)
+    votes = _csv.cast_checked(votes, "rcid", pl.Int64(), votes_path, "an integer")
+    _csv.check_values(votes, "vote", set(VOTES), votes_path, "vote")
+    unknown = votes.join(calls.select("rcid"), on="rcid", how="anti").sort(_csv.LINE)
     if not unknown.is_empty():
         row = unknown.row(0, named=True)
         raise BadDataError(
             f"rcid {row['rcid']} is not in {calls_path.name}: the tables do not belong together; "
             "download them again",
             path=str(votes_path),
-            line=row[LINE],
+            line=row[_csv.LINE],
         )
-    votes = votes.join(calls.select("rcid", "date"), on="rcid", how="left").sort(LINE)
+    votes = votes.join(calls.select("rcid", "date"), on="rcid", how="left").sort(_csv.LINE)
     votes = votes.with_columns(
         crosswalk.resolve(
-            votes["country"], "name", path=str(votes_path), dates=votes["date"], lines=votes[LINE]
+            votes["country"],
+            "name",
+            path=str(votes_path),
+            dates=votes["date"],
+            lines=votes[_csv.LINE],
         ).alias("iso3")
     )
-    check_unique(votes, ["rcid", "iso3"], votes_path, "vote of a state on a roll call")
-    votes = votes.select(
-        pl.lit(NAME).alias("source"),
-        pl.col("rcid").cast(pl.String).alias("source_id"),
-        pl.col("iso3"),
-        pl.col("vote").replace_strict(VOTES),
-    )
+    _csv.check_unique(votes, ["rcid", "iso3"], votes_path, "vote of a state on a roll call")
+    votes = votes_by_rcid(votes, NAME, pl.col("vote").replace_strict(VOTES))
     return SourceRows(
         NAME,
         str(votes_path),
-        roll_calls.cast(ROLL_CALL_SCHEMA),  # type: ignore[arg-type]
-        votes.cast(VOTE_SCHEMA),  # type: ignore[arg-type]
+        roll_calls,
+        votes,
         absent_listed=False,
         files=[str(p) for p in files.values()],
     )

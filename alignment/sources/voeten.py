@@ -14,20 +14,7 @@ import polars as pl
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
-from alignment.sources._csv import (
-    LINE,
-    cast_checked,
-    check_dates,
-    check_one_value,
-    check_unique,
-    check_values,
-    header_of,
-    parse_checked,
-    read_csv_bytes,
-    read_csv_strings,
-    require,
-)
+from alignment.sources import SourceRows, _csv, votes_by_rcid
 from alignment.sources._values import FIRST_DATE, last_date
 from alignment.symbols import from_voeten
 
@@ -54,7 +41,7 @@ def matches(header: list[str]) -> bool:
 def symbols_of(calls: pl.DataFrame, path: Path) -> list[str | None]:
     """Official symbols of the ``unres`` column (with ``session`` and the line)."""
     symbols = []
-    for unres, session, line in calls.select("unres", "session", LINE).iter_rows():
+    for unres, session, line in calls.select("unres", "session", _csv.LINE).iter_rows():
         try:
             symbols.append(from_voeten(unres, session))
         except ValueError as exc:  # R/0/5: no roman numeral for session 0
@@ -67,8 +54,8 @@ def symbols_of(calls: pl.DataFrame, path: Path) -> list[str | None]:
 
 
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
-    data = read_csv_bytes(path)
-    header = header_of(path, data)
+    data = _csv.read_csv_bytes(path)
+    header = _csv.header_of(path, data)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise BadDataError(
@@ -77,40 +64,43 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             path=str(path),
             line=1,
         )
-    frame = read_csv_strings(path, data)
-    require(frame, ["rcid", "session", "vote", "ccode", "year"], path)
-    check_values(frame, "vote", {*VOTE_CODES, "9"}, path, "vote code")
+    frame = _csv.read_csv_strings(path, data)
+    _csv.require(frame, ["rcid", "session", "vote", "ccode", "year"], path)
+    _csv.check_values(frame, "vote", {*VOTE_CODES, "9"}, path, "vote code")
     for column in ("rcid", "session", "ccode"):
-        frame = cast_checked(frame, column, pl.Int64(), path, "an integer")
-    frame = parse_checked(
+        frame = _csv.cast_checked(frame, column, pl.Int64(), path, "an integer")
+    frame = _csv.parse_checked(
         frame,
         "date",
         pl.col("date").str.strip_chars().str.to_date("%m/%d/%Y", strict=False),
         path,
         "a date m/d/YYYY",
     )
-    check_dates(frame, "date", path)
-    check_one_value(frame, "rcid", "date", path, "roll call")
-    check_unique(frame, ["rcid", "ccode"], path, "vote of a state on a roll call")
+    _csv.check_dates(frame, "date", path)
+    _csv.check_one_value(frame, "rcid", "date", path, "roll call")
+    _csv.check_unique(frame, ["rcid", "ccode"], path, "vote of a state on a roll call")
     year = pl.col("year").str.strip_chars().cast(pl.Int64, strict=False)
     first, last = FIRST_DATE.year, last_date().year
-    frame = parse_checked(
+    frame = _csv.parse_checked(
         frame, "year", pl.when(year.is_between(first, last)).then(year), path,
         f"a year from {first} to {last}",
     )  # fmt: skip
     # One roll call (rcid 4592) has neither date nor symbol, only a year: codes are resolved
     # at mid-year and the date is left to unvotes, which has it.
     undated = (
-        frame.filter(pl.col("date").is_null()).group_by("rcid").agg(pl.col(LINE).min()).sort("rcid")
+        frame.filter(pl.col("date").is_null())
+        .group_by("rcid")
+        .agg(pl.col(_csv.LINE).min())
+        .sort("rcid")
     )
     resolve_on = pl.coalesce(pl.col("date"), pl.date(pl.col("year"), 7, 1))
     frame = frame.with_columns(
         crosswalk.resolve(
             frame["ccode"], "cow", path=str(path),
-            dates=frame.select(resolve_on)[:, 0], lines=frame[LINE],
+            dates=frame.select(resolve_on)[:, 0], lines=frame[_csv.LINE],
         ).alias("iso3")
     )  # fmt: skip
-    check_unique(frame, ["rcid", "iso3"], path, "vote of a seat on a roll call")
+    _csv.check_unique(frame, ["rcid", "iso3"], path, "vote of a seat on a roll call")
 
     per_call = frame.group_by("rcid").agg(
         pl.col("session").first(),
@@ -118,7 +108,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         pl.col("unres").first(),
         pl.col("importantvote").first(),
         *[(pl.col(code) == "1").any().alias(code) for code in ISSUE_CODES],
-        pl.col(LINE).min(),
+        pl.col(_csv.LINE).min(),
     )
     symbols = symbols_of(per_call, path)
     roll_calls = per_call.select(
@@ -140,17 +130,14 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         .alias("topics"),
         pl.lit([], pl.List(pl.String)).alias("subjects"),
     ).sort("rcid")
-    votes = frame.filter(pl.col("vote") != "9").select(
-        pl.lit(NAME).alias("source"),
-        pl.col("rcid").cast(pl.String).alias("source_id"),
-        pl.col("iso3"),
-        pl.col("vote").replace_strict(VOTE_CODES),
+    votes = votes_by_rcid(
+        frame.filter(pl.col("vote") != "9"), NAME, pl.col("vote").replace_strict(VOTE_CODES)
     )
     return SourceRows(
         NAME,
         str(path),
-        roll_calls.cast(ROLL_CALL_SCHEMA),  # type: ignore[arg-type]
-        votes.cast(VOTE_SCHEMA),  # type: ignore[arg-type]
+        roll_calls,
+        votes,
         notes=[
             f"rcid {rcid} (first on line {line}) has no date; the other sources may date it"
             for rcid, line in undated.iter_rows()

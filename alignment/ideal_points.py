@@ -515,66 +515,70 @@ class _Chain:
         return out
 
 
+# The diagnostics work on (cells, chains, draws) arrays: each cell's draws contiguous, so that
+# the sorts and FFTs along them run two to three times faster than across the cells.
+
+
 def _split_chains(draws: np.ndarray) -> np.ndarray:
-    """(chains, n, cells) -> (2·chains, n // 2, cells): each chain's first and last halves (the
-    middle draw dropped when n is odd), as ArviZ splits them."""
-    n = draws.shape[1]
+    """(cells, chains, n) -> (cells, 2·chains, n // 2): each chain's first and last halves
+    (the middle draw dropped when n is odd), as ArviZ splits them."""
+    n = draws.shape[2]
     half = n // 2
-    return np.concatenate([draws[:, :half], draws[:, n - half :]], axis=0)
+    return np.concatenate([draws[:, :, :half], draws[:, :, n - half :]], axis=1)
 
 
 def _z_scale(draws: np.ndarray) -> np.ndarray:
     """Rank normalisation of every cell (Vehtari et al. 2021): average ranks over all chains
     and draws, back-transformed with Blom's offset 3/8 to standard normal quantiles."""
-    m, n, k = draws.shape
-    rank = rankdata(draws.reshape(m * n, k), method="average", axis=0)
-    return ndtri((rank - 0.375) / (m * n + 0.25)).reshape(m, n, k)
+    k, m, n = draws.shape
+    rank = rankdata(draws.reshape(k, m * n), method="average", axis=1)
+    return ndtri((rank - 0.375) / (m * n + 0.25)).reshape(k, m, n)
 
 
 def _rhat_of(draws: np.ndarray) -> np.ndarray:
-    """Potential scale reduction of every cell of (chains, n, cells): between- against
+    """Potential scale reduction of every cell of (cells, chains, n): between- against
     within-chain variance (Gelman et al. 2013, BDA3 §11.4)."""
-    n = draws.shape[1]
-    between = n * draws.mean(axis=1).var(axis=0, ddof=1)
-    within = draws.var(axis=1, ddof=1).mean(axis=0)
+    n = draws.shape[2]
+    between = n * draws.mean(axis=2).var(axis=1, ddof=1)
+    within = draws.var(axis=2, ddof=1).mean(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.sqrt((between / within + n - 1) / n)
 
 
 def _ess_of(draws: np.ndarray) -> np.ndarray:
-    """Effective sample size of every cell of (chains, n, cells): autocorrelations from the
+    """Effective sample size of every cell of (cells, chains, n): autocorrelations from the
     FFT of each chain, combined over chains, summed up to Geyer's initial positive sequence and
     made monotone, exactly as ArviZ's ``_ess`` does for one cell (its loops become cumulative
     operations over the lags)."""
-    m, n, k = draws.shape
+    k, m, n = draws.shape
     size = next_fast_len(2 * n, real=True)
-    centred = draws - draws.mean(axis=1, keepdims=True)
-    spectrum = np.fft.rfft(centred, n=size, axis=1)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=1)[:, :n] / n
-    mean_var = acov[:, 0].mean(axis=0) * n / (n - 1.0)
+    centred = draws - draws.mean(axis=2, keepdims=True)
+    spectrum = np.fft.rfft(centred, n=size, axis=2)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=2)[:, :, :n] / n
+    mean_var = acov[:, :, 0].mean(axis=1) * n / (n - 1.0)
     var_plus = mean_var * (n - 1.0) / n
     if m > 1:
-        var_plus = var_plus + draws.mean(axis=1).var(axis=0, ddof=1)
+        var_plus = var_plus + draws.mean(axis=2).var(axis=1, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rho = 1.0 - (mean_var - acov.mean(axis=0)) / var_plus
-    rho[0] = 1.0
+        rho = 1.0 - (mean_var[:, None] - acov.mean(axis=1)) / var_plus[:, None]
+    rho[:, 0] = 1.0
     # Sums of lag pairs (2j, 2j+1). ArviZ adds pairs 1, 2, ... while the previous sum is
-    # positive and the lag stays below n - 3; the last pair added is K.
-    pairs = rho[: 2 * (n // 2)].reshape(n // 2, 2, k).sum(axis=1)
+    # positive and the lag stays below n - 3; the last pair added is `last`.
+    pairs = rho[:, : 2 * (n // 2)].reshape(k, n // 2, 2).sum(axis=2)
     nonpositive = pairs <= 0
-    first = np.where(nonpositive.any(axis=0), nonpositive.argmax(axis=0), len(pairs))
+    first = np.where(nonpositive.any(axis=1), nonpositive.argmax(axis=1), pairs.shape[1])
     last = np.minimum(first, max((n - 3) // 2, 0))
-    cols = np.arange(k)
-    used = np.arange(len(pairs))[:, None] < last[None, :]
-    monotone = np.minimum.accumulate(pairs, axis=0)  # Geyer's initial monotone sequence
-    rho_last = rho[np.minimum(2 * last, n - 1), cols]
-    kept = (pairs[np.minimum(last, len(pairs) - 1), cols] >= 0) | (rho_last > 0)
+    rows = np.arange(k)
+    used = np.arange(pairs.shape[1])[None, :] < last[:, None]
+    monotone = np.minimum.accumulate(pairs, axis=1)  # Geyer's initial monotone sequence
+    rho_last = rho[rows, np.minimum(2 * last, n - 1)]
+    kept = (pairs[rows, np.minimum(last, pairs.shape[1] - 1)] >= 0) | (rho_last > 0)
     tail = np.where(last == 0, 1.0, np.where(kept, rho_last, 0.0))
-    tau = -1.0 + 2.0 * np.where(used, monotone, 0.0).sum(axis=0) + tail
+    tau = -1.0 + 2.0 * np.where(used, monotone, 0.0).sum(axis=1) + tail
     total = m * n
     ess = total / np.maximum(tau, 1.0 / np.log10(total))
-    ess = np.where(np.isnan(rho).any(axis=0), np.nan, ess)
-    constant = np.ptp(draws, axis=(0, 1)) < np.finfo(float).resolution
+    ess = np.where(np.isnan(rho).any(axis=1), np.nan, ess)
+    constant = np.ptp(draws.reshape(k, -1), axis=1) < np.finfo(float).resolution
     return np.where(constant, float(total), ess)
 
 
@@ -592,8 +596,7 @@ def diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     quantile indicators. ArviZ loops over the estimates in Python (about 5 ms each, a minute
     for the 11,600 of the all-votes run); this is the same arithmetic over all of them at once.
     R̂ needs two chains and four draws (NaN otherwise), ESS four draws."""
-    draws = np.asarray(draws, dtype=float)
-    chains, n, k = draws.shape
+    chains, n, k = np.shape(draws)
     rhat = np.full(k, np.nan)
     bulk = np.full(k, np.nan)
     tail = np.full(k, np.nan)
@@ -601,19 +604,19 @@ def diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return rhat, bulk, tail
     for lo in range(0, k, _DIAGNOSTIC_BLOCK):
         block = slice(lo, min(lo + _DIAGNOSTIC_BLOCK, k))
-        sample = draws[:, :, block]
+        sample = np.ascontiguousarray(np.moveaxis(draws[:, :, block], 2, 0), dtype=float)
         split = _split_chains(sample)
         z = _z_scale(split)
         bulk[block] = _ess_of(z)
         if chains > 1:
-            median = np.median(split.reshape(-1, split.shape[-1]), axis=0)
-            folded = _z_scale(np.abs(split - median))
+            median = np.median(split.reshape(split.shape[0], -1), axis=1)
+            folded = _z_scale(np.abs(split - median[:, None, None]))
             rhat[block] = np.maximum(_rhat_of(z), _rhat_of(folded))
-        flat = sample.reshape(-1, sample.shape[-1])
-        low, high = np.quantile(flat, [0.05, 0.95], axis=0)
+        flat = sample.reshape(sample.shape[0], -1)
+        low, high = np.quantile(flat, [0.05, 0.95], axis=1)
         tail[block] = np.minimum(
-            _ess_of(_split_chains((sample <= low).astype(float))),
-            _ess_of(_split_chains((sample <= high).astype(float))),
+            _ess_of(_split_chains((sample <= low[:, None, None]).astype(float))),
+            _ess_of(_split_chains((sample <= high[:, None, None]).astype(float))),
         )
     return rhat, bulk, tail
 

@@ -222,8 +222,8 @@ def test_split_rhat_worked_by_hand() -> None:
     # 0.5, 2.5, 0.5, 2.5 (variance 4/3, B = 2·4/3); V = W/2 + B/2 = 19/12; R̂ = √(V/W) = √(19/6).
     # Cell 1: both chains [0,1,0,1]; B = 0, V = W/2, R̂ = √(1/2).
     draws = np.array([[[0, 0], [1, 1], [0, 0], [1, 1]], [[2, 0], [3, 1], [2, 0], [3, 1]]])
-    halves = _split_chains(draws.astype(float))
-    assert halves[:, :, 0].tolist() == [[0, 1], [2, 3], [0, 1], [2, 3]]
+    halves = _split_chains(np.moveaxis(draws, 2, 0).astype(float))  # (cells, chains, draws)
+    assert halves[0].tolist() == [[0, 1], [2, 3], [0, 1], [2, 3]]
     np.testing.assert_allclose(_rhat_of(halves), [np.sqrt(19 / 6), np.sqrt(1 / 2)])
 
 

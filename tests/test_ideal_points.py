@@ -587,3 +587,23 @@ def test_year_periods_are_labels_of_the_same_model() -> None:
     final = estimate_ideal_points(votes, roll_calls, vote_set="final-passage", **options)
     assert final["vote_set"].unique().to_list() == ["final-passage"]  # all are resolutions
     assert final["ideal_point"].to_list() == by_session["ideal_point"].to_list()
+
+
+@pytest.mark.slow
+def test_year_and_final_passage_estimates_from_the_store(con: duckdb.DuckDBPyConnection) -> None:
+    est = ideal_points(con, topic="syria", by="year", vote_set="final-passage", draws=100)
+    assert est["period_type"].unique().to_list() == ["year"]
+    assert est["vote_set"].unique().to_list() == ["final-passage"]
+    assert est["session"].null_count() == est.height
+    years = est["period"]
+    assert years.min() >= 1946 and years.max() >= 2024
+    kinds = con.sql(
+        "SELECT DISTINCT r.kind FROM roll_calls r JOIN roll_call_topics t USING (roll_call_id) "
+        "WHERE t.topic = 'syria'"
+    ).fetchall()
+    assert ("paragraph",) in kinds or ("amendment",) in kinds  # something was left out
+    all_votes = ideal_points(con, topic="syria", by="year", draws=100)
+    assert all_votes["n_votes"].sum() > est["n_votes"].sum()
+    mean = dict(est.group_by("iso3").agg(pl.col("ideal_point").mean()).iter_rows())
+    assert mean["USA"] > 0 and mean["SYR"] < 0 and mean["RUS"] < 0
+    assert (est["rhat"] > 0.9).all() and (est["ess_bulk"] > 0).all()

@@ -46,9 +46,11 @@ two seeds differ by 0.027 on average (the 90% intervals are 0.5 wide). The sampl
 slowly: one chain of 2,000 sweeps, past its first 500, has an integrated autocorrelation time
 of 13 sweeps for the median estimate and 170 for the slowest 1% (sessions 1-5, which no
 bridging pair ties to the rest, and the ends of the scale, the United States and Israel), and
-the mean position of a session decorrelates only over hundreds of sweeps. The standard would
-take some 70,000 draws, 45 minutes of this machine's two cores. Runs are reproducible, and
-more ``draws`` shrink the Monte Carlo error at a linear cost in time.
+the mean position of a session decorrelates only over hundreds of sweeps. Two chains of
+500 + 1,500 sweeps (four times the default) meet the standard for 8.8% of estimates (R̂ median
+1.012, max 1.42; bulk ESS median 198) and agree with the published estimates at r 0.989; the
+standard would take some 70,000 draws, 45 minutes of this machine's two cores. Runs are
+reproducible, and more ``draws`` shrink the Monte Carlo error at a linear cost in time.
 
 Where this differs from the published code, and why:
 
@@ -777,12 +779,15 @@ class Posterior:
         """One row per cell (``SUMMARY_SCHEMA``): posterior mean, the central ``interval`` of
         the draws of all chains, votes, and the cell's R̂ and ESS."""
         _check_interval(interval)
-        pooled = self.draws.reshape(-1, self.draws.shape[-1]).astype(float)
+        pooled = self.draws.reshape(-1, self.draws.shape[-1])
         tail = (1.0 - interval) / 2.0
-        if pooled.shape[1]:
-            lower, upper = np.quantile(pooled, [tail, 1.0 - tail], axis=0)
-        else:
-            lower = upper = np.zeros(0)
+        k = pooled.shape[1]
+        mean, lower, upper = np.zeros(k), np.zeros(k), np.zeros(k)
+        for lo in range(0, k, _DIAGNOSTIC_BLOCK):  # blocks: a float64 copy of all draws is large
+            block = slice(lo, min(lo + _DIAGNOSTIC_BLOCK, k))
+            values = pooled[:, block].astype(float)
+            mean[block] = values.mean(0)
+            lower[block], upper[block] = np.quantile(values, [tail, 1.0 - tail], axis=0)
         n = len(self.iso3)
         return pl.DataFrame(
             {
@@ -791,7 +796,7 @@ class Posterior:
                 "period": self.period,
                 "session": self.session if self.session is not None else [None] * n,
                 "vote_set": [self.vote_set] * n,
-                "ideal_point": pooled.mean(0),
+                "ideal_point": mean,
                 "lower": lower,
                 "upper": upper,
                 "n_votes": self.n_votes,

@@ -223,8 +223,10 @@ def ideal_points(
     to_session: int | None = None,
     **options: Any,
 ) -> pl.DataFrame:
-    """Dynamic ideal points from the store: ``iso3, session, ideal_point, lower, upper,
-    n_votes``, one row per state and session with votes in the model.
+    """Dynamic ideal points from the store: one row per state and period with votes in the
+    model (``alignment.ideal_points.SUMMARY_SCHEMA``: period, ideal_point, 90% interval,
+    n_votes, rhat, ess_bulk, ess_tail); ``by="year"`` and ``vote_set="final-passage"`` choose
+    the series.
 
     Reads ``votes``, ``roll_calls`` and Voeten's bridging pairs ``voeten_matches``; ``topic``
     (a ``roll_call_topics.topic``: ``hr``, ``me``, ``syria`` ...) keeps that topic's roll calls
@@ -245,8 +247,8 @@ def ideal_point_posterior(
     to_session: int | None = None,
     **options: Any,
 ) -> Posterior:
-    """The draws behind :func:`ideal_points`, for convergence checks (``.rhat()``) or other
-    summaries (``.summary(interval)``)."""
+    """The draws behind :func:`ideal_points`, for convergence checks (``.rhat``,
+    ``.convergence()``) or other summaries (``.summary(interval)``)."""
     from alignment.ideal_points import sample_posterior
 
     votes, roll_calls, options = _ideal_point_options(con, topic, from_session, to_session, options)

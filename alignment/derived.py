@@ -27,8 +27,31 @@ from alignment import blocs, cohesion, metrics
 from alignment.schema import MACROS, VIEWS
 from alignment.vocabulary import CELL_COLUMNS, METRICS, PERIOD_TYPES, VOTE_CODES
 
-# store_meta keys written with the ideal points (and carried over with them).
-IDEAL_POINTS_META = ("ideal_points_input", "ideal_points_rhat_median", "ideal_points_rhat_max")
+# The ideal point series a build stores: by session (the legacy series) and by calendar year,
+# both from all votes. Each takes about a minute; others are estimated on demand.
+STORED_IDEAL_POINTS: tuple[tuple[str, str], ...] = (("session", "all"), ("year", "all"))
+IDEAL_POINTS_INPUT = "ideal_points_input"
+
+
+def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
+    """store_meta rows of a stored series: its worst diagnostics and the verdict."""
+    from alignment.ideal_points import check_convergence
+
+    out = {}
+    for (period_type, vote_set), part in estimates.group_by(
+        "period_type", "vote_set", maintain_order=True
+    ):
+        c = check_convergence(part)
+        prefix = f"ideal_points_{period_type}_{vote_set}"
+        out |= {
+            f"{prefix}_rhat_median": f"{c.rhat_median:.3f}",
+            f"{prefix}_rhat_max": f"{c.rhat_max:.3f}",
+            f"{prefix}_ess_bulk_min": f"{c.ess_bulk_min:.0f}",
+            f"{prefix}_ess_tail_min": f"{c.ess_tail_min:.0f}",
+            f"{prefix}_converged_share": f"{c.share_converged:.4f}",
+            f"{prefix}_converged": "true" if c.ok else "false",
+        }
+    return out
 
 
 @dataclass
@@ -122,21 +145,22 @@ def ideal_points(
     matches: pl.DataFrame,
     previous: PreviousIdealPoints | None = None,
 ) -> tuple[pl.DataFrame, dict[str, str], str]:
-    """(estimates, store_meta rows, "carried" or "computed")."""
+    """(estimates of every stored series, store_meta rows, "carried" or "computed")."""
     from alignment import ideal_points as estimator  # the sampler loads scipy
 
     digest = ideal_points_input(votes, roll_calls, matches)
-    if previous is not None and previous.meta.get("ideal_points_input") == digest:
-        meta = {k: v for k, v in previous.meta.items() if k in IDEAL_POINTS_META}
+    if previous is not None and previous.meta.get(IDEAL_POINTS_INPUT) == digest:
+        meta = {k: v for k, v in previous.meta.items() if k.startswith("ideal_points_")}
         return previous.estimates, meta, "carried"
-    posterior = estimator.sample_posterior(votes, roll_calls, matches=matches)
-    rhat = posterior.rhat()["rhat"].drop_nans()
-    meta = {
-        "ideal_points_input": digest,
-        "ideal_points_rhat_median": f"{rhat.median():.3f}" if rhat.len() else "",
-        "ideal_points_rhat_max": f"{rhat.max():.3f}" if rhat.len() else "",
-    }
-    return posterior.summary(), meta, "computed"
+    estimates = pl.concat(
+        [
+            estimator.estimate_ideal_points(
+                votes, roll_calls, by=by, vote_set=vote_set, matches=matches
+            )
+            for by, vote_set in STORED_IDEAL_POINTS
+        ]
+    )
+    return estimates, {IDEAL_POINTS_INPUT: digest, **ideal_points_meta(estimates)}, "computed"
 
 
 def derive(

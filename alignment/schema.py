@@ -393,27 +393,53 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "ideal_points",
-        "Dynamic ideal points of every state in every session from all recorded votes: the "
+        "Dynamic ideal points of every state in every period from its recorded votes: the "
         "ordered probit with a random walk of Bailey, Strezhnev & Voeten (2017), bridged by "
         "voeten_matches, estimated with their sampler, United States positive "
-        "(alignment.ideal_points). Recomputed by the refresh only when the votes change "
-        "(store_meta key ideal_points_input); store_meta also holds the median and largest "
-        "split-R-hat of the chains (ideal_points_rhat_median, ideal_points_rhat_max).",
+        "(alignment.ideal_points). The refresh stores two series, both from all votes: by "
+        "session (the legacy series of Voeten's published estimates) and by calendar year "
+        "(as his current releases); other periods and vote sets: `alignment ideal-points`. "
+        "Recomputed only when the votes change (store_meta key ideal_points_input); "
+        "store_meta holds each series' worst convergence diagnostics "
+        "(ideal_points_<period_type>_<vote_set>_rhat_max, ..._converged).",
         (
             C("iso3", "VARCHAR", "The state (countries.iso3)."),
-            C("session", "INTEGER", "Regular session of the General Assembly."),
+            C(
+                "period_type",
+                "VARCHAR",
+                "session (regular session of the General Assembly) or year (calendar year of "
+                "the vote).",
+                "CHECK (period_type IN ('session', 'year'))",
+            ),
+            C("period", "INTEGER", "The session number or the year."),
+            C("session", "INTEGER", "The session, for period_type session; null for years."),
+            C(
+                "vote_set",
+                "VARCHAR",
+                "all (every recorded vote, amendment and paragraph votes from 1990 left out as "
+                "in the published estimates) or final-passage (votes on texts as a whole only).",
+                "CHECK (vote_set IN ('all', 'final-passage'))",
+            ),
             C(
                 "ideal_point",
                 "DOUBLE",
                 "Posterior mean of the position on the one dimension (every draw "
-                "standardised to mean 0, sd 1 over all country-sessions); higher is closer "
-                "to the United States. Comparable across sessions.",
+                "standardised to mean 0, sd 1 over all country-periods); higher is closer "
+                "to the United States. Comparable across periods of one series.",
             ),
             C("lower", "DOUBLE", "Lower end of the 90% interval (5% quantile of the draws)."),
             C("upper", "DOUBLE", "Upper end of the 90% interval (95% quantile of the draws)."),
             C("n_votes", "INTEGER", "Yes, no and abstain votes of the state in the model."),
+            C(
+                "rhat",
+                "DOUBLE",
+                "Rank-normalised split-R-hat of the estimate over the chains (Vehtari et al. "
+                "2021); at most 1.01 is the publication standard.",
+            ),
+            C("ess_bulk", "DOUBLE", "Bulk effective sample size of the draws (400 or more)."),
+            C("ess_tail", "DOUBLE", "Tail effective sample size (5% and 95% quantiles)."),
         ),
-        ("iso3", "session"),
+        ("iso3", "period_type", "period", "vote_set"),
     ),
     Table(
         "agreement_counts",

@@ -43,3 +43,8 @@ CELL_COLUMNS: tuple[str, ...] = tuple(
 # Periods scores and cohesion are counted in: the Assembly's regular session, or the calendar
 # year of the vote.
 PERIOD_TYPES: tuple[str, ...] = ("session", "year")
+
+# The votes ideal points are estimated from: all recorded votes (amendment, paragraph and
+# procedural votes included, as the legacy series), or final-passage votes only (the vote on a
+# resolution or decision as a whole), as Voeten's year-based releases offer both.
+VOTE_SETS: tuple[str, ...] = ("all", "final-passage")

@@ -1,13 +1,16 @@
 """Benchmark and correctness check of the dynamic ideal points against Voeten's estimates.
 
-Estimates every state in every session (1946-2026) from a built store, then prints wall time,
-peak memory, the per-session Pearson correlation with Voeten's published estimates
-(``IdealpointestimatesAll_Apr2020.csv``, sessions 1-74, sessions with at least 30 states), the
-correlation over all country-sessions, the split-R̂ of the chains and how wide the 90%
+Estimates every state in every session (1946-2026) from a built store with two seeds, then
+prints the machine's load, wall and CPU time and peak memory of the first run (diagnostics
+included), the distribution of the convergence diagnostics (rank-normalised split-R̂, bulk and
+tail ESS: quantiles, share meeting the publication standard, worst), the mean absolute
+difference between the two seeds' estimates, the per-session Pearson correlation with
+Voeten's published estimates (``IdealpointestimatesAll_Apr2020.csv``, sessions 1-74, sessions
+with at least 30 states), the correlation over all country-sessions and how wide the 90%
 intervals are next to the published ones (Q5%-Q95%).
 
     .venv/bin/python benchmarks/ideal_points.py [--db STORE] [--data ../shared/data]
-        [--draws N] [--burn-in N] [--chains N] [--seed N]
+        [--draws N] [--burn-in N] [--chains N] [--seed N] [--one-seed]
 
 Without ``--db`` (or when the file is missing) the store is built first from ``--data`` with
 the project's own refresh; the build is not part of the timed estimate.
@@ -16,6 +19,7 @@ the project's own refresh; the build is not part of the timed estimate.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -28,6 +32,13 @@ import polars as pl
 
 from alignment import refresh, store
 from alignment.analyses import ideal_point_posterior
+from alignment.ideal_points import (
+    CONVERGED_SHARE,
+    ESS_TARGET,
+    RHAT_LIMIT,
+    RHAT_TARGET,
+    check_convergence,
+)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REFERENCE = Path("voeten") / "ideal_points" / "IdealpointestimatesAll_Apr2020.csv"
@@ -75,6 +86,14 @@ def overall(estimates: pl.DataFrame, ref: pl.DataFrame) -> float:
     return float(joined.select(pl.corr("ideal_point", "reference")).item())
 
 
+def _quantiles(values: np.ndarray) -> str:
+    q = np.nanquantile(values, [0.01, 0.1, 0.5, 0.9, 0.99])
+    return " ".join(
+        f"{p}% {v:.3f}" if v < 10 else f"{p}% {v:.0f}"
+        for p, v in zip((1, 10, 50, 90, 99), q, strict=True)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, default=None, help="a built store (default: build)")
@@ -84,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burn-in", type=int, default=None, help="burn-in sweeps (default)")
     parser.add_argument("--chains", type=int, default=None, help="chains (default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--one-seed", action="store_true", help="skip the second seed's run")
     args = parser.parse_args(argv)
     options = {
         k: v
@@ -97,13 +117,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"building {db} from {args.data} ...", flush=True)
             refresh.refresh_from_paths(db, [args.data])
         with store.connect(db) as con:
+            load_before = os.getloadavg()
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            start = time.perf_counter()
-            posterior = ideal_point_posterior(con, seed=args.seed, **options)
-            wall = time.perf_counter() - start
-            est = posterior.summary()
-            rhat = posterior.rhat()["rhat"].drop_nans()
+            start, cpu = time.perf_counter(), time.process_time()
+            est = ideal_point_posterior(con, seed=args.seed, **options).summary()
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            load_after = os.getloadavg()
+            other = None
+            if not args.one_seed:
+                other = ideal_point_posterior(con, seed=args.seed + 1, **options).summary()
             ref = reference(con, args.data)
     table = compare(est, ref)
     r = table["r"].to_numpy()
@@ -117,19 +140,41 @@ def main(argv: list[str] | None = None) -> int:
         f"country-sessions: {est.height:,}"
     )
     print(
-        f"estimate wall time: {wall:.1f} s; peak RSS (whole process): {peak_mb:.0f} MB "
-        f"({before:.0f} MB before the estimate)"
+        f"load average (1, 5, 15 min) before {', '.join(f'{v:.2f}' for v in load_before)}, "
+        f"after {', '.join(f'{v:.2f}' for v in load_after)}; {os.cpu_count()} cores"
     )
+    print(
+        f"estimate with diagnostics: wall {wall:.1f} s, CPU {cpu:.1f} s; peak RSS (whole "
+        f"process): {peak_mb:.0f} MB ({before:.0f} MB before the estimate)"
+    )
+    c = check_convergence(est)
+    rhat, bulk, tail = (est[k].to_numpy() for k in ("rhat", "ess_bulk", "ess_tail"))
+    print(
+        f"R-hat: {_quantiles(rhat)}; max {c.rhat_max:.3f}; share <= {RHAT_TARGET}: {np.mean(rhat <= RHAT_TARGET):.3f}, above {RHAT_LIMIT}: {int((rhat > RHAT_LIMIT).sum()):,}"
+    )
+    print(
+        f"ESS bulk: {_quantiles(bulk)}; min {c.ess_bulk_min:.0f}; share >= {ESS_TARGET:.0f}: {np.mean(bulk >= ESS_TARGET):.3f}"
+    )
+    print(
+        f"ESS tail: {_quantiles(tail)}; min {c.ess_tail_min:.0f}; share >= {ESS_TARGET:.0f}: {np.mean(tail >= ESS_TARGET):.3f}"
+    )
+    print(
+        f"all three met: {c.share_converged:.3f} of estimates (standard: {CONVERGED_SHARE}); {c.message()}"
+    )
+    if other is not None:
+        diff = est.join(other, on=["iso3", "period"], suffix="_2").select(
+            (pl.col("ideal_point") - pl.col("ideal_point_2")).abs().alias("d")
+        )["d"]
+        print(
+            f"seed {args.seed} against seed {args.seed + 1}: mean absolute difference "
+            f"{diff.mean():.4f}, 99th percentile {diff.quantile(0.99):.4f}, max {diff.max():.4f}"
+        )
     print(
         f"per-session r (sessions with >= 30 states, n={len(r)}): min {np.min(r):.3f}, "
         f"median {np.median(r):.3f}, below 0.95: {int((r < 0.95).sum())}; worst 5: "
         + ", ".join(f"{s}: {v:.3f}" for s, v in worst.select("session", "r").iter_rows())
     )
     print(f"overall r over country-sessions: {overall(est, ref):.4f}")
-    print(
-        f"split-R̂: median {rhat.median():.3f}, 99th percentile {rhat.quantile(0.99):.3f}, "
-        f"max {rhat.max():.3f}; above 1.1: {(rhat > 1.1).sum():,} of {rhat.len():,}"
-    )
     widths = est.join(ref, on=["iso3", "session"]).select(
         (pl.col("upper") - pl.col("lower")).mean().alias("ours"),
         pl.col("reference_width").mean().alias("published"),

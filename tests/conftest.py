@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from alignment import refresh, store
 
@@ -21,10 +22,21 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    """A store built once from all of ../shared/data; tests only read it."""
-    db = tmp_path_factory.mktemp("store") / "alignment.duckdb"
-    refresh.refresh_from_paths(db, [shared_data])
+def built_store(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path, worker_id: str
+) -> Path:
+    """A store built once from all of ../shared/data; tests only read it. Under xdist the
+    workers share one build (the first to take the lock builds it), which halves the work."""
+    if worker_id == "master":
+        db = tmp_path_factory.mktemp("store") / "alignment.duckdb"
+        refresh.refresh_from_paths(db, [shared_data])
+        return db
+    shared = tmp_path_factory.getbasetemp().parent  # one folder per run, shared by workers
+    db = shared / "store" / "alignment.duckdb"
+    with FileLock(str(shared / "store.build.lock")):
+        if not db.exists():
+            db.parent.mkdir(exist_ok=True)
+            refresh.refresh_from_paths(db, [shared_data])
     return db
 
 

@@ -31,9 +31,18 @@ def test_ideal_points_are_carried_over_when_their_inputs_are_unchanged(
     estimates, kept, outcome = derived.ideal_points(votes, roll_calls, matches, previous)
     assert outcome == "carried"
     assert estimates.equals(stored)
-    assert sorted(kept) == sorted(derived.IDEAL_POINTS_META)
-    assert kept == {k: meta[k] for k in derived.IDEAL_POINTS_META}
-    assert 1.0 < float(kept["ideal_points_rhat_median"]) < 1.2
+    assert kept == {k: v for k, v in meta.items() if k.startswith("ideal_points_")}
+    assert kept[derived.IDEAL_POINTS_INPUT] == meta[derived.IDEAL_POINTS_INPUT]
+    for period_type, vote_set in derived.STORED_IDEAL_POINTS:
+        prefix = f"ideal_points_{period_type}_{vote_set}"
+        assert 1.0 < float(kept[f"{prefix}_rhat_median"]) < 1.2
+        assert kept[f"{prefix}_converged"] in ("true", "false")
+        assert (
+            stored.filter(
+                (pl.col("period_type") == period_type) & (pl.col("vote_set") == vote_set)
+            ).height
+            > 5000
+        )
     # One vote changed, or one bridging pair dropped: the digest differs, so the next build
     # recomputes rather than carrying stale estimates.
     digest = derived.ideal_points_input(votes, roll_calls, matches)

@@ -12,18 +12,23 @@ import polars as pl
 import pytest
 from scipy.special import ndtr
 
+from alignment import analyses
 from alignment.ideal_points import (
+    SUMMARY_SCHEMA,
     Posterior,
     _cells,
     _Chain,
     _Data,
     _encode,
     _orient,
+    _rhat_of,
     _sample_tridiagonal,
+    _split_chains,
+    check_convergence,
+    diagnostics,
     estimate_ideal_points,
     prepare_votes,
     sample_posterior,
-    split_rhat,
 )
 
 _CODES = np.array(["N", "A", "Y"])
@@ -129,7 +134,7 @@ def _data(state: list[int], period: list[int], category: list[int], item: list[i
         period=np.array(period),
         category=np.array(category),
         states=["AAA", "BBB"],
-        sessions=np.array([18, 20, 21]),
+        periods=np.array([18, 20, 21]),
         n_items=max(item) + 1,
     )
 
@@ -153,7 +158,7 @@ def _one_item_chain(category: int, n: int) -> _Chain:
         period=np.zeros(n, dtype=np.int64),
         category=np.full(n, category),
         states=[f"S{i}" for i in range(n)],
-        sessions=np.array([1]),
+        periods=np.array([1]),
         n_items=1,
     )
     cells, vote_cell = _cells(data, step_sd=0.5)
@@ -211,18 +216,96 @@ def test_split_rhat_worked_by_hand() -> None:
     # 0.5, 2.5, 0.5, 2.5 (variance 4/3, B = 2·4/3); V = W/2 + B/2 = 19/12; R̂ = √(V/W) = √(19/6).
     # Cell 1: both chains [0,1,0,1]; B = 0, V = W/2, R̂ = √(1/2).
     draws = np.array([[[0, 0], [1, 1], [0, 0], [1, 1]], [[2, 0], [3, 1], [2, 0], [3, 1]]])
-    np.testing.assert_allclose(split_rhat(draws), [np.sqrt(19 / 6), np.sqrt(1 / 2)])
+    halves = _split_chains(np.moveaxis(draws, 2, 0).astype(float))  # (cells, chains, draws)
+    assert halves[0].tolist() == [[0, 1], [2, 3], [0, 1], [2, 3]]
+    np.testing.assert_allclose(_rhat_of(halves), [np.sqrt(19 / 6), np.sqrt(1 / 2)])
+
+
+def _ar1(rng: np.random.Generator, phi: float, shape: tuple[int, int, int]) -> np.ndarray:
+    noise = rng.standard_normal(shape)
+    out = np.empty(shape)
+    out[:, 0] = noise[:, 0]
+    for t in range(1, shape[1]):
+        out[:, t] = phi * out[:, t - 1] + noise[:, t]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("shape", "phi"),
+    [((2, 100, 5), 0.0), ((2, 101, 5), 0.9), ((4, 57, 5), -0.5), ((2, 400, 5), 0.99),
+     ((3, 9, 4), 0.3)],
+)  # fmt: skip
+def test_diagnostics_are_arviz_numbers(shape, phi) -> None:
+    az = pytest.importorskip("arviz")
+    rng = np.random.default_rng(7)
+    draws = _ar1(rng, phi, shape)
+    draws[:, :, 0] += np.arange(shape[0])[:, None] * 0.7  # chains that disagree
+    draws[:, :, 1] = np.round(draws[:, :, 1])  # ties in the ranks
+    dataset = az.convert_to_dataset(draws)
+    rhat, bulk, tail = diagnostics(draws)
+    np.testing.assert_allclose(rhat, az.rhat(dataset, method="rank")["x"].values, rtol=1e-12)
+    np.testing.assert_allclose(bulk, az.ess(dataset, method="bulk")["x"].values, rtol=1e-12)
+    np.testing.assert_allclose(tail, az.ess(dataset, method="tail")["x"].values, rtol=1e-12)
+
+
+def test_diagnostics_of_independent_and_stuck_chains() -> None:
+    rng = np.random.default_rng(3)
+    independent = rng.standard_normal((2, 1000, 3))
+    rhat, bulk, tail = diagnostics(independent)
+    assert (np.abs(rhat - 1) < 0.01).all()
+    assert ((bulk > 1500) & (bulk < 2600)).all() and ((tail > 1200) & (tail < 2800)).all()
+    apart = independent + np.array([0.0, 3.0])[:, None, None]  # chains in different places
+    assert (diagnostics(apart)[0] > 1.5).all()
+    constant = np.ones((2, 10, 1))  # ArviZ: ESS is the number of draws, R̂ undefined
+    rhat, bulk, tail = diagnostics(constant)
+    assert np.isnan(rhat[0]) and bulk[0] == 20 and tail[0] == 20
+    one_chain = diagnostics(independent[:1])
+    assert np.isnan(one_chain[0]).all() and (one_chain[1] > 700).all()
+
+
+def _diagnostic_frame(rhat: list[float], bulk: list[float], tail: list[float]) -> pl.DataFrame:
+    return pl.DataFrame({"rhat": rhat, "ess_bulk": bulk, "ess_tail": tail})
+
+
+def test_convergence_standard() -> None:
+    fine = _diagnostic_frame([1.0] * 99 + [1.04], [500.0] * 100, [450.0] * 100)
+    c = check_convergence(fine)
+    assert c.ok and c.n == 100 and c.share_converged == 0.99 and c.rhat_max == 1.04
+    assert c.ess_bulk_min == 500 and c.ess_tail_min == 450 and c.rhat_median == 1.0
+    assert "ideal points converged" in c.message()
+    # One estimate above the limit 1.05 fails the run even at 99% converged.
+    assert not check_convergence(fine.with_row_index().with_columns(
+        pl.when(pl.col("index") == 99).then(1.06).otherwise(pl.col("rhat")).alias("rhat")
+    )).ok  # fmt: skip
+    # Two of 100 with too few tail draws: 98% < 99%.
+    short = _diagnostic_frame([1.0] * 100, [500.0] * 100, [300.0, 399.0] + [450.0] * 98)
+    c = check_convergence(short)
+    assert not c.ok and c.share_converged == 0.98 and c.ess_tail_min == 300
+    assert "NOT converged" in c.message()
+    # A missing R̂ (one chain) counts as not converged.
+    missing = check_convergence(_diagnostic_frame([float("nan")] * 3, [900.0] * 3, [900.0] * 3))
+    assert not missing.ok and missing.share_converged == 0.0
 
 
 def test_posterior_summary_is_the_mean_and_central_quantiles_of_all_draws() -> None:
     draws = np.arange(102, dtype=np.float32).reshape(2, 51, 1)  # chains 0-50 and 51-101
     posterior = Posterior(np.array(["AAA"]), np.array([1]), np.array([7]), draws)
-    row = posterior.summary(0.9).row(0, named=True)
+    summary = posterior.summary(0.9)
+    assert summary.schema == pl.Schema(SUMMARY_SCHEMA)
+    row = summary.row(0, named=True)
     # Quantiles of 0..101 at 0.05 and 0.95 (linear): 101·0.05 = 5.05, 101·0.95 = 95.95.
-    assert row == {"iso3": "AAA", "session": 1, "ideal_point": 50.5, "lower": pytest.approx(5.05),
-                   "upper": pytest.approx(95.95), "n_votes": 7}  # fmt: skip
+    assert {k: row[k] for k in ("iso3", "period_type", "period", "session", "vote_set",
+                                "ideal_point", "lower", "upper", "n_votes")} == {
+        "iso3": "AAA", "period_type": "session", "period": 1, "session": 1, "vote_set": "all",
+        "ideal_point": 50.5, "lower": pytest.approx(5.05), "upper": pytest.approx(95.95),
+        "n_votes": 7}  # fmt: skip
+    rhat, bulk, tail = diagnostics(draws)
+    assert (row["rhat"], row["ess_bulk"], row["ess_tail"]) == (rhat[0], bulk[0], tail[0])
+    assert row["rhat"] > 1.5  # the two chains never overlap
     with pytest.raises(ValueError, match="interval must be between 0 and 1"):
         posterior.summary(1.5)
+    years = Posterior(np.array(["AAA"]), np.array([1990]), np.array([7]), draws, "year", "all")
+    assert years.summary().row(0, named=True)["session"] is None
 
 
 def test_chains_are_oriented_alike_and_the_anchor_positive() -> None:
@@ -365,3 +448,66 @@ def test_stored_estimates_match_voeten_published_estimates(
     usa = est.filter(pl.col("iso3") == "USA")
     assert (usa["ideal_point"] > 0).all()
     assert ((est["lower"] < est["ideal_point"]) & (est["ideal_point"] < est["upper"])).all()
+
+
+def test_periods_by_year_and_final_passage_votes() -> None:
+    votes, roll_calls = _frames()
+    # Final passage: resolutions only (2 and 6); 2 is in session 19, 6 unanimous.
+    final = prepare_votes(votes, roll_calls, vote_set="final-passage")
+    assert final.height == 0
+    kept = prepare_votes(
+        votes, roll_calls, vote_set="final-passage", drop_sessions=(), drop_unanimous=False
+    )
+    assert sorted(kept["roll_call_id"].unique().to_list()) == [2, 6]
+    # By year: the calendar year of the vote, whatever the session (2: session 19, 1965).
+    years = prepare_votes(votes, roll_calls, by="year", drop_sessions=(), drop_unanimous=False)
+    period = dict(zip(years["roll_call_id"], years["period"], strict=False))
+    assert period == {1: 1963, 2: 1965, 3: 1965, 5: 1989, 6: 1965}  # 4: amendment from 1990
+    with pytest.raises(ValueError, match="by must be one of session, year, not 'month'"):
+        prepare_votes(votes, roll_calls, by="month")
+    with pytest.raises(ValueError, match="vote_set must be one of all, final-passage"):
+        prepare_votes(votes, roll_calls, vote_set="final")
+
+
+def test_random_walk_steps_by_years_elapsed() -> None:
+    data = _data([0, 0, 0], [0, 1, 2], [0, 2, 1], [0, 1, 2])
+    data = _Data(**{**data.__dict__, "periods": np.array([1990, 1991, 1995])})
+    cells, _ = _cells(data, step_sd=0.5)
+    # 1990 -> 1991: one year (variance 0.25); 1991 -> 1995: four (variance 1).
+    assert cells.step_precision.tolist() == [0.0, 4.0, 1.0]
+
+
+def test_year_periods_are_labels_of_the_same_model() -> None:
+    # simulate() dates session s in 1950 + s: by year, the same cells one to one, the same
+    # steps, so the same draws with the same seed, labelled by year.
+    votes, roll_calls, _ = simulate(n_states=20, n_sessions=3, n_roll_calls=60, seed=2)
+    options = {"drop_sessions": (), "draws": 20, "burn_in": 5, "seed": 4}
+    by_session = estimate_ideal_points(votes, roll_calls, **options)
+    by_year = estimate_ideal_points(votes, roll_calls, by="year", **options)
+    assert by_year["period"].to_list() == [s + 1950 for s in by_session["session"]]
+    assert by_year["period_type"].unique().to_list() == ["year"]
+    assert by_year["session"].null_count() == by_year.height
+    assert by_year["ideal_point"].to_list() == by_session["ideal_point"].to_list()
+    final = estimate_ideal_points(votes, roll_calls, vote_set="final-passage", **options)
+    assert final["vote_set"].unique().to_list() == ["final-passage"]  # all are resolutions
+    assert final["ideal_point"].to_list() == by_session["ideal_point"].to_list()
+
+
+@pytest.mark.slow
+def test_year_and_final_passage_estimates_from_the_store(con: duckdb.DuckDBPyConnection) -> None:
+    est = analyses.ideal_points(con, topic="syria", by="year", vote_set="final-passage", draws=100)
+    assert est["period_type"].unique().to_list() == ["year"]
+    assert est["vote_set"].unique().to_list() == ["final-passage"]
+    assert est["session"].null_count() == est.height
+    years = est["period"]
+    assert years.min() >= 1946 and years.max() >= 2024
+    kinds = con.sql(
+        "SELECT DISTINCT r.kind FROM roll_calls r JOIN roll_call_topics t USING (roll_call_id) "
+        "WHERE t.topic = 'syria'"
+    ).fetchall()
+    assert ("paragraph",) in kinds or ("amendment",) in kinds  # something was left out
+    all_votes = analyses.ideal_points(con, topic="syria", by="year", draws=100)
+    assert all_votes["n_votes"].sum() > est["n_votes"].sum()
+    mean = dict(est.group_by("iso3").agg(pl.col("ideal_point").mean()).iter_rows())
+    assert mean["USA"] > 0 and mean["SYR"] < 0 and mean["RUS"] < 0
+    assert (est["rhat"] > 0.9).all() and (est["ess_bulk"] > 0).all()

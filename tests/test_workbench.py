@@ -566,26 +566,18 @@ def test_nan_is_kept_for_undefined_kappa(con) -> None:
     assert all(math.isnan(v) or v == pytest.approx(1.0) for v in perfect["kappa_abs"])
 
 
-def test_ideal_point_path_on_a_stand_in_ideal_points_table(built_store: Path) -> None:
-    # Until the ideal-points work materialises the table, run the query on a stand-in with
-    # the agreed columns beside the real countries table.
-    with duckdb.connect() as mem:
-        mem.sql(f"ATTACH '{built_store}' AS store (READ_ONLY)")
-        mem.sql("CREATE VIEW countries AS SELECT * FROM store.countries")
-        mem.sql(
-            """CREATE TABLE ideal_points AS SELECT * FROM (VALUES
-               ('BLR', 66, 1.2, 1.0, 1.4, 80), ('RUS', 66, 1.1, 0.9, 1.3, 82),
-               ('USA', 66, -2.0, -2.2, -1.8, 85), ('FRA', 66, -1.0, -1.2, -0.8, 85),
-               ('BLR', 67, 1.3, 1.1, 1.5, 75))
-               AS t(iso3, session, ideal_point, lower, upper, n_votes)"""
-        )
-        got = run(mem, "ideal_point_path")
-    assert got.select("session", "iso3", "name", "is_country").rows() == [
-        (66, "BLR", "Belarus", True),
-        (66, "RUS", "Russian Federation", False),
-        (66, "USA", "United States", False),
-        (67, "BLR", "Belarus", True),
-    ]
+@pytest.mark.parametrize("by", ["session", "year"])
+def test_ideal_point_path_by_session_and_by_year(con, by: str) -> None:
+    got = run(con, "ideal_point_path", by=by)
+    assert set(got["iso3"]) == {"BLR", "RUS", "USA"} and set(got["period_type"]) == {by}
+    blr = got.filter(pl.col("is_country")).select("period", "ideal_point")
+    stored = con.sql(
+        "SELECT period, ideal_point FROM ideal_points WHERE iso3 = 'BLR' AND period_type = $by "
+        "AND vote_set = 'all' ORDER BY period",
+        params={"by": by},
+    ).pl()
+    assert blr.height > 60 and blr.equals(stored.cast(blr.schema))
+    assert (got["rhat"] > 0.9).all() and (got["ess_bulk"] > 0).all()
 
 
 # --- the sandbox: no statement, in any form, writes a file or reaches out ------------------------

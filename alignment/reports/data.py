@@ -534,12 +534,15 @@ def ideal_point_paths(
     first, last = sessions
     wanted = sorted(set(states))
     if topic is None and _has_table(con, "ideal_points"):
-        n_rows = con.sql("SELECT count(*) FROM ideal_points").fetchall()[0][0]
+        n_rows = con.sql(
+            "SELECT count(*) FROM ideal_points WHERE period_type = 'session' AND vote_set = 'all'"
+        ).fetchall()[0][0]
         frame = con.sql(
             """SELECT iso3, CAST(session AS BIGINT) AS session, ideal_point, lower, upper,
                       CAST(n_votes AS BIGINT) AS n_votes
                FROM ideal_points
-               WHERE session BETWEEN $first AND $last AND list_contains($states, iso3)
+               WHERE period_type = 'session' AND vote_set = 'all'
+                 AND session BETWEEN $first AND $last AND list_contains($states, iso3)
                ORDER BY iso3, session""",
             params={"first": first, "last": last, "states": wanted},
         ).pl()

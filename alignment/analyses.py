@@ -213,6 +213,17 @@ def _ideal_point_options(
         first = from_session if from_session is not None else -(10**9)
         last = to_session if to_session is not None else 10**9
         options["sessions"] = (first, last)
+        held = roll_calls.filter(pl.col("session").is_between(first, last))
+        if held.is_empty():
+            span = roll_calls.select(
+                pl.col("session").min().alias("first"), pl.col("session").max().alias("last")
+            ).row(0)
+            asked = f"{from_session or span[0]} to {to_session or span[1]}"
+            raise UsageError(
+                f"no roll call in the sessions asked ({asked}"
+                f"{f', topic {topic!r}' if topic else ''}): the store holds sessions {span[0]} "
+                f"to {span[1]}"
+            )
     return votes, roll_calls, options
 
 

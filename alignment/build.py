@@ -24,6 +24,7 @@ import polars as pl
 
 from alignment import blocs, derived, resources, store, topics
 from alignment.countries import Crosswalk
+from alignment.errors import BadDataError
 from alignment.reconcile import combine, fill_absent, reconcile
 from alignment.schema import BY_NAME, SCHEMA_VERSION
 from alignment.sources import SourceRows
@@ -133,6 +134,12 @@ def build(
         rows = [fill_absent(r, crosswalk) for r in combine(rows)]
         reconciled = reconcile(rows)
         calls = reconciled.roll_calls
+        if calls.is_empty():
+            raise BadDataError(
+                "the files hold no recorded vote (resolutions adopted without a vote are not "
+                f"roll calls): {', '.join(sorted({str(f['location']) for f in files}))}; "
+                "store unchanged"
+            )
         memberships = blocs.load_memberships(data_dir)
         matches = read_matches(matches_path)
         tables = {

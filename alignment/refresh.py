@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import email.utils
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,12 +159,15 @@ def refresh_from_paths(
     origin = " ".join(str(p) for p in paths)
 
     def run(started: dt.datetime) -> RefreshResult:
+        clock = time.perf_counter()
         crosswalk = Crosswalk.load(data_dir)
         rows = read_all([Path(p) for p in paths], crosswalk)
+        read = time.perf_counter() - clock
         summary = build.build(
             db, rows, crosswalk=crosswalk, files=build.local_files(rows), origin=origin, started_at=started,
             matches_path=build.find_matches(paths), data_dir=data_dir,
         )  # fmt: skip
+        summary.seconds = {"read": read, **summary.seconds}
         return RefreshResult("updated", _built(summary), summary)
 
     return _attempt(db, origin, run, force=force)

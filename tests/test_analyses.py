@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from alignment import analyses
 from alignment.cli import cli
 from alignment.errors import UnknownName
+from alignment.ideal_points import check_convergence
 
 
 @pytest.mark.slow
@@ -22,9 +23,16 @@ def test_cli_ideal_points(built_store: Path) -> None:
          "--db", str(built_store)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    frame = pl.read_csv(result.output.encode())
-    assert frame.columns == ["iso3", "session", "ideal_point", "lower", "upper"]
-    assert sorted(frame["session"].unique().to_list()) == list(range(70, 81))
+    frame = pl.read_csv(result.stdout.encode())
+    assert frame.columns == [
+        "iso3", "period_type", "period", "vote_set", "ideal_point", "lower", "upper", "n_votes",
+        "rhat", "ess_bulk", "ess_tail",
+    ]  # fmt: skip
+    assert sorted(frame["period"].unique().to_list()) == list(range(70, 81))
+    assert set(frame["period_type"]) == {"session"} and set(frame["vote_set"]) == {"all"}
+    # A run short of the publication standard says so on stderr, in one line.
+    verdict = check_convergence(frame)
+    assert ("Warning: ideal points NOT converged" in result.stderr) is (not verdict.ok)
     assert frame.height > 190 * 10
     usa = frame.filter(pl.col("iso3") == "USA")
     assert (usa["ideal_point"] > 0).all()
@@ -43,7 +51,7 @@ def test_cli_ideal_points(built_store: Path) -> None:
             "--chains", "1", "--format", "csv", "--db", str(built_store)]  # fmt: skip
     seeded = [CliRunner().invoke(cli, [*args, "--seed", seed]) for seed in ("1", "1", "2")]
     assert all(r.exit_code == 0 for r in seeded), [r.output for r in seeded]
-    assert seeded[0].output == seeded[1].output != seeded[2].output
+    assert seeded[0].stdout == seeded[1].stdout != seeded[2].stdout
 
 
 @pytest.mark.slow

@@ -637,3 +637,16 @@ def test_python_connection_is_sandboxed_too(built_store: Path, tmp_path: Path) -
         con.sql("SET lock_configuration = false")
     assert con.sql("SELECT count(*) FROM votes").fetchall()[0][0] > 1_000_000
     con.close()
+
+
+def test_no_curated_query_is_a_broken_install(tmp_path: Path) -> None:
+    with pytest.raises(workbench.WorkbenchError, match=f"no curated query .* in {tmp_path}"):
+        workbench.list_queries(tmp_path)
+
+
+def test_pandas_works_on_the_connection(built_store: Path) -> None:
+    import alignment
+
+    with alignment.connect(built_store) as con:
+        frame = con.sql("SELECT iso3, vote FROM votes WHERE iso3 = 'BLR' LIMIT 3").df()
+    assert list(frame.columns) == ["iso3", "vote"] and len(frame) == 3

@@ -107,6 +107,18 @@ def _has_agreement_table(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found)
 
 
+def _year_window(by: str, start: dt.date | None, end: dt.date | None) -> tuple[int, int] | None:
+    """The stored years a date window covers exactly (by year, from a 1 January to a 31
+    December, either end open), or None when the window cuts a period."""
+    if by != "year":
+        return None
+    if start is not None and (start.month, start.day) != (1, 1):
+        return None
+    if end is not None and (end.month, end.day) != (12, 31):
+        return None
+    return (start.year if start else -(10**9), end.year if end else 10**9)
+
+
 def scores(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -122,63 +134,186 @@ def scores(
     lopsided_threshold: float | None = None,
     bootstrap: int = 0,
     seed: int = 0,
+    min_n: int = 0,
+    top: int | None = None,
 ) -> pl.DataFrame:
     """One metric for pairs of the store per session or year (``alignment metrics``).
 
-    Columns iso3_a, iso3_b, period, metric, value, n (and lower, upper with ``bootstrap``),
-    sorted by period, iso3_a, iso3_b; ``countries`` as in ``dyadic_scores`` (one: that state
-    against every other; several: the pairs among them; None: every pair). With the default
-    options the rows come from the store's ``agreement_scores``; any filter computes them.
-    Raises UnknownName for an unknown metric, country code or topic.
+    Columns iso3_a, iso3_b, period, metric, value, n (and lower, upper with ``bootstrap``).
+    ``countries`` as in ``dyadic_scores``: several give the pairs among them (iso3_a <
+    iso3_b); one gives that state against every other, always as iso3_a (every metric is
+    symmetric); None gives every pair. ``min_n`` drops pairs with fewer common roll calls;
+    ``top`` keeps the ``top`` highest values of each period (or the ``-top`` lowest when
+    negative, undefined values not ranked: ``metrics.top_rows``). Sorted by period, then by
+    value with ``top``, else by iso3_a, iso3_b.
+
+    With Voeten's defaults the rows come from the store's views (``agreement_pairs``), and so
+    do windows of whole calendar years by year; any other filter computes them. Raises
+    UnknownName for an unknown metric, country code or topic.
     """
     if metric not in METRICS:
         raise UnknownName("metric", metric, METRICS)
     if by not in PERIOD_TYPES:
         raise UnknownName("period type", by, PERIOD_TYPES)
+    if top == 0:
+        raise UsageError("top takes a count of rows: K for the highest, -K for the lowest, not 0")
     focus = None if countries is None else check_countries(con, countries)
-    defaults = (
-        start is None
-        and end is None
+    years = _year_window(by, start, end)
+    stored = (
+        (years is not None or (start is None and end is None))
         and topic is None
         and not important_only
         and include_amendments
         and drop_unanimous
         and lopsided_threshold is None
         and bootstrap == 0
+        and _has_agreement_table(con)
     )
-    if defaults and _has_agreement_table(con):
-        where = ["period_type = $by"]
-        if focus is not None and len(focus) == 1:
-            where.append("(iso3_a = $one OR iso3_b = $one)")
-        elif focus is not None:
-            where.append("list_contains($focus, iso3_a) AND list_contains($focus, iso3_b)")
-        params: dict[str, object] = {"by": by}
-        if focus is not None:
-            params.update({"one": focus[0]} if len(focus) == 1 else {"focus": focus})
-        return con.sql(
-            f"SELECT iso3_a, iso3_b, CAST(period AS BIGINT) AS period, '{metric}' AS metric, "
-            f"{metric} AS value, CAST(n AS BIGINT) AS n FROM agreement_scores "
-            f"WHERE {' AND '.join(where)} ORDER BY period NULLS LAST, iso3_a, iso3_b",
-            params=params,
+    if stored:
+        frame = _stored_scores(con, metric, by, focus, years, min_n)
+    else:
+        ids = None if topic is None else topic_roll_calls(con, topic)
+        votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+        roll_calls = con.sql(
+            "SELECT roll_call_id, date, session, kind, important FROM roll_calls"
         ).pl()
-    ids = None if topic is None else topic_roll_calls(con, topic)
-    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
-    roll_calls = con.sql("SELECT roll_call_id, date, session, kind, important FROM roll_calls").pl()
-    return metrics.dyadic_scores(
-        votes,
-        roll_calls,
-        by=by,
-        metrics=[metric],
-        countries=focus,
-        drop_unanimous=drop_unanimous,
-        lopsided_threshold=lopsided_threshold,
-        include_amendments=include_amendments,
-        important_only=important_only,
-        roll_call_ids=ids,
-        start=start,
-        end=end,
-        bootstrap=bootstrap,
-        seed=seed,
+        frame = metrics.dyadic_scores(
+            votes,
+            roll_calls,
+            by=by,
+            metrics=[metric],
+            countries=focus,
+            drop_unanimous=drop_unanimous,
+            lopsided_threshold=lopsided_threshold,
+            include_amendments=include_amendments,
+            important_only=important_only,
+            roll_call_ids=ids,
+            start=start,
+            end=end,
+            bootstrap=bootstrap,
+            seed=seed,
+        ).filter(pl.col("n") >= min_n)
+        if focus is not None and len(focus) == 1:
+            frame = metrics.orient(frame, focus[0]).sort(
+                "period", "iso3_a", "iso3_b", nulls_last=True
+            )
+    if top is not None:
+        frame = metrics.top_rows(frame, top, within=["period"])
+    return frame
+
+
+def _stored_scores(
+    con: duckdb.DuckDBPyConnection,
+    metric: str,
+    by: str,
+    focus: list[str] | None,
+    years: tuple[int, int] | None,
+    min_n: int,
+) -> pl.DataFrame:
+    """``scores`` read from ``agreement_pairs`` (one state: its rows as iso3_a) or
+    ``agreement_scores`` (pairs once, iso3_a < iso3_b)."""
+    view = "agreement_scores"
+    where = ["period_type = $by", "n >= $min_n"]
+    params: dict[str, object] = {"by": by, "min_n": min_n}
+    if focus is not None and len(focus) == 1:
+        view = "agreement_pairs"
+        where.append("iso3_a = $one")
+        params["one"] = focus[0]
+    elif focus is not None:
+        where.append("list_contains($focus, iso3_a) AND list_contains($focus, iso3_b)")
+        params["focus"] = focus
+    if years is not None:
+        where.append("period BETWEEN $first AND $last")
+        params.update(first=years[0], last=years[1])
+    # metric is one of METRICS (checked by the caller): a column name, never user text.
+    return con.sql(
+        f"SELECT iso3_a, iso3_b, CAST(period AS BIGINT) AS period, '{metric}' AS metric, "
+        f"{metric} AS value, CAST(n AS BIGINT) AS n FROM {view} "
+        f"WHERE {' AND '.join(where)} ORDER BY period NULLS LAST, iso3_a, iso3_b",
+        params=params,
+    ).pl()
+
+
+# --------------------------------------------------------------------------- movers
+
+YearSpan = int | tuple[int, int]
+
+
+def _label(window: tuple[dt.date, dt.date]) -> str:
+    first, last = window[0].year, window[1].year
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def _span(years: YearSpan) -> tuple[dt.date, dt.date]:
+    first, last = (years, years) if isinstance(years, int) else years
+    if first > last:
+        raise UsageError(f"the years {first}-{last} run backwards: write the earlier year first")
+    return dt.date(first, 1, 1), dt.date(last, 12, 31)
+
+
+def movers(
+    con: duckdb.DuckDBPyConnection,
+    toward: str,
+    first: YearSpan,
+    second: YearSpan,
+    *,
+    metric: str = "agree",
+    min_n: int = 0,
+    top: int | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """How every state's agreement with ``toward`` changed between two periods (``alignment
+    movers``).
+
+    A period is a calendar year (2021) or a span of years, first and last included ((2019,
+    2020)); its roll calls form one pool, with Voeten's defaults (unanimous roll calls
+    dropped, every kind of vote kept), so a one-year period gives the agreement_pairs value of
+    that year. Columns iso3, name, value_from, n_from, value_to, n_to, change (value_to -
+    value_from) and lower / upper, its 95% bootstrap interval from ``bootstrap`` resamples of
+    the roll calls of each period (``metrics.score_change``). ``min_n`` drops states with
+    fewer common roll calls in either period; ``top`` keeps the ``top`` largest changes (the
+    ``-top`` largest falls when negative). Sorted by change, largest first (smallest first
+    with a negative ``top``).
+    """
+    if metric not in METRICS:
+        raise UnknownName("metric", metric, METRICS)
+    if top == 0:
+        raise UsageError("top takes a count of rows: K for the largest, -K for the smallest, not 0")
+    (target,) = check_countries(con, [toward])
+    windows = [_span(first), _span(second)]
+    (a, b), (c, d) = windows
+    if a <= d and c <= b:
+        raise UsageError(
+            f"the periods {_label(windows[0])} and {_label(windows[1])} overlap: a change is "
+            "measured between two separate periods"
+        )
+    roll_calls = con.sql(
+        """SELECT roll_call_id, date, session, kind, important FROM roll_calls
+           WHERE date BETWEEN $a AND $b OR date BETWEEN $c AND $d""",
+        params={"a": a, "b": b, "c": c, "d": d},
+    ).pl()
+    for start, end in windows:
+        if roll_calls.filter(pl.col("date").is_between(start, end)).is_empty():
+            first, last = con.sql("SELECT min(date), max(date) FROM roll_calls").fetchall()[0]
+            raise UsageError(
+                f"no roll call in {_label((start, end))}: the store holds votes from {first} "
+                f"to {last}"
+            )
+    votes = con.sql(
+        """SELECT v.roll_call_id, v.iso3, v.vote FROM votes v JOIN roll_calls r USING (roll_call_id)
+           WHERE r.date BETWEEN $a AND $b OR r.date BETWEEN $c AND $d""",
+        params={"a": a, "b": b, "c": c, "d": d},
+    ).pl()
+    change = metrics.score_change(
+        votes, roll_calls, target=target, first=windows[0], second=windows[1], metric=metric,
+        bootstrap=bootstrap, seed=seed,
+    ).filter((pl.col("n_from") >= min_n) & (pl.col("n_to") >= min_n))  # fmt: skip
+    if top is not None:
+        change = metrics.top_rows(change, top, value="change")
+    names = con.sql("SELECT iso3, name FROM countries").pl()
+    return change.join(names, on="iso3", how="left", maintain_order="left").select(
+        "iso3", "name", *[c for c in change.columns if c != "iso3"]
     )
 
 

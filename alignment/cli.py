@@ -474,6 +474,22 @@ def ideal_points_command(
     )  # fmt: skip
 
 
+def min_n_option(where: str) -> Callable:
+    return click.option(
+        "--min-n", type=click.IntRange(0), default=0, metavar="N",
+        help=f"Leave out pairs with fewer than N common roll calls{where}.",
+    )  # fmt: skip
+
+
+def top_option(help: str) -> Callable:
+    def check(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+        if value == 0:
+            raise click.BadParameter("give K (the K highest) or -K (the K lowest), not 0")
+        return value
+
+    return click.option("--top", type=int, default=None, metavar="K", callback=check, help=help)
+
+
 class DateOrYear(click.ParamType):
     """YYYY-MM-DD, or a year: its first day for --from, its last day for --to."""
 
@@ -521,19 +537,24 @@ class DateOrYear(click.ParamType):
 @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=0, metavar="N",
               help="Add lower/upper 95% bounds from N resamples of roll calls (needs "
               "--countries; at most 100000).")  # fmt: skip
+@min_n_option(" (in the period)")
+@top_option("Keep the K highest values of each period, or with -K the K lowest.")
 @db_option
 @output_options
 def metrics_command(
     metric: str, by: str, countries: str | None, start: Any, end: Any, topic: str | None,
     important: bool, drop_amendments: bool, keep_unanimous: bool, lopsided: float | None,
-    bootstrap: int, db: Path | None,
+    bootstrap: int, min_n: int, top: int | None, db: Path | None,
 ) -> pl.DataFrame:  # fmt: skip
     """Agreement of pairs of states per session or year: iso3_a, iso3_b, period, metric,
     value, n (common roll calls).
 
+    With one state in --countries, that state is always iso3_a.
+
     \b
       alignment metrics --metric agree --by session --countries BLR,RUS
       alignment metrics --metric kappa_abs --by year --countries BLR --from 2011 --topic syria
+      alignment metrics --countries RUS --by year --from 2022 --min-n 40 --top 5
     """
     from alignment import analyses
 
@@ -545,7 +566,66 @@ def metrics_command(
             countries=None if countries is None else countries.split(","),
             start=start, end=end, topic=topic, important_only=important,
             include_amendments=not drop_amendments, drop_unanimous=not keep_unanimous,
-            lopsided_threshold=lopsided, bootstrap=bootstrap,
+            lopsided_threshold=lopsided, bootstrap=bootstrap, min_n=min_n, top=top,
+        )  # fmt: skip
+
+
+class Years(click.ParamType):
+    """A calendar year (2021) or a span of years, both included (2019-2020)."""
+
+    name = "YEAR|YEAR-YEAR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | tuple):
+            return value
+        text = str(value).strip()
+        first, dash, last = text.partition("-")
+        if first.isdigit() and len(first) == 4 and not dash:
+            return int(first)
+        if dash and all(p.isdigit() and len(p) == 4 for p in (first, last)):
+            if int(first) > int(last):
+                self.fail(f"{value!r} runs backwards: write the earlier year first", param, ctx)
+            return (int(first), int(last))
+        self.fail(f"{value!r} is not a year (2021) or a span of years (2019-2020)", param, ctx)
+
+
+@cli.command("movers")
+@click.option("--toward", required=True, metavar="ISO3",
+              help="The state whose partners' agreement is followed, e.g. RUS.")  # fmt: skip
+@click.option("--from", "first", type=Years(), required=True,
+              help="The first period: a calendar year (2021) or years (2019-2020).")  # fmt: skip
+@click.option("--to", "second", type=Years(), required=True,
+              help="The second period, in the same form.")  # fmt: skip
+@click.option("--metric", type=click.Choice(METRICS), default="agree", show_default=True,
+              help="Which metric (see the README's Metrics section).")  # fmt: skip
+@min_n_option(" in either period")
+@top_option("Keep the K largest rises, or with -K the K largest falls.")
+@click.option("--bootstrap", type=click.IntRange(0, 100_000), default=1000, show_default=True,
+              metavar="N", help="Resamples of each period's roll calls for the 95% interval of "
+              "the change (0: none).")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@db_option
+@output_options
+def movers_command(
+    toward: str, first: Any, second: Any, metric: str, min_n: int, top: int | None,
+    bootstrap: int, seed: int, db: Path | None,
+) -> pl.DataFrame:  # fmt: skip
+    """Which states moved toward (or away from) a state between two periods.
+
+    Every state's score with --toward over the roll calls of each period (Voeten's defaults:
+    unanimous roll calls dropped), n the common roll calls, the change and its 95% bootstrap
+    interval (roll calls resampled within each period), largest change first.
+
+    \b
+      alignment movers --toward RUS --from 2021 --to 2023 --min-n 40 --top 10
+      alignment movers --toward USA --from 2015-2016 --to 2019-2020 --metric kappa_abs
+    """
+    from alignment import analyses
+
+    with open_store(db) as con:
+        return analyses.movers(
+            con, toward, first, second, metric=metric, min_n=min_n, top=top,
+            bootstrap=bootstrap, seed=seed,
         )  # fmt: skip
 
 

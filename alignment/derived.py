@@ -200,6 +200,11 @@ def _view_sql() -> dict[str, str]:
             f"{', '.join(f'{flipped[c]} AS {c}' for c in CELL_COLUMNS)}, {', '.join(METRICS)}\n"
             "FROM agreement_scores"
         ),
+        # The metric as a value: curated queries take it as a parameter, bound, never pasted.
+        "agreement_long": (
+            f"UNPIVOT (SELECT iso3_a, iso3_b, {keys}, {', '.join(METRICS)} FROM agreement_pairs)\n"
+            f"ON {', '.join(METRICS)} INTO NAME metric VALUE value"
+        ),
     }
 
 
@@ -209,7 +214,8 @@ def _code(column: str) -> str:
 
 
 def _macro_sql() -> dict[str, str]:
-    """The body of each macro of schema.MACROS (after ``AS TABLE``)."""
+    """The body of each macro of schema.MACROS (after ``AS TABLE``, or ``AS`` for a scalar
+    one)."""
     letters = ", ".join(f"'{v}'" for v in VOTE_CODES)
     cells = ",\n           ".join(
         f"count_if(x = {VOTE_CODES[a]} AND y = {VOTE_CODES[b]})::INTEGER AS {name}"
@@ -252,6 +258,9 @@ s AS (
 )
 SELECT metric, CASE WHEN n > 0 THEN value END AS value, n
 FROM s UNPIVOT INCLUDE NULLS (value FOR metric IN ({", ".join(METRICS)}))""",
+        "alignment_metric": f"""
+CASE WHEN name IN ({", ".join(_quote(m) for m in METRICS)}) THEN name
+     ELSE error('unknown metric ''' || name || '''; known: {", ".join(METRICS)}') END""",
     }
 
 
@@ -274,8 +283,9 @@ def macro_statements() -> list[str]:
     out = []
     bodies = _macro_sql()
     for macro in MACROS:
-        out.append(f"CREATE OR REPLACE MACRO {macro.signature} AS TABLE{bodies[macro.name]}")
-        out.append(f"COMMENT ON MACRO TABLE {macro.name} IS {_quote(macro.comment)}")
+        kind = " TABLE" if macro.table else ""
+        out.append(f"CREATE OR REPLACE MACRO {macro.signature} AS{kind}{bodies[macro.name]}")
+        out.append(f"COMMENT ON MACRO{kind} {macro.name} IS {_quote(macro.comment)}")
     return out
 
 

@@ -37,6 +37,7 @@ float32 / float64 below 2**24), so the matrix path equals ``pair_scores`` to rou
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -899,3 +900,148 @@ def _metric_sql() -> dict[str, str]:
 
 
 METRIC_SQL: dict[str, str] = _metric_sql()
+
+
+# --------------------------------------------------------------------------- pair frames
+
+
+def orient(frame: pl.DataFrame, state: str) -> pl.DataFrame:
+    """The pair rows with ``state`` as iso3_a: a row (X, state) becomes (state, X).
+
+    Every metric and n are symmetric in the two states; cell columns (``CELL_COLUMNS``), when
+    present, are transposed with the pair (yes_no becomes no_yes).
+    """
+    flip = pl.col("iso3_b") == state
+    swapped = {"iso3_a": "iso3_b", "iso3_b": "iso3_a"}
+    swapped |= {c: "_".join(reversed(c.split("_"))) for c in CELL_COLUMNS if c in frame.columns}
+    return frame.with_columns(
+        pl.when(flip).then(pl.col(other)).otherwise(pl.col(name)).alias(name)
+        for name, other in swapped.items()
+    )
+
+
+def top_rows(
+    frame: pl.DataFrame, k: int, *, value: str = "value", within: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The ``k`` rows with the highest ``value`` within each group of ``within`` (every row one
+    group when empty), highest first; with ``k`` < 0 the ``-k`` lowest, lowest first.
+
+    Rows whose value is undefined (NaN or null) are not ranked. Ties are broken by the other
+    columns in order, so the rows kept do not depend on the frame's order.
+    """
+    if k == 0:
+        raise ValueError(
+            "k must not be 0: a positive count keeps the highest, a negative one the lowest"
+        )
+    ranked = frame.filter(pl.col(value).is_not_null() & pl.col(value).is_not_nan())
+    others = [c for c in frame.columns if c not in (*within, value)]
+    order = [*within, value, *others]
+    descending = [False] * len(within) + [k > 0] + [False] * len(others)
+    ranked = ranked.sort(order, descending=descending, nulls_last=True)
+    if within:
+        return ranked.group_by(list(within), maintain_order=True).head(abs(k)).select(frame.columns)
+    return ranked.head(abs(k))
+
+
+# --------------------------------------------------------------------------- change between windows
+
+
+def _window_codes(
+    coded: _CodedVotes,
+    roll_calls: pl.DataFrame,
+    window: tuple[dt.date, dt.date],
+    selection: Selection,
+) -> np.ndarray:
+    """(states x roll calls) codes of the roll calls dated within ``window`` (inclusive)."""
+    rc = _selected_roll_calls(
+        roll_calls,
+        by=None,
+        selection=dataclasses.replace(selection, start=window[0], end=window[1]),
+        weights_column=None,
+    )
+    _, codes, _ = _vote_matrix(
+        coded,
+        rc,
+        drop_unanimous=selection.drop_unanimous,
+        lopsided_threshold=selection.lopsided_threshold,
+    )
+    return codes
+
+
+CHANGE_SCHEMA = {
+    "iso3": pl.String,
+    "value_from": pl.Float64,
+    "n_from": pl.Int64,
+    "value_to": pl.Float64,
+    "n_to": pl.Int64,
+    "change": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+}
+
+
+def score_change(
+    votes: pl.DataFrame | _CodedVotes,
+    roll_calls: pl.DataFrame,
+    *,
+    target: str,
+    first: tuple[dt.date, dt.date],
+    second: tuple[dt.date, dt.date],
+    metric: str = "agree",
+    selection: Selection | None = None,
+    bootstrap: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Every state's score with ``target`` over two windows of dates, and the change.
+
+    Each window (``first``, ``second``: inclusive first and last days) is one pool of roll
+    calls, chosen as in ``dyadic_scores`` (``selection``: Voeten's defaults unless given; its
+    start / end are ignored), and each score is that of ``dyadic_scores(..., by=None)`` over the
+    window. Columns ``CHANGE_SCHEMA``: iso3, value_from and n_from (the first window's score and
+    common roll calls), value_to, n_to, change = value_to - value_from, and lower / upper, the
+    percentile bootstrap interval (``level``) of the change: each replicate resamples the
+    pair's common roll calls of each window with replacement, independently, and takes the
+    difference of the two scores (replicates where the metric is undefined are skipped; one
+    generator seeded with ``seed`` per state, the first window drawn first). ``bootstrap`` = 0
+    leaves the bounds null. States without a common roll call with the target in either window
+    are left out. Sorted by change, largest first (undefined last), then iso3.
+    """
+    (metric,) = _check_metrics([metric])
+    if bootstrap > 0 and not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    selection = selection or Selection()
+    coded = _CodedVotes.of(votes)
+    if target not in coded.names:
+        return pl.DataFrame(schema=CHANGE_SCHEMA)
+    t = coded.names.index(target)
+    windows = [_window_codes(coded, roll_calls, w, selection) for w in (first, second)]
+    alpha = (1 - level) / 2
+    rows = []
+    for s, name in enumerate(coded.names):
+        if s == t:
+            continue
+        cells = [_pair_cells(codes[s], codes[t])[1] for codes in windows]
+        if min(len(c) for c in cells) == 0:
+            continue
+        tables = np.stack([np.bincount(c, minlength=9).reshape(3, 3) for c in cells])
+        before, after = scores_from_tables(tables, [metric])[metric]
+        lower = upper = None
+        if bootstrap > 0:
+            rng = np.random.default_rng(seed)
+            reps = [
+                scores_from_tables(_bootstrap_tables(c, None, bootstrap, rng), [metric])[metric]
+                for c in cells
+            ]
+            diff = reps[1] - reps[0]
+            diff = diff[~np.isnan(diff)]
+            if len(diff):
+                lower, upper = (float(v) for v in np.quantile(diff, [alpha, 1 - alpha]))
+        rows.append(
+            (name, float(before), len(cells[0]), float(after), len(cells[1]),
+             float(after - before), lower, upper)
+        )  # fmt: skip
+    frame = pl.DataFrame(rows, schema=CHANGE_SCHEMA, orient="row")
+    return frame.sort(
+        pl.col("change").fill_nan(None), "iso3", descending=[True, False], nulls_last=True
+    )

@@ -121,16 +121,43 @@ VIEWS: tuple[Table, ...] = (
             *_METRIC_COLUMNS,
         ),
     ),
+    Table(
+        "agreement_long",
+        "agreement_pairs with one row per metric, so that the metric is a value to filter on: "
+        "WHERE iso3_a = 'BLR' AND metric = 'kappa_abs'. Each pair in both orders, every period "
+        "in which both voted, every metric (" + ", ".join(METRICS) + ").",
+        (
+            *_agreement_columns("A state (countries.iso3): every state.", "Its partner.")[:5],
+            Column("metric", "VARCHAR", "The metric's name: a column of agreement_pairs."),
+            Column(
+                "value",
+                "DOUBLE",
+                "The metric's value (NaN where undefined: kappa and pi when both states cast "
+                "one and the same vote throughout).",
+            ),
+        ),
+    ),
 )
 
 
 @dataclass(frozen=True)
 class Macro:
-    """A table macro stored in the file, so the DuckDB shell and R have it too."""
+    """A macro stored in the file, so the DuckDB shell and R have it too: a table macro (used
+    in FROM) or, with ``table=False``, a scalar one."""
 
     name: str
     signature: str  # name and parameters, as in CREATE MACRO
     comment: str
+    table: bool = True
+
+    def parameters(self) -> list[tuple[str, str | None]]:
+        """(name, default) of each parameter of the signature; None: no default."""
+        inside = self.signature[self.signature.index("(") + 1 : self.signature.rindex(")")]
+        out: list[tuple[str, str | None]] = []
+        for part in inside.split(","):
+            name, _, default = part.partition(":=")
+            out.append((name.strip(), default.strip() or None))
+        return out
 
 
 _WINDOW = "start_date := NULL, end_date := NULL, drop_unanimous := true"
@@ -151,6 +178,14 @@ MACROS: tuple[Macro, ...] = (
         "view (the same formulas, generated from one definition). value is NULL when n = 0 "
         "and NaN where kappa or pi is undefined. Example: SELECT * FROM agreement('BLR', "
         "'RUS', start_date := DATE '2011-01-01').",
+    ),
+    Macro(
+        "alignment_metric",
+        "alignment_metric(name)",
+        "name when it names a metric (a column of agreement_pairs, a metric of "
+        "agreement_long), else an error listing them: WHERE metric = alignment_metric($metric) "
+        "turns a mistyped metric into a message rather than an empty answer.",
+        table=False,
     ),
 )
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -45,7 +45,7 @@ import polars as pl
 
 from alignment import resources
 from alignment.errors import EXIT_USAGE, AlignmentError, UnknownName
-from alignment.schema import TABLES
+from alignment.schema import MACROS, TABLES, VIEWS
 
 # Statement types refused before they run, for a clear message (the sandbox refuses them anyway;
 # PIVOT, which parses as MULTI, and every read form run). INSTALL parses as LOAD.
@@ -354,51 +354,105 @@ def run_query(
 
 # --- the schema, from the database itself --------------------------------------------------
 
+# Tables and views with their columns, then macros with their parameters: one row per column or
+# parameter, read from DuckDB's catalog (the comments are the store's own COMMENT ONs).
 SCHEMA_SQL = """
-SELECT t.table_name AS "table", c.column_name AS "column", c.data_type AS "type",
-       c.comment AS comment, t.comment AS table_comment
-FROM duckdb_tables() t
-JOIN duckdb_columns() c USING (database_oid, schema_oid, table_oid)
-WHERE NOT t.internal AND NOT t.temporary AND t.database_name = current_database()
-  AND ($table = '' OR t.table_name = $table)
-ORDER BY t.table_name, c.column_index
+WITH objects AS (
+    SELECT database_name, schema_name, table_name AS name, 'table' AS kind, comment
+    FROM duckdb_tables() WHERE NOT internal AND NOT temporary
+    UNION ALL
+    SELECT database_name, schema_name, view_name, 'view', comment
+    FROM duckdb_views() WHERE NOT internal AND NOT temporary
+)
+SELECT o.name AS "table", o.kind, c.column_name AS "column", c.data_type AS "type",
+       c.comment AS comment, o.comment AS table_comment, c.column_index AS position
+FROM objects o
+JOIN duckdb_columns() c
+  ON c.database_name = o.database_name AND c.schema_name = o.schema_name
+ AND c.table_name = o.name
+WHERE o.database_name = current_database() AND ($name = '' OR o.name = $name)
+UNION ALL
+SELECT f.function_name, replace(f.function_type, '_', ' '), p.parameter, NULL, NULL,
+       f.comment, p.position
+FROM duckdb_functions() f,
+     unnest(f.parameters) WITH ORDINALITY AS p(parameter, position)
+WHERE f.function_type IN ('macro', 'table_macro') AND NOT f.internal
+  AND f.database_name = current_database() AND ($name = '' OR f.function_name = $name)
 """
+KINDS = ("table", "view", "table macro", "macro")
 
 
-@dataclass
-class TableDoc:
-    name: str
-    comment: str
-    columns: list[tuple[str, str, str]] = field(default_factory=list)  # name, type, comment
-
-
-def schema_rows(con: duckdb.DuckDBPyConnection, table: str | None = None) -> pl.DataFrame:
-    """One row per column of every table of the store (or of one): table, column, type, comment."""
-    frame = con.sql(SCHEMA_SQL, params={"table": table or ""}).pl()
-    # The public tables in the order schema.py declares them (roll_calls, votes first), then any
-    # other table (ideal_points, agreement_scores...) by name.
-    order = {t.name: i for i, t in enumerate(TABLES)}
+def schema_rows(con: duckdb.DuckDBPyConnection, name: str | None = None) -> pl.DataFrame:
+    """One row per column of every table and view of the store, and per parameter of every
+    macro (or of one of them): table, kind (table, view, table macro, macro), column, type,
+    comment (a macro parameter's: its default, from ``alignment.schema.MACROS``; DuckDB's
+    catalog does not keep defaults), table_comment."""
+    frame = con.sql(SCHEMA_SQL, params={"name": name or ""}).pl()
+    if name and frame.is_empty():
+        raise WorkbenchError(f"no table, view or macro {name!r} in the store; {_names(con)}")
+    defaults = {(m.name, p): d for m in MACROS for p, d in m.parameters()}
     frame = frame.with_columns(
-        _order=pl.col("table").replace_strict(order, default=len(order), return_dtype=pl.Int64)
+        comment=pl.when(pl.col("kind").str.ends_with("macro"))
+        .then(
+            pl.struct("table", "column").map_elements(
+                lambda r: _default_note(defaults.get((r["table"], r["column"]))),
+                return_dtype=pl.String,
+            )
+        )
+        .otherwise(pl.col("comment"))
     )
-    frame = frame.sort("_order", "table", maintain_order=True).drop("_order")
-    if table and frame.is_empty():
-        names = con.sql(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT internal "
-            "AND database_name = current_database() ORDER BY 1"
-        ).pl()["table_name"]
-        raise WorkbenchError(f"no table {table!r} in the store; tables: {', '.join(names)}")
-    return frame
+    # The public objects in the order schema.py declares them (roll_calls, votes first), then
+    # any other of the same kind by name.
+    declared = [*TABLES, *VIEWS, *MACROS]
+    order = {t.name: i for i, t in enumerate(declared)}
+    return (
+        frame.with_columns(
+            _kind=pl.col("kind").replace_strict(
+                {k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int64
+            ),
+            _order=pl.col("table").replace_strict(order, default=len(order), return_dtype=pl.Int64),
+        )
+        .sort("_kind", "_order", "table", "position")
+        .drop("_kind", "_order", "position")
+    )
+
+
+def _default_note(default: str | None) -> str:
+    return "" if default is None else f"optional, default {default}"
+
+
+def _names(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.sql(SCHEMA_SQL, params={"name": ""}).pl().unique(["table", "kind"])
+    parts = []
+    for kind in KINDS:
+        names = sorted(rows.filter(pl.col("kind") == kind)["table"])
+        if names:
+            parts.append(f"{kind}s: {', '.join(names)}")
+    return "; ".join(parts)
 
 
 def render_schema(frame: pl.DataFrame, width: int = 100) -> str:
-    """Tables and their columns as indented text for a terminal."""
+    """Tables, views and macros with their columns or parameters, as indented text for a
+    terminal."""
     import textwrap
 
     out: list[str] = []
-    for (name,), group in frame.group_by("table", maintain_order=True):
+    for (name, kind), group in frame.group_by("table", "kind", maintain_order=True):
         comment = group["table_comment"][0] or ""
-        out.append(str(name))
+        if str(kind).endswith("macro"):
+            params = [
+                c if not note else f"{c} := {note.removeprefix('optional, default ')}"
+                for c, note in group.select("column", "comment").iter_rows()
+            ]
+            out.append(f"{name} ({kind})")
+            out += textwrap.wrap(comment, width, initial_indent="  ", subsequent_indent="  ")
+            out += textwrap.wrap(
+                f"{name}({', '.join(params)})", width, initial_indent="    ",
+                subsequent_indent="        ",
+            )  # fmt: skip
+            out.append("")
+            continue
+        out.append(str(name) if kind == "table" else f"{name} ({kind})")
         out += textwrap.wrap(comment, width, initial_indent="  ", subsequent_indent="  ")
         name_w = max(len(c) for c in group["column"])
         type_w = max(len(t) for t in group["type"])

@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from frames import hand_frames
 
 from alignment import derived, metrics
 from alignment.vocabulary import CELL_COLUMNS, METRICS
@@ -108,3 +109,34 @@ def test_views_and_macro_compute_what_the_kernel_computes() -> None:
         assert set(macro) == set(METRICS)
         for m, v in zip(frame["metric"], frame["value"], strict=True):
             np.testing.assert_allclose(macro[m], v, rtol=1e-12, equal_nan=True)
+
+
+def test_agreement_long_and_the_metric_check() -> None:
+    """agreement_long is agreement_pairs with the metric as a value, NaN kept; alignment_metric
+    passes a metric's name through and turns any other text into an error naming them."""
+    votes, roll_calls = hand_frames()
+    con = duckdb.connect()
+    con.register("frame", derived.agreement_counts(votes, roll_calls))
+    con.execute("CREATE TABLE agreement_counts AS SELECT * FROM frame")
+    for statement in derived.view_statements() + derived.macro_statements()[-2:]:
+        if not statement.startswith("COMMENT"):
+            con.execute(statement)
+    wide = con.sql("SELECT * FROM agreement_pairs").pl()
+    long = con.sql("SELECT * FROM agreement_long").pl()
+    assert long.columns == ["iso3_a", "iso3_b", "period_type", "period", "n", "metric", "value"]
+    assert long.height == wide.height * len(METRICS) > 0
+    keys = ["iso3_a", "iso3_b", "period_type", "period"]
+    for m in METRICS:
+        got = long.filter(pl.col("metric") == m).sort(keys)
+        want = wide.sort(keys)
+        assert got.select(*keys, "n").equals(want.select(*keys, "n"))
+        np.testing.assert_array_equal(got["value"].to_numpy(), want[m].to_numpy())
+    # BBB-AAA in session 55, the unanimous roll call 1 left out: N against Y on 2 (agreement
+    # 0), A against Y on 3 (0.5): agree = 0.25 over n = 2.
+    ((value, n),) = con.sql(
+        "SELECT value, n FROM agreement_long WHERE iso3_a = 'BBB' AND iso3_b = 'AAA' "
+        "AND period_type = 'session' AND period = 55 AND metric = alignment_metric('agree')"
+    ).fetchall()
+    assert (value, n) == (0.25, 2)
+    with pytest.raises(duckdb.InvalidInputException, match="unknown metric 'agre'; known: exact"):
+        con.sql("SELECT alignment_metric('agre')").fetchall()

@@ -352,3 +352,157 @@ def test_store_without_metric_tables_computes(tmp_path: Path, built_store: Path)
     assert all(
         math.isclose(a, b, abs_tol=1e-12) for a, b in zip(got["value"], want["value"], strict=True)
     )
+
+
+# ----------------------------------------------------------------- one state, --min-n, --top
+
+
+def csv_rows(result) -> pl.DataFrame:
+    assert result.exit_code == 0, result.output
+    return pl.read_csv(result.output.encode())
+
+
+def test_cli_metrics_one_state_is_always_iso3_a(con, built_store: Path) -> None:
+    # ARM < RUS < ZWE: the store keeps (ARM, RUS) and (RUS, ZWE); both come out as RUS first.
+    got = csv_rows(run(built_store, "--countries", "RUS", "--by", "year", "--format", "csv"))
+    assert set(got["iso3_a"]) == {"RUS"}
+    stored = con.sql(
+        "SELECT count(*) FROM agreement_scores WHERE period_type = 'year' "
+        "AND 'RUS' IN (iso3_a, iso3_b)"
+    ).fetchall()[0][0]
+    assert got.height == stored
+    ((agree, n),) = con.sql(
+        "SELECT agree, n FROM agreement_scores WHERE period_type = 'year' AND period = 2012 "
+        "AND iso3_a = 'ARM' AND iso3_b = 'RUS'"
+    ).fetchall()
+    row = got.filter((pl.col("iso3_b") == "ARM") & (pl.col("period") == 2012)).row(0, named=True)
+    assert (row["value"], row["n"]) == (pytest.approx(agree, abs=1e-12), n)
+    # Computed (a filter) the same way round.
+    computed = csv_rows(
+        run(built_store, "--countries", "RUS", "--by", "year", "--from", "2012-03-01",
+            "--to", "2012-12-31", "--important", "--format", "csv")
+    )  # fmt: skip
+    assert computed.height > 50 and set(computed["iso3_a"]) == {"RUS"}
+    assert computed["iso3_b"].is_sorted()
+
+
+def test_cli_metrics_min_n_and_top_keep_the_rows_sql_ranks(con, built_store: Path) -> None:
+    args = ("--countries", "BLR", "--by", "year", "--metric", "kappa_abs", "--min-n", "40")
+    for top, order in (("3", "DESC"), ("-3", "ASC")):
+        got = csv_rows(run(built_store, *args, "--top", top, "--format", "csv"))
+        want = con.sql(
+            f"""SELECT iso3_a, iso3_b, period, kappa_abs AS value, n FROM agreement_pairs
+                WHERE iso3_a = 'BLR' AND period_type = 'year' AND n >= 40 AND NOT isnan(kappa_abs)
+                QUALIFY row_number() OVER (PARTITION BY period ORDER BY kappa_abs {order}, iso3_b)
+                        <= 3
+                ORDER BY period, kappa_abs {order}, iso3_b"""
+        ).pl()
+        assert got.select("iso3_a", "iso3_b", "period", "n").rows() == (
+            want.select("iso3_a", "iso3_b", "period", "n").rows()
+        )
+        np.testing.assert_allclose(got["value"].to_numpy(), want["value"].to_numpy(), atol=1e-12)
+        assert got.height > 100 and (got["n"] >= 40).all()
+    # --min-n alone: every pair with fewer common roll calls left out, no other.
+    every = csv_rows(run(built_store, "--countries", "BLR", "--format", "csv"))
+    some = csv_rows(run(built_store, "--countries", "BLR", "--min-n", "40", "--format", "csv"))
+    assert some.equals(every.filter(pl.col("n") >= 40)) and some.height < every.height
+    # The computed path ranks the same way.
+    computed = csv_rows(
+        run(built_store, "--countries", "BLR", "--by", "year", "--from", "2011", "--to", "2013",
+            "--drop-amendments", "--min-n", "30", "--top", "2", "--format", "csv")
+    )  # fmt: skip
+    assert computed.group_by("period").len()["len"].to_list() == [2, 2, 2]
+    assert (computed["n"] >= 30).all()
+    result = run(built_store, "--countries", "BLR", "--top", "0")
+    assert result.exit_code == 2 and "not 0" in result.output
+
+
+def test_whole_years_read_the_store_and_equal_the_computation(
+    con, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = {"by": "year", "start": dt.date(2011, 1, 1), "end": dt.date(2013, 12, 31)}
+    # A lopsidedness limit of 1 keeps every roll call but forces the computation.
+    computed = analyses.scores(con, countries=["BLR"], lopsided_threshold=1.0, **window)
+    monkeypatch.setattr(analyses.metrics, "dyadic_scores", None)  # the store must answer
+    stored = analyses.scores(con, countries=["BLR"], **window)
+    assert stored.select("iso3_a", "iso3_b", "period", "n").equals(
+        computed.select("iso3_a", "iso3_b", "period", "n")
+    )
+    assert sorted(set(stored["period"])) == [2011, 2012, 2013]
+    np.testing.assert_allclose(stored["value"].to_numpy(), computed["value"].to_numpy(), atol=1e-12)
+
+
+# --------------------------------------------------------------------------- movers
+
+
+def movers(built_store: Path, *args: str):
+    return CliRunner().invoke(cli, ["movers", "--db", str(built_store), *args])
+
+
+def test_cli_movers_scores_are_the_stored_years_and_the_interval_holds_them(
+    con, built_store: Path
+) -> None:
+    got = csv_rows(
+        movers(built_store, "--toward", "RUS", "--from", "2021", "--to", "2023", "--min-n", "40",
+               "--bootstrap", "300", "--format", "csv")
+    )  # fmt: skip
+    assert got.columns == [
+        "iso3", "name", "value_from", "n_from", "value_to", "n_to", "change", "lower", "upper"
+    ]  # fmt: skip
+    stored = con.sql(
+        """SELECT iso3_b AS iso3, period, agree, n FROM agreement_pairs
+           WHERE iso3_a = 'RUS' AND period_type = 'year' AND period IN (2021, 2023)"""
+    ).pl()
+    for year, suffix in ((2021, "from"), (2023, "to")):
+        want = stored.filter(pl.col("period") == year).join(got, on="iso3")
+        assert want.height == got.height > 100
+        assert (want["n"] == want[f"n_{suffix}"]).all()
+        np.testing.assert_allclose(want[f"value_{suffix}"], want["agree"], atol=1e-12)
+    assert (got["n_from"] >= 40).all() and (got["n_to"] >= 40).all()
+    np.testing.assert_allclose(got["change"], got["value_to"] - got["value_from"], atol=1e-12)
+    assert got["change"].is_sorted(descending=True)
+    assert (got["lower"] <= got["upper"]).all()
+    inside = ((got["lower"] <= got["change"]) & (got["change"] <= got["upper"])).mean()
+    assert inside > 0.95
+    top = csv_rows(
+        movers(built_store, "--toward", "RUS", "--from", "2021", "--to", "2023", "--min-n", "40",
+               "--top", "-5", "--bootstrap", "0", "--format", "csv")
+    )  # fmt: skip
+    assert top["iso3"].to_list() == got.sort("change", "iso3")["iso3"][:5].to_list()
+
+
+def test_movers_over_spans_of_years_equal_dyadic_scores(con) -> None:
+    got = analyses.movers(con, "usa", (2015, 2016), (2019, 2020), metric="kappa_abs", bootstrap=0)
+    votes, roll_calls = frames(con)
+    for iso3 in ("ISR", "GBR", "CUB"):
+        row = got.filter(pl.col("iso3") == iso3).row(0, named=True)
+        for (start, end), suffix in (((2015, 2016), "from"), ((2019, 2020), "to")):
+            (value, n), *_ = (
+                dyadic_scores(
+                    votes, roll_calls, by=None, metrics=["kappa_abs"], countries=[iso3, "USA"],
+                    start=dt.date(start, 1, 1), end=dt.date(end, 12, 31),
+                )
+                .select("value", "n")
+                .rows()
+            )  # fmt: skip
+            assert row[f"n_{suffix}"] == n and row[f"value_{suffix}"] == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--toward", "XYZ", "--from", "2021", "--to", "2023"], ["'XYZ'", "RUS"]),
+        (["--toward", "RUS", "--from", "2023-2021", "--to", "2024"], ["runs backwards"]),
+        (["--toward", "RUS", "--from", "20211", "--to", "2023"], ["'20211'", "2019-2020"]),
+        (["--toward", "RUS", "--from", "2019-2022", "--to", "2021"], ["overlap"]),
+        (["--toward", "RUS", "--from", "2021", "--to", "2023", "--top", "0"], ["not 0"]),
+        (["--toward", "RUS", "--from", "2021", "--to", "2023", "--metric", "x"], ["'x'"]),
+        (["--toward", "RUS", "--from", "2021", "--to", "2030"], ["no roll call in 2030", "1946"]),
+    ],
+)
+def test_cli_movers_bad_values_exit_2(built_store: Path, args: list[str], named) -> None:
+    result = movers(built_store, *args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for text in named:
+        assert text in result.output

@@ -17,9 +17,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from alignment import workbench
+from alignment import analyses, cohesion, workbench
 from alignment.cli import cli
-from alignment.schema import TABLES
+from alignment.metrics import pair_scores
+from alignment.schema import MACROS, TABLES, VIEWS
 
 QUERIES = workbench.list_queries()
 NAMES = [q.name for q in QUERIES]
@@ -240,6 +241,7 @@ def test_bloc_defection_counts_equal_python_recomputation(con) -> None:
 
 def test_closest_partners_of_belarus_in_2012_equal_python_recomputation(con) -> None:
     got = run(con, "closest_partners", country="BLR", year="2012")
+    assert got.columns == ["end", "rank", "partner", "name", "metric", "value", "n"]
     closest = got.filter(pl.col("end") == "closest").row(0, named=True)
     farthest = got.filter(pl.col("end") == "farthest").row(0, named=True)
     # Plausible: a post-Soviet or like-minded state closest, Israel or the US farthest.
@@ -247,10 +249,124 @@ def test_closest_partners_of_belarus_in_2012_equal_python_recomputation(con) -> 
     assert farthest["partner"] in {"USA", "ISR"}
     for row in (closest, farthest):
         x, y = coded_pair(con, "BLR", row["partner"], 2012)
-        assert row["n_votes"] == len(x)
-        assert row["agree"] == pytest.approx(np.mean(1 - np.abs(x - y) / 2))
+        assert row["n"] == len(x) and row["metric"] == "agree"
+        assert row["value"] == pytest.approx(np.mean(1 - np.abs(x - y) / 2))
     assert got.filter(pl.col("end") == "closest").height == 10
-    assert (got["n_votes"] >= 20).all()
+    assert (got["n"] >= 20).all()
+
+
+def test_closest_partners_by_another_metric(con) -> None:
+    got = run(con, "closest_partners", country="RUS", year="2023", metric="kappa_abs", top="3")
+    assert got["metric"].unique().to_list() == ["kappa_abs"] and got.height == 6
+    for row in got.iter_rows(named=True):
+        x, y = coded_pair(con, "RUS", row["partner"], 2023)
+        assert row["n"] == len(x) >= 20
+        assert row["value"] == pytest.approx(pair_scores(x, y)["kappa_abs"], abs=1e-12)
+    # The ranking: every other partner with 20 votes or more lies between the two ends.
+    partners = frame(
+        con,
+        """SELECT iso3_b, kappa_abs FROM agreement_pairs WHERE iso3_a = 'RUS'
+           AND period_type = 'year' AND period = 2023 AND n >= 20 AND NOT isnan(kappa_abs)""",
+    )
+    closest = got.filter(pl.col("end") == "closest")["value"]
+    farthest = got.filter(pl.col("end") == "farthest")["value"]
+    assert closest.to_list() == partners["kappa_abs"].sort(descending=True)[:3].to_list()
+    assert farthest.to_list() == partners["kappa_abs"].sort()[:3].to_list()
+    with pytest.raises(workbench.SqlError, match="unknown metric 'closeness'; known: exact"):
+        run(con, "closest_partners", metric="closeness")
+
+
+def test_movers_query_equals_the_movers_command(con) -> None:
+    got = run(con, "movers")  # RUS, 2021 against 2023, agree, at least 40 votes in each
+    want = analyses.movers(con, "RUS", 2021, 2023, min_n=40, bootstrap=0)
+    assert got.height == want.height > 100
+    assert got["iso3"].to_list() == want["iso3"].to_list()
+    for column in ("n_from", "n_to"):
+        assert got[column].cast(pl.Int64).to_list() == want[column].to_list()
+    for column in ("value_from", "value_to", "change"):
+        np.testing.assert_allclose(got[column].to_numpy(), want[column].to_numpy(), atol=1e-12)
+    row = got.filter(pl.col("iso3") == "BLR").row(0, named=True)
+    for year, column in ((2021, "value_from"), (2023, "value_to")):
+        x, y = coded_pair(con, "RUS", "BLR", year)
+        assert row[column] == pytest.approx(np.mean(1 - np.abs(x - y) / 2))
+
+
+def test_minority_share_equals_python_recomputation(con) -> None:
+    """The Assembly's majority is its most common vote, with bloc plurality's rule
+    (alignment.cohesion.plurality: none on a tie), recomputed here from the votes."""
+    got = run(con, "minority_share", country="USA", from_year="1990")
+    votes = frame(
+        con,
+        """SELECT v.roll_call_id, year(r.date) AS year, v.iso3, v.vote FROM votes v
+           JOIN roll_calls r USING (roll_call_id)
+           WHERE v.vote IN ('Y', 'N', 'A') AND year(r.date) >= 1990""",
+    )
+    tally = votes.group_by("roll_call_id").agg(
+        yes=(pl.col("vote") == "Y").sum(), no=(pl.col("vote") == "N").sum(),
+        abstain=(pl.col("vote") == "A").sum(),
+    )  # fmt: skip
+    majority = tally.select(
+        "roll_call_id", majority=cohesion.plurality(pl.col("yes"), pl.col("no"), pl.col("abstain"))
+    )
+    usa = votes.filter(pl.col("iso3") == "USA").join(majority, on="roll_call_id")
+    expected = (
+        usa.group_by("year")
+        .agg(
+            votes=pl.col("majority").is_not_null().sum(),
+            minority=(pl.col("vote") != pl.col("majority")).sum(),
+            tied_votes=pl.col("majority").is_null().sum(),
+        )
+        .sort("year")
+    )
+    assert got["year"].to_list() == expected["year"].to_list()
+    assert got.height >= 30
+    for column in ("votes", "minority", "tied_votes"):
+        assert got[column].to_list() == expected[column].to_list(), column
+    np.testing.assert_allclose(
+        got["minority_share"].to_numpy(), (expected["minority"] / expected["votes"]).to_numpy()
+    )
+    assert set(
+        run(con, "minority_share", country="", from_year="2024", to_year="2024")["year"]
+    ) == {2024}
+
+
+def bloc_line(votes: list[str]) -> str | None:
+    """The most common of Y, N, A among the votes; None on a tie or with no vote."""
+    counts = {v: votes.count(v) for v in "YNA" if v in votes}
+    if not counts:
+        return None
+    top = max(counts.values())
+    leaders = [v for v, c in counts.items() if c == top]
+    return leaders[0] if len(leaders) == 1 else None
+
+
+def test_bloc_votes_list_members_and_who_broke_ranks(con) -> None:
+    got = run(con, "bloc_votes", blocs="csto", series="A/RES/66/253")
+    # Votes from the votes table, members from bloc_memberships (see the Syria test above).
+    assert got.select("symbol", "bloc", "line").rows() == [("A/RES/66/253", "csto", "N")]
+    assert got["votes"][0] == "ARM A, BLR N, KAZ Y, KGZ X, RUS N, TJK X, UZB X"
+    assert got["broke_ranks"][0] == "ARM A, KAZ Y"
+    # Every row of the default (CSTO and EAEU on the ES-11 resolutions): the line and who broke
+    # ranks recomputed from the members' votes the row lists.
+    rows = run(con, "bloc_votes")
+    es11 = frame(con, "SELECT count(*) AS n FROM roll_calls WHERE symbol LIKE 'A/RES/ES-11/%'")
+    assert rows.height == 2 * es11["n"][0] > 0
+    for row in rows.iter_rows(named=True):
+        members = dict(item.split(" ") for item in row["votes"].split(", "))
+        cast = [v for v in members.values() if v != "X"]
+        line = bloc_line(cast)
+        assert row["line"] == line
+        broke = [f"{k} {v}" for k, v in members.items() if v != "X" and line and v != line]
+        assert row["broke_ranks"] == (", ".join(broke) or None)
+    eaeu = rows.filter(pl.col("bloc") == "eaeu")["votes"]
+    assert all("TJK" not in v for v in eaeu)  # Tajikistan is in the CSTO, not the EAEU
+    topic = run(con, "bloc_votes", blocs="csto", series="", topic="syria")
+    tagged = frame(
+        con,
+        """SELECT count(*) AS n FROM roll_calls WHERE date >= DATE '2002-10-07' AND roll_call_id
+           IN (SELECT roll_call_id FROM roll_call_topics WHERE topic = 'syria')""",
+    )
+    assert topic.height == tagged["n"][0] > 20
 
 
 def test_pair_agreement_over_time_equals_python_recomputation(con) -> None:
@@ -528,21 +644,36 @@ def test_queries_list_show_run(built_store: Path) -> None:
 # --- `alignment schema` ---------------------------------------------------------------------
 
 
-def test_schema_lists_every_table_with_columns_and_comments(built_store: Path) -> None:
+def test_schema_lists_tables_views_and_macros_with_their_comments(built_store: Path) -> None:
     result = invoke("schema", "--db", str(built_store), "--format", "csv")
     assert result.exit_code == 0
     rows = pl.read_csv(result.output.encode())
-    assert rows.columns == ["table", "column", "type", "comment", "table_comment"]
+    assert rows.columns == ["table", "kind", "column", "type", "comment", "table_comment"]
     with duckdb.connect(str(built_store), read_only=True) as con:
         tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert set(rows["table"]) == tables >= {t.name for t in TABLES}
-    for table in TABLES:
+        views = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal")
+                 .fetchall()}  # fmt: skip
+    kinds = dict(rows.select("table", "kind").unique().iter_rows())
+    assert {t for t, k in kinds.items() if k == "table"} == tables >= {t.name for t in TABLES}
+    assert {t for t, k in kinds.items() if k == "view"} == views == {v.name for v in VIEWS}
+    assert {t for t, k in kinds.items() if "macro" in k} == {m.name for m in MACROS}
+    for table in (*TABLES, *VIEWS):
         mine = rows.filter(pl.col("table") == table.name)
         assert mine["column"].to_list() == [c.name for c in table.columns]
         assert mine["comment"].to_list() == [c.comment for c in table.columns]
+        assert mine["table_comment"].unique().to_list() == [table.comment]
+    for macro in MACROS:
+        mine = rows.filter(pl.col("table") == macro.name)
+        assert mine["column"].to_list() == [name for name, _ in macro.parameters()]
+        assert mine["table_comment"].unique().to_list() == [macro.comment]
+        assert mine["kind"][0] == ("table macro" if macro.table else "macro")
     text = invoke("schema", "--db", str(built_store)).output
     assert all(f"\n{t.name}\n" in "\n" + text for t in TABLES)
-    assert text.startswith("roll_calls\n")  # creation order: the main tables first
+    assert all(f"\n{v.name} (view)\n" in text for v in VIEWS)
+    assert text.startswith("roll_calls\n")  # declaration order: the main tables first
+    # Tables, then views, then macros.
+    assert text.index("\nstore_meta\n") < text.index("\nagreement_scores (view)\n")
+    assert text.index("\nagreement_long (view)\n") < text.index("\nagreement (table macro)\n")
 
 
 def test_schema_of_one_table_exact(built_store: Path) -> None:
@@ -555,7 +686,29 @@ def test_schema_of_one_table_exact(built_store: Path) -> None:
         "    value  VARCHAR  Its value.\n"
     )
     result = invoke("schema", "nope", "--db", str(built_store))
-    assert result.exit_code == 1 and "no table 'nope'" in result.output
+    assert result.exit_code == 1
+    assert "no table, view or macro 'nope' in the store; tables: agreement_counts" in result.output
+    assert "views: agreement_long, agreement_pairs" in result.output
+    assert "macros: alignment_metric" in result.output
+
+
+def test_schema_of_a_view_and_of_a_macro(built_store: Path) -> None:
+    result = invoke("schema", "agreement_pairs", "--db", str(built_store))
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "agreement_pairs (view)"
+    assert lines[1].startswith("  agreement_scores with each pair in both orders (BLR-RUS")
+    assert "    iso3_a           VARCHAR  A state (countries.iso3): every state." in lines
+    assert any(line.startswith("    kappa_abs        DOUBLE   Cohen's kappa") for line in lines)
+    result = invoke("schema", "agreement", "--db", str(built_store))
+    assert result.exit_code == 0
+    assert result.output.startswith("agreement (table macro)\n  Every metric of the pair a, b")
+    assert result.output.endswith(
+        "\n    agreement(a, b, start_date := NULL, end_date := NULL, drop_unanimous := true)\n"
+    )
+    result = invoke("schema", "alignment_metric", "--db", str(built_store))
+    assert result.output.startswith("alignment_metric (macro)\n")
+    assert result.output.endswith("\n    alignment_metric(name)\n")
 
 
 def test_nan_is_kept_for_undefined_kappa(con) -> None:

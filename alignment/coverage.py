@@ -93,24 +93,20 @@ def _series_rows(source: str, votes: pl.DataFrame, decisions: pl.DataFrame | Non
     roll_call_id), ``decisions`` (series, number, modern, date) or None when the source lists
     no decisions without a vote."""
     rows = []
-    listed = (
-        decisions
-        if decisions is not None
-        else votes.head(0).select("series", "number", "modern", "date")
-    )
+    known = decisions is not None
+    listed = decisions if known else votes.head(0).select("series", "number", "modern", "date")
     names = set(votes["series"].drop_nulls()) | set(listed["series"].drop_nulls())
     for name in names:
         v = votes.filter(pl.col("series") == name)
         d = listed.filter(pl.col("series") == name)
-        known = decisions is not None
         numbered = pl.concat(
             [v.select("number", "modern", "date"), d.select("number", "modern", "date")]
         ).drop_nulls("number")
         highest = numbered["number"].max() if numbered.height else None
-        gaps: list[int] = []
-        if numbered.height and numbered["modern"].all():
-            seen = set(numbered["number"].to_list())
-            gaps = [n for n in range(1, int(highest) + 1) if n not in seen]  # type: ignore[arg-type]
+        # Numbers within the series (from session 31): the gaps can be counted.
+        counted = bool(numbered.height) and bool(numbered["modern"].all())
+        seen = set(numbered["number"].to_list())
+        gaps = [n for n in range(1, int(highest) + 1) if n not in seen] if counted else []  # type: ignore[arg-type]
         last_record = max(
             [x for x in (v["date"].max(), d["date"].max() if d.height else None) if x is not None],
             default=None,
@@ -127,7 +123,7 @@ def _series_rows(source: str, votes: pl.DataFrame, decisions: pl.DataFrame | Non
             "roll_calls": v["roll_call_id"].n_unique(), "resolutions": v["symbol"].drop_nulls().n_unique(),
             "without_vote": d.height if known else None,
             "highest_number": highest,
-            "numbering_gaps": len(gaps) if numbered.height and numbered["modern"].all() else None,
+            "numbering_gaps": len(gaps) if counted else None,
             "gaps": _ranges(gaps) if gaps else None,
             "last_record": last_record, "complete_through": complete,
         })  # fmt: skip

@@ -172,7 +172,7 @@ def _cluster_keys(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
     kinds = voeten.group_by("rcid").agg(
         pl.col("kind").drop_nulls().first(),
         pl.col("symbol").drop_nulls().first(),
-        pl.col("date").first(),
+        pl.col("date").drop_nulls().first(),  # Voeten's file leaves one undated (rcid 4592)
     )
     candidates = kinds.filter(
         pl.col("symbol").is_not_null() & pl.col("kind").fill_null("resolution").eq("resolution")
@@ -200,15 +200,26 @@ def _cluster_keys(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
             f"{row['symbol']}: the UN sources date it {row['date']}, Voeten {row['v_date']}; "
             "matched on the symbol, the UN date kept"
         )
-    # The same text with and without its part letter (A/RES/66/253 A, R/66/253).
-    linked = pl.concat([matched.drop_nulls("v_key").select("v_key"), near.select("v_key")])
-    unmatched = unmatched.join(near, on=["symbol", "date"], how="anti")
-    free = candidates.join(linked, on="v_key", how="anti")
-    parts = _unique_pairs(
-        unmatched.with_columns(_base("symbol")),
-        free.rename({"symbol": "v_symbol"}).with_columns(_base("v_symbol")),
+    # The same text with and without its part letter (A/RES/66/253 A, R/66/253): on the same
+    # day first, then within the tolerance. A roll call Voeten's side shares with another UN
+    # source (the JSON's A/RES/74/10) may take the Library's A/RES/74/10 A too.
+    unmatched = unmatched.join(near, on=["symbol", "date"], how="anti").with_columns(
+        _base("symbol")
+    )
+    based = candidates.rename({"symbol": "v_symbol"}).with_columns(_base("v_symbol"))
+    # As for the symbol itself: of several roll calls of one text on one day, the first.
+    first_of_day = (
+        exact.rename({"symbol": "v_symbol"})  # in rcid order
+        .with_columns(_base("v_symbol"))
+        .unique(["base", "v_date"], keep="first", maintain_order=True)
+    )
+    same_day = _unique_pairs(unmatched, first_of_day, "base", days=0)
+    later = _unique_pairs(
+        unmatched.join(same_day, on=["symbol", "date"], how="anti"),
+        based.join(same_day, on="v_key", how="anti"),
         "base",
-    ).filter(pl.col("symbol") != pl.col("v_symbol"))
+    )
+    parts = pl.concat([same_day, later]).filter(pl.col("symbol") != pl.col("v_symbol"))
     for row in parts.iter_rows(named=True):
         notes.append(
             f"{row['symbol']} ({row['date']}) is Voeten's {row['v_symbol']} ({row['v_date']}): "
@@ -235,11 +246,13 @@ def _base(column: str) -> pl.Expr:
     return pl.col(column).map_elements(base, return_dtype=pl.String).alias("base")
 
 
-def _unique_pairs(un: pl.DataFrame, candidates: pl.DataFrame, on: str) -> pl.DataFrame:
-    """UN (symbol, date) pairs and Voeten candidates that share ``on`` within the date
-    tolerance, kept where the pair is the only one for each of its two sides."""
+def _unique_pairs(
+    un: pl.DataFrame, candidates: pl.DataFrame, on: str, days: int = DATE_TOLERANCE_DAYS
+) -> pl.DataFrame:
+    """UN (symbol, date) pairs and Voeten candidates that share ``on`` within ``days`` of each
+    other, kept where the pair is the only one for each of its two sides."""
     near = un.join(candidates, on=on).filter(
-        (pl.col("date") - pl.col("v_date")).dt.total_days().abs() <= DATE_TOLERANCE_DAYS
+        (pl.col("date") - pl.col("v_date")).dt.total_days().abs() <= days
     )
     return near.filter((pl.len().over("symbol", "date") == 1) & (pl.len().over("v_key") == 1))
 
@@ -376,18 +389,7 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         .sort("roll_call_id", "iso3", "other_source")
     )
     published = votes.filter(pl.col("published")).select("roll_call_id", "iso3", "source", "vote")
-    pairs = published.join(published, on=["roll_call_id", "iso3"], suffix="_b").filter(
-        pl.col("source") < pl.col("source_b")
-    )
-    agreement = (
-        pairs.group_by(pl.col("source").alias("source_a"), "source_b")
-        .agg(
-            pl.col("roll_call_id").n_unique().cast(pl.Int64).alias("shared_roll_calls"),
-            pl.len().cast(pl.Int64).alias("shared_votes"),
-            (pl.col("vote") != pl.col("vote_b")).sum().cast(pl.Int64).alias("differing_votes"),
-        )
-        .sort("source_a", "source_b")
-    )
+    agreement = source_agreement(published)
     # Where no source published tallies, count the kept votes.
     counted = _count(kept_votes, "roll_call_id").select(
         "roll_call_id", *[pl.col(c).alias(f"c_{c}") for c in TALLY_COLUMNS]
@@ -407,6 +409,30 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
     return Reconciled(
         merged, kept_votes, roll_call_sources, disagreements, agreement, checks, decisions, notes
     )
+
+
+def source_agreement(published: pl.DataFrame) -> pl.DataFrame:
+    """Per pair of sources (alphabetical): the roll calls and votes both publish and how many
+    of those votes differ. One column per source, not a self-join of millions of votes."""
+    wide = published.pivot(on="source", index=["roll_call_id", "iso3"], values="vote")
+    names = sorted(c for c in wide.columns if c not in ("roll_call_id", "iso3"))
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            both = pl.col(a).is_not_null() & pl.col(b).is_not_null()
+            shared, votes, differing = wide.select(
+                pl.col("roll_call_id").filter(both).n_unique().alias("shared"),
+                both.sum().alias("votes"),
+                (both & (pl.col(a) != pl.col(b))).sum().alias("differing"),
+            ).row(0)
+            if votes:
+                rows.append((a, b, shared, votes, differing))
+    return pl.DataFrame(
+        rows,
+        schema={"source_a": pl.String, "source_b": pl.String, "shared_roll_calls": pl.Int64,
+                "shared_votes": pl.Int64, "differing_votes": pl.Int64},
+        orient="row",
+    )  # fmt: skip
 
 
 def _count(votes: pl.DataFrame, *keys: str) -> pl.DataFrame:

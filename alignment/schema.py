@@ -213,7 +213,12 @@ TABLES: tuple[Table, ...] = (
             C("yes", "INTEGER", "Votes in favour, as published (see tally_source)."),
             C("no", "INTEGER", "Votes against, as published (see tally_source)."),
             C("abstain", "INTEGER", "Abstentions, as published (see tally_source)."),
-            C("non_voting", "INTEGER", "Members present or absent who cast no vote."),
+            C(
+                "non_voting",
+                "INTEGER",
+                "Members present or absent who cast no vote; where counted from the votes "
+                "table (no source publishes it), every X, inferred ones included.",
+            ),
             C(
                 "tally_source",
                 "VARCHAR",

@@ -27,6 +27,7 @@ the evidence that decided) and every piece of evidence (``topic_evidence``), whi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -57,66 +58,58 @@ EVIDENCE_SCHEMA = {
 }  # fmt: skip
 
 
+def _refuse(rows: pl.DataFrame, path: Path, problem: Callable[[dict], str | None]) -> None:
+    """BadDataError naming the file and line of the first row ``problem`` finds fault with."""
+    for row in rows.iter_rows(named=True):
+        found = problem(row)
+        if found:
+            raise BadDataError(found, path=str(path), line=row["line"])
+
+
 def _load(name: str, data_dir: Path | None, columns: tuple[str, ...]) -> tuple[pl.DataFrame, Path]:
     path = (data_dir or resources.folder("data")) / name
     frame = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise BadDataError(f"columns {missing} missing from the header", path=str(path), line=1)
-    for row in frame.iter_rows(named=True):
-        if row["strength"] not in STRENGTHS:
-            raise BadDataError(
-                f"strength {row['strength']!r} must be primary or mention",
-                path=str(path),
-                line=row["line"],
-            )
-        if not row["topic"]:
-            raise BadDataError("the topic is empty", path=str(path), line=row["line"])
+    _refuse(frame, path, lambda row: (
+        f"strength {row['strength']!r} must be primary or mention"
+        if row["strength"] not in STRENGTHS else None
+    ) or ("the topic is empty" if not row["topic"] else None))  # fmt: skip
     return frame.with_columns(pl.col("line").cast(pl.Int64)), path
+
+
+def _not_a_pattern(pattern: object) -> str | None:
+    try:
+        re.compile(pattern)  # type: ignore[call-overload]
+    except (re.error, TypeError) as exc:
+        return f"pattern {pattern!r} is not a regular expression ({exc})"
+    return None
 
 
 def load_rules(data_dir: Path | None = None) -> pl.DataFrame:
     rules, path = _load(
         RULES_FILE, data_dir, ("topic", "field", "pattern", "from_date", "strength")
     )
-    for row in rules.iter_rows(named=True):
-        if row["field"] not in FIELDS:
-            raise BadDataError(
-                f"field {row['field']!r} must be one of {', '.join(FIELDS)}",
-                path=str(path),
-                line=row["line"],
-            )
-        try:
-            re.compile(row["pattern"])
-        except (re.error, TypeError) as exc:
-            raise BadDataError(
-                f"pattern {row['pattern']!r} is not a regular expression ({exc})",
-                path=str(path),
-                line=row["line"],
-            ) from exc
+    _refuse(rules, path, lambda row: (
+        f"field {row['field']!r} must be one of {', '.join(FIELDS)}"
+        if row["field"] not in FIELDS else _not_a_pattern(row["pattern"])
+    ))  # fmt: skip
     return rules.with_columns(pl.col("from_date").str.to_date("%Y-%m-%d", strict=True))
 
 
 def load_lists(data_dir: Path | None = None) -> pl.DataFrame:
     """The curated list: one row per topic and symbol, with the source that settles it."""
     lists, path = _load(LISTS_FILE, data_dir, ("topic", "symbol", "strength", "source"))
-    for row in lists.iter_rows(named=True):
-        if not (row["symbol"] or "").startswith("A/RES/"):
-            raise BadDataError(
-                f"symbol {row['symbol']!r} is not an official symbol (A/RES/...)",
-                path=str(path),
-                line=row["line"],
-            )
-        if not row["source"]:
-            raise BadDataError("every entry needs its source", path=str(path), line=row["line"])
+    _refuse(lists, path, lambda row: (
+        f"symbol {row['symbol']!r} is not an official symbol (A/RES/...)"
+        if not (row["symbol"] or "").startswith("A/RES/")
+        else None if row["source"] else "every entry needs its source"
+    ))  # fmt: skip
     repeated = lists.filter(pl.struct("topic", "symbol").is_duplicated())
-    if not repeated.is_empty():
-        row = repeated.row(0, named=True)
-        raise BadDataError(
-            f"{row['symbol']} is listed twice for topic {row['topic']}; keep one entry",
-            path=str(path),
-            line=row["line"],
-        )
+    _refuse(repeated.head(1), path, lambda row: (
+        f"{row['symbol']} is listed twice for topic {row['topic']}; keep one entry"
+    ))  # fmt: skip
     return lists
 
 

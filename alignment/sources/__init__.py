@@ -58,13 +58,8 @@ VOTE_SCHEMA: dict[str, pl.DataType] = {
 # resolution of a session with how it was adopted): no roll call, no votes, but the share of
 # the Assembly's decisions taken without a vote, and complete resolution numbering, need them.
 DECISION_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "symbol": pl.String(),
-    "date": pl.Date(),
-    "session": pl.Int64(),
-    "title": pl.String(),
-    "subjects": pl.List(pl.String()),
-    "agenda": pl.List(pl.String()),
+    c: ROLL_CALL_SCHEMA[c]
+    for c in ("source", "symbol", "date", "session", "title", "subjects", "agenda")
 }
 
 __all__ = [

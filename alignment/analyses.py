@@ -51,6 +51,9 @@ def check_bloc(con: duckdb.DuckDBPyConnection, bloc: str) -> str:
     return bloc.lower()
 
 
+MENTIONS = "+mentions"  # topic suffix: also the roll calls that only mention the topic
+
+
 def known_topics(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Voeten's issue codes and the named topics (the UN Digital Library's subjects are
     topics too, but too many to list)."""
@@ -64,29 +67,47 @@ def known_topics(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
 
 
+def parse_topic(text: str) -> tuple[str, bool]:
+    """(topic, with mentions) of a topic as users write it: ``ukraine`` means the roll calls
+    about Ukraine (strength primary); ``ukraine+mentions`` adds those that only mention it.
+    The one rule for --topic, reports and :func:`topic_roll_calls`."""
+    name = text.strip()
+    if name.lower().endswith(MENTIONS):
+        return name[: -len(MENTIONS)].strip(), True
+    return name, False
+
+
 def topic_roll_calls(
     con: duckdb.DuckDBPyConnection,
     topic: str,
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[int]:
-    """The roll calls of a topic, within ``start`` and ``end`` when given (may be none);
+    """The roll calls of a topic (:func:`parse_topic`: primary ones, or with ``+mentions``
+    those that only mention it too), within ``start`` and ``end`` when given (may be none);
     UnknownName when no roll call of the store carries it."""
+    name, mentions = parse_topic(topic)
     exists = con.sql(
-        "SELECT count(*) FROM roll_call_topics WHERE topic = $topic", params={"topic": topic}
+        "SELECT count(*) FROM roll_call_topics WHERE topic = $topic", params={"topic": name}
     ).fetchall()[0][0]
     if not exists:
         raise UnknownName(
-            "topic", topic, known_topics(con), "or a UN Digital Library subject heading"
+            "topic",
+            topic,
+            known_topics(con),
+            f"or a UN Digital Library subject heading; add {MENTIONS} for the roll calls that "
+            "only mention a topic",
         )
     return (
         con.sql(
             """SELECT DISTINCT t.roll_call_id FROM roll_call_topics t
                JOIN roll_calls r USING (roll_call_id)
-               WHERE t.topic = $topic AND r.date BETWEEN $start AND $end
+               WHERE t.topic = $topic AND ($mentions OR t.strength = 'primary')
+                 AND r.date BETWEEN $start AND $end
                ORDER BY 1""",
             params={
-                "topic": topic,
+                "topic": name,
+                "mentions": mentions,
                 "start": start or dt.date(1, 1, 1),
                 "end": end or dt.date(9999, 12, 31),
             },
@@ -94,6 +115,179 @@ def topic_roll_calls(
         .pl()["roll_call_id"]
         .to_list()
     )
+
+
+def explain_topics(
+    con: duckdb.DuckDBPyConnection, symbol: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Why the roll calls of a symbol carry each topic: (verdicts, evidence). Verdicts: one
+    row per roll call and topic (roll_call_topics with the roll call's date, kind and
+    title); evidence: every rule or list entry that matched a named topic, with the text it
+    matched. UnknownName when no roll call has the symbol."""
+    calls = con.sql(
+        "SELECT roll_call_id, symbol, date, kind, title FROM roll_calls "
+        "WHERE symbol = $symbol ORDER BY date, roll_call_id",
+        params={"symbol": symbol.strip()},
+    ).pl()
+    if calls.is_empty():
+        near = (
+            con.sql(
+                "SELECT DISTINCT symbol FROM roll_calls WHERE symbol ILIKE $like ORDER BY 1 LIMIT 10",
+                params={"like": symbol.strip().split(" ")[0] + "%"},
+            )
+            .pl()["symbol"]
+            .to_list()
+        )
+        raise UnknownName(
+            "symbol", symbol, near, "symbols as in roll_calls.symbol, e.g. A/RES/66/253"
+        )
+    ids = calls["roll_call_id"].to_list()
+    verdicts = con.sql(
+        """SELECT t.roll_call_id, t.topic, t.scheme, t.strength, t.basis, t.rule
+           FROM roll_call_topics t WHERE list_contains($ids, t.roll_call_id)
+           ORDER BY t.roll_call_id, t.scheme DESC, t.strength DESC, t.topic""",
+        params={"ids": ids},
+    ).pl()
+    evidence = con.sql(
+        """SELECT roll_call_id, topic, strength, basis, rule, matched, note
+           FROM topic_evidence WHERE list_contains($ids, roll_call_id)
+           ORDER BY roll_call_id, topic, strength DESC, basis, rule""",
+        params={"ids": ids},
+    ).pl()
+    return calls.join(verdicts, on="roll_call_id", how="left"), evidence
+
+
+# --------------------------------------------------------------------------- coverage
+
+# An emergency special session can be resumed years after its last meeting (ES-10: 1997 to
+# 2024); one with a record this many years before a window may have met in it.
+RESUMED_WITHIN_YEARS = 10
+
+
+def coverage(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    source: str = "store",
+) -> pl.DataFrame:
+    """The ``coverage`` rows of the series a window touches (all when no window): those with
+    a record in it, and the emergency special sessions with a record in the ten years before
+    it, which may have been resumed in it. ``source``: ``store`` (all sources
+    reconciled) or one source; ``all`` for every row."""
+    first = start or dt.date(1, 1, 1)
+    last = end or dt.date(9999, 12, 31)
+    return con.sql(
+        """SELECT * FROM coverage
+           WHERE ($source = 'all' OR source = $source)
+             AND coalesce(first_vote, last_record) <= $last
+             AND (last_record >= $first
+                  OR (series_kind = 'emergency special'
+                      AND last_record >= $first - to_years($within)))
+           ORDER BY CASE series_kind WHEN 'regular' THEN 0 WHEN 'emergency special' THEN 1
+                    ELSE 2 END, series_number, source""",
+        params={"source": source, "first": first, "last": last, "within": RESUMED_WITHIN_YEARS},
+    ).pl()
+
+
+def _day(value: dt.date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _series_name(row: dict) -> str:
+    if row["series_kind"] == "regular":
+        return f"session {row['series']}"
+    return f"{row['series']} ({row['series_kind']} session)"
+
+
+def coverage_notes(rows: pl.DataFrame, end: dt.date | None = None) -> list[str]:
+    """Sentences on what the store lacks within a window ending at ``end`` (None: the last
+    record), from :func:`coverage` rows of the store: an emergency special session whose
+    records stop before the window ends while the store runs on (it may have been resumed),
+    and resolution numbers with no recorded vote that no source lists as adopted without a
+    vote, where the sources list every other decision of the series. Empty when nothing is
+    missing."""
+    store = rows.filter(pl.col("source") == "store")
+    if store.is_empty():
+        return []
+    latest = store["last_record"].max()
+    until = min(end, latest) if end is not None else latest
+    notes = []
+    for row in store.iter_rows(named=True):
+        name = _series_name(row)
+        if row["series_kind"] == "emergency special" and row["last_record"] < until:
+            notes.append(
+                f"{name}: the sources here hold its records only through "
+                f"{_day(row['last_record'])}; later votes of it, if any, are in none of them."
+            )
+        gaps = row["numbering_gaps"] if row["without_vote"] is not None else None
+        if gaps:
+            through = row["complete_through"]
+            complete = (
+                f"complete through {_day(through)}" if through is not None
+                else "incomplete from its first resolution"
+            )  # fmt: skip
+            plural = "" if gaps == 1 else "s"
+            notes.append(
+                f"{name[0].upper()}{name[1:]}: {gaps} resolution number{plural} "
+                f"({row['gaps']}) with no recorded vote here and not listed as adopted "
+                f"without a vote; {complete}."
+            )
+    if end is not None and latest < end:
+        notes.append(f"The store's last record is of {_day(latest)}.")
+    return notes
+
+
+# --------------------------------------------------------------------------- sources differ
+
+
+def differences(con: duckdb.DuckDBPyConnection, roll_call_ids: Sequence[int]) -> pl.DataFrame:
+    """The votes on which the sources differ and the tallies the rows do not match, among
+    ``roll_call_ids``: kind ('vote' or 'tally'), roll_call_id, symbol, date, iso3 (votes),
+    kept (source and vote kept, or the rows counted), other (the other source's vote, or
+    the tally), detail (a tally check's finding)."""
+    return con.sql(
+        """SELECT 'vote' AS kind, d.roll_call_id, r.symbol, r.date, d.iso3,
+                  d.kept_source || ': ' || d.kept_vote AS kept,
+                  d.other_source || ': ' || d.other_vote AS other, NULL AS detail
+           FROM vote_disagreements d JOIN roll_calls r USING (roll_call_id)
+           WHERE list_contains($ids, d.roll_call_id)
+           UNION ALL
+           SELECT 'tally', t.roll_call_id, r.symbol, r.date, NULL,
+                  t.source || ': ' || t.yes || '-' || t.no || '-' || t.abstain,
+                  t.tally_source || ': ' || t.tally_yes || '-' || t.tally_no || '-'
+                      || t.tally_abstain,
+                  t.finding || ' by ' || (t.missing + t.excess)
+           FROM tally_checks t JOIN roll_calls r USING (roll_call_id)
+           WHERE list_contains($ids, t.roll_call_id) AND t.finding <> 'match'
+           ORDER BY date, roll_call_id, kind DESC, iso3""",
+        params={"ids": list(roll_call_ids)},
+    ).pl()
+
+
+def differences_sentence(rows: pl.DataFrame) -> str | None:
+    """``the sources differ on N votes shown here`` (with the roll calls, and the tallies the
+    rows do not match), from :func:`differences`; None when they agree throughout."""
+    votes = rows.filter(pl.col("kind") == "vote")
+    tallies = rows.filter(pl.col("kind") == "tally")
+    parts = []
+    if votes.height:
+        calls = votes["roll_call_id"].n_unique()
+        parts.append(
+            f"the sources differ on {votes.height} vote{'' if votes.height == 1 else 's'} "
+            f"shown here, on {calls} roll call{'' if calls == 1 else 's'} (the official "
+            "record's vote is shown; vote_disagreements lists them)"
+        )
+    if tallies.height:
+        calls = tallies["roll_call_id"].n_unique()
+        parts.append(
+            f"on {calls} roll call{'' if calls == 1 else 's'} shown here a source's rows do "
+            "not add up to a published tally (tally_checks)"
+        )
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 # --------------------------------------------------------------------------- agreement

@@ -2,8 +2,8 @@
 as a new file and swapped in.
 
 source files -> canonical rows (``alignment.sources``) -> one roll call per vote
-(``alignment.reconcile``) -> topics, facts and derived tables (``alignment.topics``,
-``alignment.derived``) -> a new store file (``alignment.store``). The refresh (local files or
+(``alignment.reconcile``) -> topics, coverage, facts and derived tables (``alignment.topics``,
+``alignment.coverage``, ``alignment.derived``) -> a new store file (``alignment.store``). The refresh (local files or
 upstream) calls :func:`build` under the store's lock; nothing here knows where files came from
 beyond the provenance it is given.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alignment import blocs, derived, resources, store, topics
+from alignment import blocs, coverage, derived, resources, store, topics
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.reconcile import combine, fill_absent, reconcile
@@ -133,7 +133,7 @@ def build(
     with _timed(seconds, "reconcile"):
         rows = [fill_absent(r, crosswalk) for r in combine(rows)]
         reconciled = reconcile(rows)
-        calls = reconciled.roll_calls
+        calls = coverage.with_series(reconciled.roll_calls).drop("number", "modern")
         if calls.is_empty():
             raise BadDataError(
                 "the files hold no recorded vote (resolutions adopted without a vote are not "
@@ -142,6 +142,9 @@ def build(
             )
         memberships = blocs.load_memberships(data_dir)
         matches = read_matches(matches_path)
+        rules, lists = topics.load_rules(data_dir), topics.load_lists(data_dir)
+        topic_rows, evidence = topics.tag(calls, rules, lists)
+        listing = {r.source for r in rows if r.decisions is not None}
         tables = {
             "roll_calls": calls,
             "votes": reconciled.votes,
@@ -152,7 +155,13 @@ def build(
             "country_codes": crosswalk.codes,
             "blocs": blocs.load_blocs(data_dir),
             "bloc_memberships": memberships,
-            "roll_call_topics": topics.tag(calls, topics.load_rules(data_dir)),
+            "roll_call_topics": topic_rows,
+            "topic_evidence": evidence,
+            "tally_checks": reconciled.tally_checks,
+            "decisions_without_vote": decisions_table(reconciled.decisions, rules, lists),
+            "coverage": coverage.coverage(
+                calls, reconciled.roll_call_sources, reconciled.decisions, listing
+            ),
             "voeten_matches": matches,
             **(extra_tables or {}),
         }
@@ -203,6 +212,17 @@ def build(
         notes=reconciled.notes + [n for r in rows for n in r.notes],
         seconds=seconds,
         ideal_points=result.ideal_points,
+    )
+
+
+def decisions_table(
+    decisions: pl.DataFrame, rules: pl.DataFrame, lists: pl.DataFrame
+) -> pl.DataFrame:
+    """The resolutions adopted without a vote with their series and named topics."""
+    items = decisions.with_row_index("id").with_columns(pl.col("id").cast(pl.Int64))
+    named = topics.named_topics(items, rules, lists)
+    return (
+        coverage.with_series(items).join(named, on="id", how="left").drop("id", "number", "modern")
     )
 
 

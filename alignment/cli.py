@@ -426,7 +426,8 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
 @click.option("--votes", "vote_set", type=click.Choice(VOTE_SETS), default="all",
               show_default=True, help="All recorded votes, or final-passage votes only (texts "
               "as a whole; amendment, paragraph and procedural votes left out).")  # fmt: skip
-@click.option("--topic", default=None, help="Only roll calls of this topic (hr, me, syria ...).")
+@click.option("--topic", default=None, help="Only roll calls about this topic (hr, me, syria ...; "
+              "syria+mentions adds those that only mention it).")  # fmt: skip
 @click.option("--from-session", type=click.IntRange(1, 200), default=None,
               help="First session (default: all).")  # fmt: skip
 @click.option("--to-session", type=click.IntRange(1, 200), default=None,
@@ -525,7 +526,8 @@ class DateOrYear(click.ParamType):
 @click.option("--to", "end", type=DateOrYear(end=True), default=None,
               help="Last day (or year) of the roll calls counted.")  # fmt: skip
 @click.option("--topic", default=None,
-              help="Only roll calls of this topic (hr, me, syria ...: roll_call_topics).")  # fmt: skip
+              help="Only roll calls about this topic (hr, me, syria ...: roll_call_topics; "
+              "syria+mentions adds those that only mention it).")  # fmt: skip
 @click.option("--important", is_flag=True, help="Only Voeten's important votes.")
 @click.option("--drop-amendments/--keep-amendments", default=False, show_default=True,
               help="Leave out amendment and paragraph votes.")  # fmt: skip
@@ -644,7 +646,8 @@ def report_window(command: Callable) -> Callable:
     command = click.option("--from", "start_year", type=click.IntRange(1946, 2999), default=2011,
                            show_default=True, help="First year.")(command)  # fmt: skip
     return click.option("--topic", default=None,
-                        help="Named topic (roll_call_topics), e.g. syria, ukraine.")(command)  # fmt: skip
+                        help="Named topic (roll_call_topics), e.g. syria, ukraine; "
+                        "ukraine+mentions adds the roll calls that only mention it.")(command)  # fmt: skip
 
 
 def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
@@ -693,3 +696,97 @@ def report_bloc(name: str, topic: str | None, start_year: int | None, end_year: 
     """The same parts for any bloc (see the blocs table: csto, eaeu, eu, nato ...)."""
     _write_report(db, output, lambda reports, con: reports.resolve_bloc(
         con, name, topic=topic, start_year=start_year, end_year=end_year))  # fmt: skip
+
+
+# --- topics and coverage -----------------------------------------------------------------------
+
+
+@cli.group()
+def topics() -> None:
+    """Topics of roll calls: why a roll call carries each one (data/topic_rules.csv,
+    data/topic_lists.csv)."""
+
+
+def _explain_text(frame: pl.DataFrame) -> str:
+    """One block per roll call: its named topics with their verdict and every piece of
+    evidence, then Voeten's codes and the Library's subject headings."""
+    import polars as pl
+
+    lines = []
+    for (roll_call_id,), rows in frame.group_by("roll_call_id", maintain_order=True):
+        first = rows.row(0, named=True)
+        title = first["title"] or ""
+        title = title if len(title) <= 160 else title[:159] + "…"
+        lines.append(f"{first['symbol']} ({first['date']}, {first['kind']}, roll call "
+                     f"{roll_call_id}): {title}")  # fmt: skip
+        named = rows.filter(pl.col("scheme") == "named")
+        for (topic,), evidence in named.group_by("topic", maintain_order=True):
+            verdict = evidence.row(0, named=True)
+            lines.append(
+                f"  {topic}: {verdict['strength']} (decided by {verdict['basis']}, "
+                f"{verdict['rule']})"
+            )
+            for e in evidence.drop_nulls("e_rule").iter_rows(named=True):
+                matched = (e["e_matched"] or "")[:100]
+                lines.append(
+                    f"    - {e['e_strength']}: {e['e_basis']} matched by {e['e_rule']}: {matched!r}"
+                )
+                if e["e_note"]:
+                    lines.append(f"      ({e['e_note'][:200]})")
+        if named.is_empty():
+            lines.append("  no named topic")
+        for scheme, label in (("voeten", "Voeten's issue codes"), ("subject", "subject headings")):
+            names = rows.filter(pl.col("scheme") == scheme)["topic"].unique(maintain_order=True)
+            if names.len():
+                lines.append(f"  {label}: {', '.join(names.to_list())}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@topics.command("explain")
+@click.argument("symbol")
+@db_option
+@output_options
+def topics_explain(symbol: str, db: Path | None) -> tuple[pl.DataFrame, Callable]:
+    """Why the roll calls of SYMBOL (A/RES/79/134) carry each topic: the verdict (primary or
+    mention) and every rule or curated list entry that matched, with the text it matched."""
+    from alignment import analyses
+
+    with open_store(db) as con:
+        verdicts, evidence = analyses.explain_topics(con, symbol)
+    frame = verdicts.join(
+        evidence.rename(
+            {c: f"e_{c}" for c in evidence.columns if c not in ("roll_call_id", "topic")}
+        ),
+        on=["roll_call_id", "topic"],
+        how="left",
+    )
+    return frame, _explain_text
+
+
+@cli.command("coverage")
+@click.option("--from", "start", type=DateOrYear(end=False), default=None,
+              help="Only series with a record on or after this day (or year).")  # fmt: skip
+@click.option("--to", "end", type=DateOrYear(end=True), default=None,
+              help="Only series with a record on or before this day (or year).")  # fmt: skip
+@click.option("--source", default="store", show_default=True,
+              help="store (all sources reconciled), a source (unvotes, unxml_json ...) or all.")  # fmt: skip
+@db_option
+@output_options
+def coverage_command(start: Any, end: Any, source: str, db: Path | None) -> pl.DataFrame:
+    """What the store holds of each session series (78, ES-11, S-32): first and last vote,
+    roll calls, resolutions, decisions without a vote, gaps in the resolution numbering and
+    the date through which it is complete (the table coverage). Notes on what is missing
+    follow on stderr.
+
+    \b
+      alignment coverage --from 2022
+      alignment coverage --source all --format csv -o coverage.csv
+    """
+    from alignment import analyses
+
+    with open_store(db) as con:
+        rows = analyses.coverage(con, start, end, source=source)
+    for note in analyses.coverage_notes(rows, end):
+        click.echo(note, err=True)
+    return rows

@@ -8,11 +8,18 @@ Sources are matched in two steps:
    resolutions only. They are matched with each other and with step 1 on the official symbol
    and the date; where the dates differ, on the symbol alone when it names exactly one
    resolution vote on each side within :data:`DATE_TOLERANCE_DAYS`.
+3. One vote is one roll call whatever form each source writes its symbol in: the UN writes
+   the part letter of a resolution adopted in parts (``A/RES/66/253 A``) where Voeten writes
+   none (``R/66/253``). Still unmatched, a UN roll call is matched on the symbol without its
+   part (:func:`alignment.symbols.base`) when that names exactly one roll call on each side
+   within the tolerance; UN roll calls of two UN sources likewise. The UN's form is kept.
 
 Each field of a roll call, and each state's vote, is taken from the first source in
 :data:`PRECEDENCE` that has it. A vote a source *published* always beats an absence the store
-*inferred* for a source that lists only voters. Every published vote that differs from the
-one kept is recorded in ``vote_disagreements``.
+*inferred* for a source that lists only voters; a vote kept from an inference is flagged
+(``inferred``). Every published vote that differs from the one kept is recorded in
+``vote_disagreements``, and :func:`tally_checks` compares every source's rows, and the votes
+kept, with every tally a source publishes.
 
 Before that, :func:`combine` merges the files of one source (the JSON comes one file per
 session) and :func:`fill_absent` marks absent the members a voters-only source leaves out.
@@ -29,7 +36,8 @@ import polars as pl
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
-from alignment.sources import SourceRows
+from alignment.sources import DECISION_SCHEMA, SourceRows
+from alignment.symbols import base
 
 # The UN Digital Library is the Assembly's official record; the DGACM extract comes from the
 # same Secretariat; Voeten's file is hand-coded from the records and lists absences;
@@ -42,10 +50,12 @@ TALLY_COLUMNS = ("yes", "no", "abstain", "non_voting")
 @dataclass
 class Reconciled:
     roll_calls: pl.DataFrame  # one row per roll call, public columns
-    votes: pl.DataFrame  # roll_call_id, iso3, vote, source
+    votes: pl.DataFrame  # roll_call_id, iso3, vote, source, inferred
     roll_call_sources: pl.DataFrame  # how each source saw each roll call
     vote_disagreements: pl.DataFrame
     source_agreement: pl.DataFrame  # per pair of sources: shared and differing votes
+    tally_checks: pl.DataFrame  # every source's rows and the votes kept against every tally
+    decisions: pl.DataFrame  # resolutions adopted without a vote (DECISION_SCHEMA)
     notes: list[str] = field(default_factory=list)
 
 
@@ -66,6 +76,7 @@ def combine(rows: list[SourceRows]) -> list[SourceRows]:
                 "give each file once",
                 path=paths[0],
             )
+        listed = [p.decisions for p in parts if p.decisions is not None]
         out.append(
             SourceRows(
                 source,
@@ -75,6 +86,7 @@ def combine(rows: list[SourceRows]) -> list[SourceRows]:
                 all(p.absent_listed for p in parts),
                 [f for p in parts for f in p.files],
                 [f"{Path(p.path).name}: {n}" for p in parts for n in p.notes],
+                pl.concat(listed, how="vertical_relaxed") if listed else None,
             )
         )
     return out
@@ -91,7 +103,10 @@ def fill_absent(rows: SourceRows, crosswalk: Crosswalk) -> SourceRows:
         pl.lit(False).alias("published"),
     )  # fmt: skip
     votes = pl.concat([rows.votes.with_columns(published=True), absent], how="vertical_relaxed")
-    return SourceRows(rows.source, rows.path, rows.roll_calls, votes, True, rows.files, rows.notes)
+    return SourceRows(
+        rows.source, rows.path, rows.roll_calls, votes, True, rows.files, rows.notes,
+        rows.decisions,
+    )  # fmt: skip
 
 
 def infer_dates(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
@@ -157,7 +172,7 @@ def _cluster_keys(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
     kinds = voeten.group_by("rcid").agg(
         pl.col("kind").drop_nulls().first(),
         pl.col("symbol").drop_nulls().first(),
-        pl.col("date").first(),
+        pl.col("date").drop_nulls().first(),  # Voeten's file leaves one undated (rcid 4592)
     )
     candidates = kinds.filter(
         pl.col("symbol").is_not_null() & pl.col("kind").fill_null("resolution").eq("resolution")
@@ -179,31 +194,101 @@ def _cluster_keys(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
     )
     # Same symbol, other date: only when the symbol is unambiguous on both sides.
     unmatched = matched.filter(pl.col("v_key").is_null()).select("symbol", "date")
-    single_un = unmatched.filter(pl.col("symbol").is_unique())
-    single_v = candidates.filter(pl.col("symbol").is_unique())
-    near = single_un.join(single_v, on="symbol").filter(
-        (pl.col("date") - pl.col("v_date")).dt.total_days().abs() <= DATE_TOLERANCE_DAYS
-    )
+    near = _unique_pairs(unmatched, candidates, "symbol")
     for row in near.iter_rows(named=True):
         notes.append(
             f"{row['symbol']}: the UN sources date it {row['date']}, Voeten {row['v_date']}; "
             "matched on the symbol, the UN date kept"
         )
+    # The same text with and without its part letter (A/RES/66/253 A, R/66/253): on the same
+    # day first, then within the tolerance. A roll call Voeten's side shares with another UN
+    # source (the JSON's A/RES/74/10) may take the Library's A/RES/74/10 A too.
+    unmatched = unmatched.join(near, on=["symbol", "date"], how="anti").with_columns(
+        _base("symbol")
+    )
+    based = candidates.rename({"symbol": "v_symbol"}).with_columns(_base("v_symbol"))
+    # As for the symbol itself: of several roll calls of one text on one day, the first.
+    first_of_day = (
+        exact.rename({"symbol": "v_symbol"})  # in rcid order
+        .with_columns(_base("v_symbol"))
+        .unique(["base", "v_date"], keep="first", maintain_order=True)
+    )
+    same_day = _unique_pairs(unmatched, first_of_day, "base", days=0)
+    later = _unique_pairs(
+        unmatched.join(same_day, on=["symbol", "date"], how="anti"),
+        based.join(same_day, on="v_key", how="anti"),
+        "base",
+    )
+    parts = pl.concat([same_day, later]).filter(pl.col("symbol") != pl.col("v_symbol"))
+    for row in parts.iter_rows(named=True):
+        notes.append(
+            f"{row['symbol']} ({row['date']}) is Voeten's {row['v_symbol']} ({row['v_date']}): "
+            "one vote, matched on the symbol without its part; the UN's form kept"
+        )
     links = pl.concat(
         [
             matched.filter(pl.col("v_key").is_not_null()).select("symbol", "date", "v_key"),
             near.select("symbol", "date", "v_key"),
+            parts.select("symbol", "date", "v_key"),
         ]
     )
-    keyed_un = un.join(links, on=["symbol", "date"], how="left").with_columns(
-        pl.coalesce(
-            "v_key",
-            pl.concat_str(
-                pl.lit("un:"), pl.col("symbol"), pl.lit("@"), pl.col("date").cast(pl.String)
-            ),
-        ).alias("key")
+    keyed_un = un.join(links, on=["symbol", "date"], how="left")
+    own = _un_keys(
+        keyed_un.filter(pl.col("v_key").is_null()).select("symbol", "date", "source"), notes
     )
-    return pl.concat([keyed_voeten, keyed_un.drop("v_key")], how="vertical_relaxed")
+    keyed_un = keyed_un.join(own, on=["symbol", "date"], how="left").with_columns(
+        pl.coalesce("v_key", "un_key").alias("key")
+    )
+    return pl.concat([keyed_voeten, keyed_un.drop("v_key", "un_key")], how="vertical_relaxed")
+
+
+def _base(column: str) -> pl.Expr:
+    return pl.col(column).map_elements(base, return_dtype=pl.String).alias("base")
+
+
+def _unique_pairs(
+    un: pl.DataFrame, candidates: pl.DataFrame, on: str, days: int = DATE_TOLERANCE_DAYS
+) -> pl.DataFrame:
+    """UN (symbol, date) pairs and Voeten candidates that share ``on`` within ``days`` of each
+    other, kept where the pair is the only one for each of its two sides."""
+    near = un.join(candidates, on=on).filter(
+        (pl.col("date") - pl.col("v_date")).dt.total_days().abs() <= days
+    )
+    return near.filter((pl.len().over("symbol", "date") == 1) & (pl.len().over("v_key") == 1))
+
+
+def _un_keys(un: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """Keys of the roll calls only the UN's sources hold: one per symbol and date, except that
+    one source's ``X A`` and another's ``X`` of the same day are one roll call when no other
+    part of X was voted that day (a source that writes both holds two resolutions)."""
+    un = (
+        un.group_by("symbol", "date")
+        .agg(pl.col("source").unique().sort())
+        .with_columns(_base("symbol"))
+    )
+    parted = un.filter(pl.col("symbol") != pl.col("base"))
+    whole = un.filter(pl.col("symbol") == pl.col("base"))
+    pairs = (
+        whole.join(parted, on=["base", "date"], suffix="_part")
+        .filter(pl.len().over("base", "date") == 1)
+        .filter(pl.col("source").list.set_intersection("source_part").list.len() == 0)
+    )
+    for row in pairs.iter_rows(named=True):
+        notes.append(
+            f"{row['symbol_part']} and {row['symbol']} ({row['date']}): one vote, written with "
+            "and without its part by two UN sources; the form with the part kept"
+        )
+    rename = pairs.select("symbol", "date", pl.col("symbol_part").alias("keyed"))
+    return un.join(rename, on=["symbol", "date"], how="left").select(
+        "symbol",
+        "date",
+        pl.concat_str(
+            pl.lit("un:"),
+            pl.coalesce("keyed", "symbol"),
+            pl.lit("@"),
+            pl.col("date").cast(pl.String),
+        ).alias("un_key"),
+    )
 
 
 def reconcile(sources: list[SourceRows]) -> Reconciled:
@@ -217,10 +302,24 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         how="vertical_relaxed",
     )
     calls = _cluster_keys(calls, notes).with_columns(rank_of(pl.col("source")).alias("rank"))
+    twice = calls.filter(pl.struct("key", "source").is_duplicated()).sort("source", "source_id")
+    if not twice.is_empty():
+        row = twice.row(0, named=True)
+        raise BadDataError(
+            f"{row['source']} holds {row['symbol']} of {row['date']} twice (ids "
+            f"{', '.join(twice.filter(pl.col('key') == row['key'])['source_id'].to_list())}): "
+            "two versions of one file given together? Give one"
+        )
 
     # A field of the roll call: the first non-null value in source precedence.
     def first(column: str) -> pl.Expr:
         return pl.col(column).sort_by("rank").drop_nulls().first()
+
+    def union(column: str) -> pl.Expr:
+        return (
+            pl.col(column).list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+            .alias(column)
+        )  # fmt: skip
 
     tally_source = (
         pl.col("source")
@@ -234,8 +333,7 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         *[pl.col(c).filter(pl.col("yes").is_not_null()).sort_by(
             pl.col("rank").filter(pl.col("yes").is_not_null())).first() for c in TALLY_COLUMNS],
         tally_source.alias("tally_source"),
-        pl.col("topics").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("topics"),
-        pl.col("subjects").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("subjects"),
+        union("topics"), union("subjects"), union("agenda"),
         pl.col("source").sort_by("rank").unique(maintain_order=True).alias("sources"),
     )  # fmt: skip
     merged = (
@@ -263,7 +361,9 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
     kept = votes.filter(
         pl.col("priority") == pl.col("priority").min().over("roll_call_id", "iso3")
     ).sort("roll_call_id", "iso3")
-    kept_votes = kept.select("roll_call_id", "iso3", "vote", "source")
+    kept_votes = kept.select(
+        "roll_call_id", "iso3", "vote", "source", (~pl.col("published")).alias("inferred")
+    )
     disagreements = (
         votes.filter(pl.col("published"))
         .join(
@@ -289,24 +389,10 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         .sort("roll_call_id", "iso3", "other_source")
     )
     published = votes.filter(pl.col("published")).select("roll_call_id", "iso3", "source", "vote")
-    pairs = published.join(published, on=["roll_call_id", "iso3"], suffix="_b").filter(
-        pl.col("source") < pl.col("source_b")
-    )
-    agreement = (
-        pairs.group_by(pl.col("source").alias("source_a"), "source_b")
-        .agg(
-            pl.col("roll_call_id").n_unique().cast(pl.Int64).alias("shared_roll_calls"),
-            pl.len().cast(pl.Int64).alias("shared_votes"),
-            (pl.col("vote") != pl.col("vote_b")).sum().cast(pl.Int64).alias("differing_votes"),
-        )
-        .sort("source_a", "source_b")
-    )
+    agreement = source_agreement(published)
     # Where no source published tallies, count the kept votes.
-    counted = kept_votes.group_by("roll_call_id").agg(
-        (pl.col("vote") == "Y").sum().cast(pl.Int64).alias("c_yes"),
-        (pl.col("vote") == "N").sum().cast(pl.Int64).alias("c_no"),
-        (pl.col("vote") == "A").sum().cast(pl.Int64).alias("c_abstain"),
-        (pl.col("vote") == "X").sum().cast(pl.Int64).alias("c_non_voting"),
+    counted = _count(kept_votes, "roll_call_id").select(
+        "roll_call_id", *[pl.col(c).alias(f"c_{c}") for c in TALLY_COLUMNS]
     )
     merged = (
         merged.join(counted, on="roll_call_id", how="left")
@@ -318,4 +404,110 @@ def reconcile(sources: list[SourceRows]) -> Reconciled:
         )
         .drop("c_yes", "c_no", "c_abstain", "c_non_voting", "key")
     )
-    return Reconciled(merged, kept_votes, roll_call_sources, disagreements, agreement, notes)
+    checks = tally_checks(published, kept_votes, roll_call_sources)
+    decisions = _decisions(sources, merged, notes)
+    return Reconciled(
+        merged, kept_votes, roll_call_sources, disagreements, agreement, checks, decisions, notes
+    )
+
+
+def source_agreement(published: pl.DataFrame) -> pl.DataFrame:
+    """Per pair of sources (alphabetical): the roll calls and votes both publish and how many
+    of those votes differ. One column per source, not a self-join of millions of votes."""
+    wide = published.pivot(on="source", index=["roll_call_id", "iso3"], values="vote")
+    names = sorted(c for c in wide.columns if c not in ("roll_call_id", "iso3"))
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            both = pl.col(a).is_not_null() & pl.col(b).is_not_null()
+            shared, votes, differing = wide.select(
+                pl.col("roll_call_id").filter(both).n_unique().alias("shared"),
+                both.sum().alias("votes"),
+                (both & (pl.col(a) != pl.col(b))).sum().alias("differing"),
+            ).row(0)
+            if votes:
+                rows.append((a, b, shared, votes, differing))
+    return pl.DataFrame(
+        rows,
+        schema={"source_a": pl.String, "source_b": pl.String, "shared_roll_calls": pl.Int64,
+                "shared_votes": pl.Int64, "differing_votes": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+
+
+def _count(votes: pl.DataFrame, *keys: str) -> pl.DataFrame:
+    """Yes, no, abstain and non-voting rows per ``keys``."""
+    return votes.group_by(*keys).agg(
+        *[
+            (pl.col("vote") == letter).sum().cast(pl.Int64).alias(name)
+            for name, letter in zip(TALLY_COLUMNS, ("Y", "N", "A", "X"), strict=True)
+        ]
+    )
+
+
+STORE = "store"  # tally_checks: the rows of the votes kept, all sources together
+FINDINGS = ("match", "rows short", "rows over", "rows differ")
+
+
+def tally_checks(
+    published: pl.DataFrame, kept: pl.DataFrame, roll_call_sources: pl.DataFrame
+) -> pl.DataFrame:
+    """Each source's published rows, and the votes kept (``store``), counted and set against
+    every yes/no/abstain tally a source publishes for the roll call: one row per roll call,
+    rows and tally. ``missing`` counts the votes the rows lack to reach the tally (summed over
+    yes, no, abstain), ``excess`` those they hold beyond it; ``finding`` is ``match``, ``rows
+    short`` (lacking only), ``rows over`` (beyond only) or ``rows differ`` (both). Inferred
+    absences are no rows (a source that omits absentees says nothing of them)."""
+    rows = pl.concat(
+        [
+            _count(published, "roll_call_id", "source"),
+            _count(kept.filter(~pl.col("inferred")), "roll_call_id").with_columns(
+                source=pl.lit(STORE)
+            ),
+        ],
+        how="diagonal_relaxed",
+    ).drop("non_voting")
+    tallies = roll_call_sources.filter(pl.col("yes").is_not_null()).select(
+        "roll_call_id",
+        pl.col("source").alias("tally_source"),
+        *[pl.col(c).cast(pl.Int64).alias(f"tally_{c}") for c in ("yes", "no", "abstain")],
+    )
+    diffs = [pl.col(f"tally_{c}") - pl.col(c) for c in ("yes", "no", "abstain")]
+    missing = pl.sum_horizontal(d.clip(lower_bound=0) for d in diffs)
+    excess = pl.sum_horizontal((-d).clip(lower_bound=0) for d in diffs)
+    return (
+        rows.join(tallies, on="roll_call_id")
+        .with_columns(missing.alias("missing"), excess.alias("excess"))
+        .with_columns(
+            pl.when((pl.col("missing") == 0) & (pl.col("excess") == 0))
+            .then(pl.lit("match"))
+            .when(pl.col("excess") == 0)
+            .then(pl.lit("rows short"))
+            .when(pl.col("missing") == 0)
+            .then(pl.lit("rows over"))
+            .otherwise(pl.lit("rows differ"))
+            .alias("finding")
+        )
+        .sort("roll_call_id", (pl.col("source") != STORE), "source", "tally_source")
+    )
+
+
+def _decisions(sources: list[SourceRows], merged: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """The resolutions sources list as adopted without a vote, once each (by precedence);
+    one a source holds a recorded vote of (same symbol and date) is no such decision."""
+    listed = [s.decisions for s in sources if s.decisions is not None]
+    if not listed:
+        return pl.DataFrame(schema=DECISION_SCHEMA)
+    frame = (
+        pl.concat(listed, how="vertical_relaxed")
+        .sort(rank_of(pl.col("source")))
+        .unique(["symbol", "date"], keep="first", maintain_order=True)
+    )
+    voted = merged.filter(pl.col("symbol").is_not_null()).select("symbol", "date")
+    clash = frame.join(voted, on=["symbol", "date"], how="semi")
+    for row in clash.iter_rows(named=True):
+        notes.append(
+            f"{row['symbol']} ({row['date']}): {row['source']} lists it as adopted without a "
+            "vote, another source holds its recorded vote; kept as a roll call"
+        )
+    return frame.join(voted, on=["symbol", "date"], how="anti").sort("date", "symbol")

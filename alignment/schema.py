@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,13 @@ TABLES: tuple[Table, ...] = (
                 "Regular session of the General Assembly during which the "
                 "vote took place (special and emergency special sessions sit within one).",
             ),
+            C(
+                "series",
+                "VARCHAR",
+                "The session series the symbol numbers the resolution in, as written in "
+                "symbols: 78 (regular session), ES-11 (emergency special), S-32 (special); "
+                "the regular session for a roll call without a symbol. See coverage.",
+            ),
             C("title", "VARCHAR", "Title of the resolution or description of the motion."),
             C(
                 "kind",
@@ -241,7 +248,12 @@ TABLES: tuple[Table, ...] = (
             C("yes", "INTEGER", "Votes in favour, as published (see tally_source)."),
             C("no", "INTEGER", "Votes against, as published (see tally_source)."),
             C("abstain", "INTEGER", "Abstentions, as published (see tally_source)."),
-            C("non_voting", "INTEGER", "Members present or absent who cast no vote."),
+            C(
+                "non_voting",
+                "INTEGER",
+                "Members present or absent who cast no vote; where counted from the votes "
+                "table (no source publishes it), every X, inferred ones included.",
+            ),
             C(
                 "tally_source",
                 "VARCHAR",
@@ -279,10 +291,19 @@ TABLES: tuple[Table, ...] = (
                 "vote",
                 "VARCHAR",
                 "Y yes, N no, A abstain, X absent or non-voting (a member "
-                "that cast no vote; distinct from abstention).",
+                "that cast no vote; distinct from abstention). See inferred.",
                 VOTE_CHECK,
             ),
             C("source", "VARCHAR", "Source the vote was taken from (see vote_disagreements)."),
+            C(
+                "inferred",
+                "BOOLEAN",
+                "True for an X no source recorded: the state was a member on the day, and "
+                "the only sources of the roll call list voters alone (unvotes, the UN's JSON) "
+                "and do not list it. Absent, or a row the source lacks (unvotes holds 40 of "
+                "Zimbabwe's 119 votes of session 71): missing data, not a recorded absence. "
+                "Count absences with WHERE vote = 'X' AND NOT inferred.",
+            ),
         ),
         ("roll_call_id", "iso3"),
     ),
@@ -356,8 +377,12 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "roll_call_topics",
-        "Topics of each roll call: Voeten's six issue codes, UN Digital Library subjects and "
-        "named topics of this project (data/topic_rules.csv).",
+        "Topics of each roll call, one row per roll call and topic: Voeten's six issue codes, "
+        "UN Digital Library subject headings and the named topics of this project "
+        "(data/topic_rules.csv, data/topic_lists.csv). A named topic is primary (the roll call "
+        "is about it) or a mention (it only mentions it); --topic, reports and the curated "
+        "queries take primary ones unless asked for mentions (syria+mentions). Why: "
+        "topic_evidence, or `alignment topics explain SYMBOL`.",
         (
             C("roll_call_id", "BIGINT", "The roll call."),
             C(
@@ -367,6 +392,56 @@ TABLES: tuple[Table, ...] = (
                 "(UN Digital Library); or a named topic such as syria.",
             ),
             C("scheme", "VARCHAR", "voeten, subject or named."),
+            C(
+                "strength",
+                "VARCHAR",
+                "primary (about the topic) or mention. Voeten's codes and subject headings "
+                "(as topics of their own) are primary; for a named topic: the curated list's "
+                "word where it names the roll call, else primary when any evidence is.",
+                "CHECK (strength IN ('primary', 'mention'))",
+            ),
+            C(
+                "basis",
+                "VARCHAR",
+                "The evidence that decided: list (data/topic_lists.csv), title, symbol (a "
+                "session convened on the topic, ES-11), agenda (the agenda item), resolution "
+                "(a separate vote takes the topics of its text's vote), meeting record (a "
+                "title that is a transcript: a mention at most), subject (a subject heading: "
+                "a mention), voeten.",
+            ),
+            C("rule", "VARCHAR", "The rule or list entry (topic_rules.csv line 7 ...)."),
+        ),
+        ("roll_call_id", "topic", "scheme"),
+    ),
+    Table(
+        "topic_evidence",
+        "Every piece of evidence for the named topics of roll_call_topics: each rule or list "
+        "entry that matched, with the text it matched (alignment topics explain SYMBOL).",
+        (
+            C("roll_call_id", "BIGINT", "The roll call."),
+            C("topic", "VARCHAR", "The named topic."),
+            C(
+                "strength",
+                "VARCHAR",
+                "What this evidence says: primary or mention.",
+                "CHECK (strength IN ('primary', 'mention'))",
+            ),
+            C(
+                "basis",
+                "VARCHAR",
+                "list, title, symbol, agenda, resolution, meeting record or subject.",
+            ),
+            C(
+                "rule",
+                "VARCHAR",
+                "The rule (topic_rules.csv line N) or list entry (topic_lists.csv line N).",
+            ),
+            C(
+                "matched",
+                "VARCHAR",
+                "The text it matched (title, agenda item, heading, symbol), cut to 200 characters.",
+            ),
+            C("note", "VARCHAR", "The rule's note, or the list entry's source and note."),
         ),
     ),
     Table(
@@ -416,6 +491,108 @@ TABLES: tuple[Table, ...] = (
                 "for the ones that differ from the vote kept).",
             ),
         ),
+    ),
+    Table(
+        "tally_checks",
+        "Each source's rows, and the votes kept (source 'store'), counted and set against every "
+        "yes/no/abstain tally a source publishes for the roll call: where a source's rows fall "
+        "short of its own tally, or of another's (the UN's JSON lists 58 abstentions of "
+        "A/RES/77/293 and counts 59). Inferred absences are no rows. Only roll calls with a "
+        "published tally.",
+        (
+            C("roll_call_id", "BIGINT", "The roll call."),
+            C("source", "VARCHAR", "Whose rows are counted: a source, or store (the votes kept)."),
+            C("yes", "INTEGER", "Yes rows."),
+            C("no", "INTEGER", "No rows."),
+            C("abstain", "INTEGER", "Abstain rows."),
+            C("tally_source", "VARCHAR", "The source whose published tally they are set against."),
+            C("tally_yes", "INTEGER", "Its yes tally."),
+            C("tally_no", "INTEGER", "Its no tally."),
+            C("tally_abstain", "INTEGER", "Its abstain tally."),
+            C(
+                "missing",
+                "INTEGER",
+                "Votes the rows lack to reach the tally (summed over yes, no, abstain).",
+            ),
+            C("excess", "INTEGER", "Votes the rows hold beyond the tally."),
+            C(
+                "finding",
+                "VARCHAR",
+                "match, rows short (lacking only), rows over (beyond only) or rows differ.",
+                "CHECK (finding IN ('match', 'rows short', 'rows over', 'rows differ'))",
+            ),
+        ),
+        ("roll_call_id", "source", "tally_source"),
+    ),
+    Table(
+        "decisions_without_vote",
+        "Resolutions a source lists as adopted without a vote (the UN's per-session JSON, "
+        "sessions 74-80): no roll call, no votes. With roll_calls, the share of decisions "
+        "taken without a vote (query share_adopted_without_vote); coverage.without_vote "
+        "says for which series this is known.",
+        (
+            C("symbol", "VARCHAR", "Official symbol."),
+            C("date", "DATE", "Date of adoption."),
+            C("session", "INTEGER", "Regular session of the adoption."),
+            C("series", "VARCHAR", "Session series as in symbols: 78, ES-11, S-32."),
+            C("title", "VARCHAR", "Title of the resolution."),
+            C("agenda", "VARCHAR[]", "Titles of the agenda items."),
+            C("subjects", "VARCHAR[]", "UN Digital Library subject headings."),
+            C("topics", "VARCHAR[]", "Named topics it is about (the rules of roll_call_topics)."),
+            C("topic_mentions", "VARCHAR[]", "Named topics it only mentions."),
+            C("source", "VARCHAR", "The source that lists it."),
+        ),
+        ("symbol", "date"),
+    ),
+    Table(
+        "coverage",
+        "What the store holds of each session series, for the store as reconciled (source "
+        "'store') and for each source: votes, resolutions, decisions without a vote, gaps in "
+        "the resolution numbering and the date through which the holdings are complete. A "
+        "series is written as in symbols: 78 (regular session), ES-11 (emergency special), "
+        "S-32 (special); a roll call without a symbol counts in its regular session.",
+        (
+            C("series", "VARCHAR", "The session series: 78, ES-11, S-32."),
+            C("series_kind", "VARCHAR", "regular, emergency special or special."),
+            C("series_number", "INTEGER", "The number of the session within its kind."),
+            C("source", "VARCHAR", "store (all sources reconciled) or a source."),
+            C("first_vote", "DATE", "First roll call (null: none)."),
+            C("last_vote", "DATE", "Last roll call."),
+            C("roll_calls", "INTEGER", "Roll calls."),
+            C(
+                "resolutions",
+                "INTEGER",
+                "Distinct symbols voted on (resolutions with a roll call).",
+            ),
+            C(
+                "without_vote",
+                "INTEGER",
+                "Resolutions listed as adopted without a vote; null where no source lists "
+                "every resolution of the series (then that share is unknown).",
+            ),
+            C(
+                "highest_number",
+                "INTEGER",
+                "Highest resolution number seen (votes and listed decisions).",
+            ),
+            C(
+                "numbering_gaps",
+                "INTEGER",
+                "Resolution numbers from 1 to highest_number with neither a roll call nor a "
+                "listed decision (null for the consecutive numbering of sessions 1-30). Where "
+                "without_vote is null most of them are decisions taken without a vote.",
+            ),
+            C("gaps", "VARCHAR", "Those numbers as ranges (254, 258-260), cut to 160 characters."),
+            C("last_record", "DATE", "Last roll call or listed decision."),
+            C(
+                "complete_through",
+                "DATE",
+                "The date through which the holdings are complete: last_record, or, where "
+                "every decision is listed and the numbering has a gap, the date of the last "
+                "resolution numbered before the first gap (null: a gap from number 1).",
+            ),
+        ),
+        ("series", "source"),
     ),
     Table(
         "voeten_matches",

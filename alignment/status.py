@@ -40,6 +40,7 @@ def report(db: Path, chosen: str | None = None) -> dict[str, Any]:
         "builds": 0,
         "rows": {},
         "sources": [],
+        "coverage": [],
     }
     if not db.exists():
         return out
@@ -93,6 +94,14 @@ def _read(con: duckdb.DuckDBPyConnection, out: dict[str, Any]) -> tuple:
         )
     }
     files = _dicts(con, "SELECT source, location, sha256, size, modified, etag FROM source_files")
+    if "coverage" in tables:
+        out["coverage"] = _dicts(
+            con,
+            "SELECT series, series_kind, first_vote, last_vote, roll_calls, resolutions, "
+            "without_vote, highest_number, numbering_gaps, gaps, last_record, complete_through "
+            "FROM coverage WHERE source = 'store' ORDER BY CASE series_kind WHEN 'regular' "
+            "THEN 0 WHEN 'emergency special' THEN 1 ELSE 2 END, series_number",
+        )
     return fetched, freshness, files
 
 
@@ -190,7 +199,38 @@ def render(rep: dict[str, Any]) -> str:
                 lines.append(
                     f"      fetched: {_when(f['fetched_at'])} (checked {_when(f['checked_at'])})"
                 )
+    lines += coverage_lines(rep["coverage"])
     return "\n".join(lines) + "\n"
+
+
+RECENT_SESSIONS = 5  # regular sessions the text shows one by one (--json: all of them)
+
+
+def coverage_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The coverage section: the regular sessions in one line and the latest one by one, every
+    emergency special and special session (`alignment coverage` shows all, per source)."""
+    if not rows:
+        return []
+    lines = ["coverage (series: votes from - to, complete through; `alignment coverage`):"]
+    regular = [r for r in rows if r["series_kind"] == "regular"]
+    if len(regular) > RECENT_SESSIONS:
+        older = regular[:-RECENT_SESSIONS]
+        lines.append(
+            f"  sessions {older[0]['series']}-{older[-1]['series']}: "
+            f"{sum(r['roll_calls'] for r in older):,} roll calls, "
+            f"{older[0]['first_vote'] or '-'} to {older[-1]['last_vote'] or '-'}"
+        )
+    for r in regular[-RECENT_SESSIONS:] + [r for r in rows if r["series_kind"] != "regular"]:
+        known = (
+            "without a vote: unknown" if r["without_vote"] is None
+            else f"{r['without_vote']:,} without a vote, {r['numbering_gaps'] or 0} number"
+            f"{'' if r['numbering_gaps'] == 1 else 's'} missing"
+        )  # fmt: skip
+        lines.append(
+            f"  {r['series']}: {r['roll_calls']:,} roll calls {r['first_vote'] or '-'} - "
+            f"{r['last_vote'] or '-'}, complete through {r['complete_through'] or '-'} ({known})"
+        )
+    return lines
 
 
 # --- freshness for monitors ------------------------------------------------------------------

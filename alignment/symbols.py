@@ -108,3 +108,63 @@ def tidy(symbol: str) -> str:
 
 def is_official(symbol: str) -> bool:
     return bool(_OFFICIAL.match(symbol))
+
+
+# --- what a symbol says: its series, its number, its part ---------------------------------------
+
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+# A/RES/66/253 B, A/RES/ES-11/4, A/RES/S-32/1 (parts: a letter or a range such as "A-C")
+_MODERN = re.compile(
+    r"^A/RES/(?:(?P<prefix>ES|S)-)?(?P<session>\d+)/(?P<number>\d+)(?:\s+(?P<part>\S.*))?$"
+)
+# A/RES/66(I), A/RES/1001(ES-I) B, A/RES/3201(S-VI)
+_OLD = re.compile(
+    r"^A/RES/(?P<number>\d+)\((?:(?P<prefix>ES|S)-)?(?P<roman>[IVXLC]+)\)(?:\s+(?P<part>\S.*))?$"
+)
+SERIES_KINDS = {"": "regular", "ES": "emergency special", "S": "special"}
+
+
+def from_roman(text: str) -> int:
+    """The number of a roman numeral (``XXX`` -> 30, ``IV`` -> 4)."""
+    values = [_ROMAN_VALUES[c] for c in text]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def series(symbol: str | None) -> str | None:
+    """The session series a resolution belongs to, written as in modern symbols: ``78`` for
+    a regular session, ``ES-11`` for an emergency special session, ``S-32`` for a special
+    session (``A/RES/997(ES-I)`` is in ``ES-1``, ``A/RES/66(I)`` in ``1``); None for a
+    symbol of no known form."""
+    parsed = parse(symbol)
+    return None if parsed is None else parsed[0]
+
+
+def parse(symbol: str | None) -> tuple[str, int, str | None] | None:
+    """(series, resolution number, part) of an official symbol, or None.
+
+    The number is the resolution's number within its series (from session 31) or in the
+    Assembly's consecutive numbering of sessions 1-30; the part is the letter (``B``) or
+    range (``A-C``) after the number, None without one."""
+    if not symbol:
+        return None
+    match = _MODERN.match(symbol)
+    if match:
+        prefix = match["prefix"]
+        name = f"{prefix}-{match['session']}" if prefix else match["session"]
+        return name, int(match["number"]), match["part"]
+    match = _OLD.match(symbol)
+    if match:
+        prefix = match["prefix"]
+        session = from_roman(match["roman"])
+        name = f"{prefix}-{session}" if prefix else str(session)
+        return name, int(match["number"]), match["part"]
+    return None
+
+
+def base(symbol: str) -> str:
+    """The symbol without its part: ``A/RES/66/253 A`` -> ``A/RES/66/253`` (parts are separate
+    resolutions; a source that writes none may still mean part A)."""
+    parsed = parse(symbol)
+    if parsed is None or parsed[2] is None:
+        return symbol
+    return symbol[: len(symbol) - len(parsed[2])].rstrip()

@@ -1,6 +1,7 @@
 -- title: How a state voted on every Syria resolution, beside each CSTO and Customs Union/EAEU member
--- description: One row per roll call tagged with the topic (a resolution voted as a whole) and
---   per state that was a member of one of the blocs on the day of the vote (bloc_memberships,
+-- description: One row per roll call about the topic (roll_call_topics, strength primary; a
+--   resolution voted as a whole) and per state that was a member of one of the blocs on the
+--   day of the vote (bloc_memberships,
 --   status 'member', "left" inclusive: Uzbekistan counts in the CSTO from 2006-08-16 to
 --   2012-06-27, Armenia's 2024 freeze takes it out). country_vote is the chosen state's vote;
 --   member_vote the member's; same_vote whether they match. Votes: Y yes, N no, A abstain,
@@ -13,7 +14,8 @@ WITH rc AS (
     SELECT r.roll_call_id, r.symbol, r.date, r.session, r.title
     FROM roll_calls r
     WHERE r.kind = 'resolution'
-      AND r.roll_call_id IN (SELECT roll_call_id FROM roll_call_topics WHERE topic = $topic)
+      AND r.roll_call_id IN (SELECT roll_call_id FROM roll_call_topics
+                             WHERE topic = $topic AND strength = 'primary')
 ),
 members AS (
     SELECT rc.roll_call_id, m.iso3,

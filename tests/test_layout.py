@@ -28,7 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
     # one roll call per vote
     ("reconcile",),
     # computations on frames
-    ("metrics", "cohesion", "ideal_points", "clusters", "changes"),
+    ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
     # the derived tables of a build
     ("derived",),
     # the store file; downloading
@@ -36,7 +36,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("upstream", "build"),
     ("refresh",),
     # analyses of a store, the SQL workbench, status
-    ("analyses", "workbench", "status", "coverage"),
+    ("analyses", "workbench", "status"),
     ("reports",),
     ("cli",),
 ]  # fmt: skip

@@ -32,7 +32,7 @@ TOPIC_CTE = """
 WITH topic AS (
   SELECT DISTINCT r.roll_call_id, r.date, r.session FROM roll_calls r
   JOIN roll_call_topics t USING (roll_call_id)
-  WHERE t.topic = 'syria' AND r.date >= DATE '2011-01-01'
+  WHERE t.topic = 'syria' AND t.strength = 'primary' AND r.date >= DATE '2011-01-01'
 ),
 split AS (  -- roll calls on which the voting states did not all vote alike
   SELECT roll_call_id FROM votes WHERE vote IN ('Y', 'A', 'N')
@@ -136,7 +136,8 @@ def test_vote_matrix_matches_store(flagship, con) -> None:
     m = flagship.matrix
     ids = con.sql(
         """SELECT DISTINCT r.roll_call_id FROM roll_calls r JOIN roll_call_topics t USING (roll_call_id)
-           WHERE t.topic = 'syria' AND r.date >= DATE '2011-01-01' ORDER BY 1"""
+           WHERE t.topic = 'syria' AND t.strength = 'primary' AND r.date >= DATE '2011-01-01'
+           ORDER BY 1"""
     ).fetchall()
     assert sorted(m["roll_call_id"].to_list()) == [i[0] for i in ids]
     for col in ("BLR", "SYR", "RUS", "CHN", "IRN", "USA"):

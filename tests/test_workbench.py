@@ -162,12 +162,12 @@ def test_syria_votes_beside_blocs_on_a_res_66_253(con) -> None:
     late = run(con, "syria_votes_beside_blocs").filter(pl.col("symbol") == "A/RES/80/224")
     blocs = dict(zip(late["member"], late["blocs"], strict=True))
     assert blocs["ARM"] == "eaeu" and blocs["BLR"] == "csto,eaeu" and "UZB" not in blocs
-    # Only resolutions tagged syria, each with the country's vote.
+    # Only resolutions about Syria (primary), each with the country's vote.
     tagged = frame(
         con,
         """SELECT count(DISTINCT r.symbol) AS n FROM roll_calls r JOIN roll_call_topics t
-           USING (roll_call_id) WHERE t.topic = 'syria' AND r.kind = 'resolution'
-           AND r.date >= DATE '2002-10-07'""",
+           USING (roll_call_id) WHERE t.topic = 'syria' AND t.strength = 'primary'
+           AND r.kind = 'resolution' AND r.date >= DATE '2002-10-07'""",
     )["n"][0]
     assert run(con, "syria_votes_beside_blocs")["symbol"].n_unique() == tagged
 
@@ -409,14 +409,19 @@ def test_resolution_votes_of_a_res_66_253(con) -> None:
 
 def test_roll_calls_by_topic_and_topic_counts(con) -> None:
     syria = run(con, "roll_calls_by_topic")
-    expected = frame(con, "SELECT count(*) AS n FROM roll_call_topics WHERE topic = 'syria'")
-    expected = expected["n"][0]
-    assert syria.height == expected > 0
+    count = "SELECT count(*) AS n FROM roll_call_topics WHERE topic = 'syria' AND strength = $s"
+    primary = frame(con, count, s="primary")["n"][0]
+    mentions = frame(con, count, s="mention")["n"][0]
+    assert syria.height == primary > 0
+    assert set(syria["strength"]) == {"primary"}
     assert "A/RES/66/253" in syria["symbol"].to_list()
     assert syria["date"].is_sorted()
+    wide = run(con, "roll_calls_by_topic", mentions="true")
+    assert wide.height == primary + mentions and mentions > 0
     counts = run(con, "topic_counts", scheme="named")
     assert set(counts["scheme"]) == {"named"}
-    assert dict(zip(counts["topic"], counts["roll_calls"], strict=True))["syria"] == expected
+    by_topic = {r["topic"]: (r["roll_calls"], r["mentions"]) for r in counts.iter_rows(named=True)}
+    assert by_topic["syria"] == (primary, mentions)
     assert run(con, "topic_counts").height > counts.height
 
 
@@ -436,7 +441,8 @@ def test_tally_mismatches_equal_python_recomputation(con) -> None:
     got = run(con, "tally_mismatches")
     published = frame(
         con,
-        "SELECT roll_call_id, source, yes, no, abstain FROM roll_call_sources WHERE yes IS NOT NULL",
+        "SELECT roll_call_id, source AS tally_source, yes, no, abstain FROM roll_call_sources "
+        "WHERE yes IS NOT NULL",
     )
     counted = frame(
         con,
@@ -449,11 +455,18 @@ def test_tally_mismatches_equal_python_recomputation(con) -> None:
         (pl.col("yes") != pl.col("cy")) | (pl.col("no") != pl.col("cn"))
         | (pl.col("abstain") != pl.col("ca"))
     )  # fmt: skip
-    several = both.group_by("roll_call_id").agg(
-        pl.struct("yes", "no", "abstain").n_unique().alias("k")
+    # The votes kept (source store) against every published tally.
+    store = got.filter(pl.col("source") == "store")
+    assert set(store.select("roll_call_id", "tally_source").rows()) == set(
+        differs.select("roll_call_id", "tally_source").rows()
     )
-    flagged = set(differs["roll_call_id"]) | set(several.filter(pl.col("k") > 1)["roll_call_id"])
-    assert set(got["roll_call_id"]) == flagged
+    assert (got["finding"] != "match").all()
+    assert got.filter(pl.col("source") == "store")["missing"].sum() == (
+        differs.select(
+            (pl.col("yes") - pl.col("cy")).clip(0) + (pl.col("no") - pl.col("cn")).clip(0)
+            + (pl.col("abstain") - pl.col("ca")).clip(0)
+        ).sum().item()
+    )  # fmt: skip
 
 
 def test_refresh_history_and_source_files(con) -> None:
@@ -506,7 +519,7 @@ def test_parameters_are_bound_never_interpolated(built_store: Path) -> None:
     )  # fmt: skip
     no_traceback(result)
     assert result.exit_code == 0, result.output
-    assert result.output == "roll_call_id,iso3,vote,source\n"  # the header, no rows
+    assert result.output == "roll_call_id,iso3,vote,source,inferred\n"  # the header, no rows
     for name, param in (("resolution_votes", "symbol"), ("broke_with_partner", "country")):
         result = invoke(
             "queries", "run", name, "-p", f"{param}={INJECTION}", "--db", str(built_store),

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # Canonical roll call columns. `symbol` is the official UN form (A/RES/66/253, A/RES/66(I),
 # A/RES/66/253 B, A/RES/ES-10/21); `kind` is resolution / amendment / paragraph / procedural;
 # tallies are as published (null where the source publishes none); `topics` are the source's
-# own issue codes (Voeten's me/nu/di/hr/co/ec) and `subjects` its subject headings.
+# own issue codes (Voeten's me/nu/di/hr/co/ec), `subjects` its subject headings and `agenda`
+# the titles of the agenda items the vote was taken under (the Assembly's own classification).
 ROLL_CALL_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "source_id": pl.String(),
@@ -39,7 +40,10 @@ ROLL_CALL_SCHEMA: dict[str, pl.DataType] = {
     "non_voting": pl.Int64(),
     "topics": pl.List(pl.String()),
     "subjects": pl.List(pl.String()),
+    "agenda": pl.List(pl.String()),
 }
+# Columns a reader may leave out (older readers, hand-made rows): filled empty.
+OPTIONAL_ROLL_CALL_COLUMNS = ("agenda",)
 
 # One row per state per roll call. vote is Y/N/A/X (X = absent or non-voting: present in the
 # membership but cast no vote). Non-members have no row.
@@ -50,7 +54,16 @@ VOTE_SCHEMA: dict[str, pl.DataType] = {
     "vote": pl.String(),
 }
 
+# Resolutions a source lists as adopted without a vote (the UN's per-session JSON lists every
+# resolution of a session with how it was adopted): no roll call, no votes, but the share of
+# the Assembly's decisions taken without a vote, and complete resolution numbering, need them.
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    c: ROLL_CALL_SCHEMA[c]
+    for c in ("source", "symbol", "date", "session", "title", "subjects", "agenda")
+}
+
 __all__ = [
+    "DECISION_SCHEMA",
     "KINDS",
     "ROLL_CALL_SCHEMA",
     "VOTES",
@@ -74,13 +87,22 @@ class SourceRows:
     absent_listed: bool = True
     files: list[str] = field(default_factory=list)  # every file read, for provenance
     notes: list[str] = field(default_factory=list)
+    # Resolutions the source lists as adopted without a vote (DECISION_SCHEMA); None when the
+    # source does not say which resolutions were adopted so (most sources list votes only).
+    decisions: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if not self.files:
             self.files = [self.path]
-        # Every reader's rows in the canonical types, whatever types it computed them in.
-        self.roll_calls = self.roll_calls.cast(ROLL_CALL_SCHEMA)  # type: ignore[arg-type]
+        missing = [c for c in OPTIONAL_ROLL_CALL_COLUMNS if c not in self.roll_calls.columns]
+        self.roll_calls = self.roll_calls.with_columns(
+            pl.lit([], pl.List(pl.String)).alias(c) for c in missing
+        )
+        # Every reader's rows in the canonical types and order, whatever it computed them in.
+        self.roll_calls = self.roll_calls.select(list(ROLL_CALL_SCHEMA)).cast(ROLL_CALL_SCHEMA)  # type: ignore[arg-type]
         self.votes = self.votes.cast(VOTE_SCHEMA)  # type: ignore[arg-type]
+        if self.decisions is not None:
+            self.decisions = self.decisions.select(list(DECISION_SCHEMA)).cast(DECISION_SCHEMA)  # type: ignore[arg-type]
 
 
 def votes_by_rcid(frame: pl.DataFrame, source: str, vote: pl.Expr) -> pl.DataFrame:

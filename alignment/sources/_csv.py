@@ -148,15 +148,18 @@ def _line_stats(data: bytes) -> tuple[int, int]:
     return breaks, max(longest, len(data) - start)
 
 
-def read_csv_strings(path: Path, data: bytes) -> pl.DataFrame:
-    """Every column as a string, plus the record's line, so that checks can name lines.
+def read_csv_strings(path: Path, data: bytes, columns: list[str] | None = None) -> pl.DataFrame:
+    """Every column (or those of ``columns`` the header has) as a string, plus the record's
+    line, so that checks can name lines.
 
     ``data`` comes from :func:`read_csv_bytes`. An unclosed quote, a record over several
-    lines and a value over the field cap are reported with their line.
+    lines and a value over the field cap are reported with their line. Reading only the
+    columns a reader uses keeps a file of a million rows within memory.
     """
     header = header_of(path, data)
+    wanted = None if columns is None else [c for c in header if c in set(columns)]
     try:  # polars refuses a quote left open (at the end of the file or inside a field)
-        frame = pl.read_csv(data, infer_schema=False)
+        frame = pl.read_csv(data, infer_schema=False, columns=wanted)
     except pl.exceptions.PolarsError as exc:
         raise _unreadable(data, path, header, str(exc).splitlines()[0]) from exc
     breaks, longest_line = _line_stats(data)

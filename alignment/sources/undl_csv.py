@@ -10,7 +10,8 @@ so the layout is recognised by its header:
 - 2026 (version 5, February 2026): the 2025 layout plus ``vote_note``.
 
 Tallies are written as floats (``159.0``); ``subjects`` and ``draft`` hold several values
-separated by ``|``. Only adopted resolutions are in the file (no amendment or paragraph votes).
+separated by ``|``; ``agenda_title`` (where the layout has it) is the agenda item's title. Only
+adopted resolutions are in the file (no amendment or paragraph votes).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
 NAME = "undl_csv"
+AGENDA = "agenda_title"  # optional in every layout
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,11 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             path=str(path),
             line=1,
         )
-    frame = _csv.read_csv_strings(path, data).rename(
-        {theirs: ours for ours, theirs in layout.columns.items()}
+    used = [theirs for ours, theirs in layout.columns.items() if ours != "ms_name"]
+    frame = _csv.read_csv_strings(path, data, [*used, AGENDA]).rename(
+        {theirs: ours for ours, theirs in layout.columns.items()}, strict=False
     )
+    del data  # the file's bytes (hundreds of MB for the whole record): no longer needed
     _csv.require(frame, ["undl_id", "ms_code", "ms_vote", "date", "symbol"], path)
     frame = _csv.cast_checked(frame, "undl_id", pl.Int64(), path, "an integer record number")
     _csv.check_values(frame, "ms_vote", set(layout.votes), path, "vote code")
@@ -112,10 +116,12 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     )
     _csv.check_unique(frame, ["undl_id", "iso3"], path, "vote of a state on a resolution")
 
+    if AGENDA not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(AGENDA))
     per_call = frame.group_by("undl_id").agg(
         pl.col(c).first()
-        for c in ("symbol", "date", "session", "title", "subjects", "yes", "no", "abstain",
-                  "non_voting", _csv.LINE)
+        for c in ("symbol", "date", "session", "title", "subjects", AGENDA, "yes", "no",
+                  "abstain", "non_voting", _csv.LINE)
     )  # fmt: skip
     roll_calls = per_call.select(
         pl.lit(NAME).alias("source"),
@@ -139,6 +145,9 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         .list.filter(pl.element() != "")
         .fill_null([])
         .alias("subjects"),
+        pl.concat_list(pl.col(AGENDA).str.strip_chars().str.strip_chars_end("."))
+        .list.filter(pl.element().is_not_null() & (pl.element() != ""))
+        .alias("agenda"),
     ).sort("date", "undl_id")
     votes = frame.select(
         pl.lit(NAME).alias("source"),

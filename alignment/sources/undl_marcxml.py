@@ -1,7 +1,7 @@
 """UN Digital Library voting records as MARCXML (``/record/<id>/export/xm``, search ``of=xm``).
 
 One ``<record>`` per resolution: 001 record number, 791 $a symbol, 269 $a date (``YYYY-MM-DD``
-or ``YYYYMMDD``), 245 title, 650 $a subjects, 996 tallies ($b yes, $c no, $d abstain,
+or ``YYYYMMDD``), 245 title, 650 $a subjects, 991 $c agenda item titles, 996 tallies ($b yes, $c no, $d abstain,
 $e non-voting), and one datafield per Member State in tags 967, 968 or 969 ($c ISO3 code,
 $d vote Y/N/A, missing $d = non-voting, $e name).
 """
@@ -192,6 +192,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             "title": title.rstrip(" :/"), "kind": "resolution", "important": None,
             "yes": count("b"), "no": count("c"), "abstain": count("d"), "non_voting": count("e"),
             "topics": [], "subjects": [s.get("a", "") for s, _ in fields.get("650", []) if s.get("a")],
+            "agenda": [s["c"].rstrip(" .") for s, _ in fields.get("991", []) if s.get("c")],
         })  # fmt: skip
         for tag in VOTE_TAGS:
             for sub, where in fields.get(tag, []):

@@ -4,6 +4,13 @@ Voeten's data redistributed, extended to January 2020. Absences and non-membersh
 missing rows, so the store marks the absent members itself (``absent_listed=False``);
 ``country_code`` is ISO2 (empty for a few historical states), so states are resolved by name,
 with the date, which also settles ``Yugoslavia`` before 1992 and after 2000.
+
+The roll call table's ``descr`` usually holds the title (or, for sessions before about 2000,
+a description of the motion; for a separate vote from 2008 on, the meeting record), and
+``short`` a short heading. For sessions 71-73 the two trade places: ``short`` holds the title
+and ``descr`` the agenda lines of the UN's index (``A/71/251 68c - Human rights situations and
+reports of special rapporteurs and representatives. - HUMAN RIGHTS--REPORTS;A/71/251 68c[12] -
+HUMAN RIGHTS--UKRAINE``), read as the agenda items' titles and the index's subject headings.
 """
 
 from __future__ import annotations
@@ -34,6 +41,28 @@ ROLL_CALL_COLUMNS = [
 ]
 ISSUE_COLUMNS = ["rcid", "short_name", "issue"]
 VOTES = {"yes": "Y", "no": "N", "abstain": "A"}
+# An agenda line of the UN's index: "A/71/251 68c - <agenda item>. - <SUBJECT>" (';'-separated)
+AGENDA_LINE = r"^A/\d+/\d+ \S+ - "
+
+
+def index_lines(descr: str | None) -> dict[str, list[str]]:
+    """The agenda items' titles and the subject headings of ``descr`` when it holds agenda lines
+    of the UN's index (sessions 71-73); empty lists otherwise."""
+    agenda: list[str] = []
+    subjects: list[str] = []
+    for line in (descr or "").split(";"):
+        parts = [p.strip() for p in line.split(" - ")]
+        if len(parts) < 2 or not parts[0].startswith("A/"):
+            continue
+        if len(parts) >= 3 and parts[1].rstrip(" .") not in agenda:
+            agenda.append(parts[1].rstrip(" ."))
+        if parts[-1] and parts[-1] not in subjects:
+            subjects.append(parts[-1])
+    return {"agenda": agenda, "subjects": subjects}
+
+
+def _text(column: str) -> pl.Expr:
+    return pl.when(pl.col(column).str.strip_chars() != "").then(pl.col(column))
 
 
 def matches(header: list[str]) -> bool:
@@ -101,8 +130,19 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         .when(pl.col("symbol").is_null()).then(pl.lit("procedural"))
         .otherwise(pl.lit("resolution"))
     )  # fmt: skip
+    agenda_line = pl.col("descr").fill_null("").str.contains(AGENDA_LINE)
+    title = (
+        pl.when(agenda_line)
+        .then(_text("short"))
+        .otherwise(pl.coalesce(_text("descr"), _text("short")))
+    )
+    index = pl.col("descr").map_elements(
+        index_lines,
+        return_dtype=pl.Struct({"agenda": pl.List(pl.String), "subjects": pl.List(pl.String)}),
+    )
     roll_calls = (
         calls.with_columns(pl.Series("symbol", symbols, pl.String))
+        .with_columns(pl.when(agenda_line).then(index).alias("index"))
         .join(topics, on="rcid", how="left")
         .select(
             pl.lit(NAME).alias("source"),
@@ -112,7 +152,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             pl.col("symbol"),
             pl.col("date"),
             pl.col("session"),
-            tidy_title(pl.coalesce(pl.col("descr"), pl.col("short"))).alias("title"),
+            tidy_title(title).alias("title"),
             kind.alias("kind"),
             pl.when(pl.col("importantvote").is_null())
             .then(None)
@@ -120,7 +160,8 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             .alias("important"),
             *[pl.lit(None, pl.Int64).alias(c) for c in ("yes", "no", "abstain", "non_voting")],
             pl.col("topics").fill_null([]),
-            pl.lit([], pl.List(pl.String)).alias("subjects"),
+            pl.col("index").struct.field("subjects").fill_null([]).alias("subjects"),
+            pl.col("index").struct.field("agenda").fill_null([]).alias("agenda"),
         )
         .sort("rcid")
     )

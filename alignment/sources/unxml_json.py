@@ -1,8 +1,10 @@
 """The UN's per-session resolution extracts (``UNxml/GAresolutions``, ``data_extract/<session>.json``).
 
-JSON lines, one resolution per line. Voters are listed by name in ``MS_in_favour``,
-``MS_against`` and ``MS_abstaining``; absent members are not listed at all (the store marks
-them absent from the membership of the day). Counts are strings with ``"N.A."`` for zero; dates
+JSON lines, one resolution per line, every resolution of the session whatever the way it was
+adopted (``adoption_type``). Voters are listed by name in ``MS_in_favour``, ``MS_against`` and
+``MS_abstaining``; absent members are not listed at all (the store marks them absent from the
+membership of the day). Resolutions adopted without a vote are kept as decisions
+(:data:`~alignment.sources.DECISION_SCHEMA`); the agenda item's title is ``agenda_item_name``. Counts are strings with ``"N.A."`` for zero; dates
 come as ``2019-12-03 00:00:00`` or ``2 December 2020`` (with a non-breaking space).
 The files repeat some resolutions (a later line re-issued with more sponsors): a repeat whose
 votes are the same is kept once; a repeat whose votes differ is an error.
@@ -20,7 +22,7 @@ import polars as pl
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
+from alignment.sources import DECISION_SCHEMA, ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.sources._text import check_field, decode_utf8, read_bytes
 from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
 from alignment.symbols import tidy
@@ -30,6 +32,7 @@ NAME = "unxml_json"
 LISTS = {"MS_in_favour": "Y", "MS_against": "N", "MS_abstaining": "A"}
 COUNTS = {"Y": "MS_in_favour_count", "N": "MS_against_count", "A": "MS_abstaining_count"}
 RECORDED = "by a recorded vote"
+WITHOUT_VOTE = "without a vote"
 REQUIRED = ("symbol", "title", "adoption_date", "adoption_type", *LISTS)
 
 _UNITS = ["", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
@@ -197,6 +200,7 @@ def matches_first_line(line: str) -> bool:
 def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     text = decode_utf8(read_bytes(path), path)
     calls: list[dict] = []
+    decisions: list[dict] = []
     names: dict[str, list] = {"source_id": [], "name": [], "vote": [], "line": [], "date": []}
     notes: list[str] = []
     # Lines end at "\n" only: str.splitlines() would also cut at U+2028, valid inside JSON text.
@@ -208,11 +212,12 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         if missing:
             raise BadDataError(f"fields {missing} missing", path=str(path), line=number)
         fields = _Record(record, path, number)
-        if fields.text("adoption_type").strip().lower() != RECORDED:
+        adoption = fields.text("adoption_type").strip().lower()
+        if adoption not in (RECORDED, WITHOUT_VOTE):
             continue
         symbol = tidy(fields.text("symbol"))
         if not symbol:
-            raise fields.fail("field 'symbol' is empty: a recorded vote needs its symbol")
+            raise fields.fail("field 'symbol' is empty: a resolution needs its symbol")
         adopted = fields.text("adoption_date")
         date = parse_date(adopted)
         if date is None:
@@ -222,6 +227,16 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 f"adoption_date {shorten(adopted)} is impossible for the General Assembly: "
                 f"dates are {date_bounds_text()}"
             )
+        agenda = fields.optional_text("agenda_item_name")
+        described = {
+            "symbol": symbol, "date": date,
+            "session": session_number(fields.optional_text("session") or "", date),
+            "title": fields.text("title"), "subjects": fields.subjects(),
+            "agenda": [" ".join(agenda.split())] if agenda and agenda.strip() else [],
+        }  # fmt: skip
+        if adoption == WITHOUT_VOTE:
+            decisions.append({"source": NAME, **described, "line": number})
+            continue
         listed = {vote: fields.names(key) for key, vote in LISTS.items()}
         if not any(listed.values()):
             # Several resolutions recorded in one line ("A/RES/75/254 A-C") carry no voters.
@@ -249,11 +264,9 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 names["date"].append(date)
         calls.append({
             "source": NAME, "source_id": f"{symbol}@{number}", "rcid": None, "undl_id": None,
-            "symbol": symbol, "date": date,
-            "session": session_number(fields.optional_text("session") or "", date),
-            "title": fields.text("title"), "kind": "resolution", "important": None,
+            "kind": "resolution", "important": None,
             "yes": counts["Y"], "no": counts["N"], "abstain": counts["A"], "non_voting": None,
-            "topics": [], "subjects": fields.subjects(),
+            "topics": [], **described,
         })  # fmt: skip
     frame = pl.DataFrame(
         names,
@@ -289,7 +302,20 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         votes.cast(VOTE_SCHEMA),
         absent_listed=False,
         notes=notes,  # type: ignore[arg-type]
+        decisions=_decisions(decisions, path, notes),
     )
+
+
+def _decisions(rows: list[dict], path: Path, notes: list[str]) -> pl.DataFrame:
+    """The resolutions adopted without a vote, a repeated line kept once (the last)."""
+    frame = pl.DataFrame(rows, schema={**DECISION_SCHEMA, "line": pl.Int64}).with_columns(
+        tidy_title(pl.col("title"))
+    )
+    twice = frame.filter(pl.struct("symbol", "date").is_duplicated())
+    for (symbol, _), group in twice.group_by("symbol", "date", maintain_order=True):
+        lines = ", ".join(str(n) for n in group["line"].sort())
+        notes.append(f"lines {lines}: {symbol} (adopted without a vote) repeated; kept once")
+    return frame.unique(["symbol", "date"], keep="last", maintain_order=True).drop("line")
 
 
 def _check_one_date(roll_calls: pl.DataFrame, path: Path) -> None:

@@ -338,6 +338,8 @@ def build(
         "change_threshold": data.CHANGE_THRESHOLD,
         "window": (dates.min(), dates.max()),
         "names": names,
+        "focus_phrase": sentences.subject_phrase(spec.kind, spec.subject, names),
+        "cohesion_blocs": sentences.and_list([data.the_bloc(b) for b in spec.cohesion_blocs]),
         "bloc_short_name": data.bloc_short_name,
         "ideal": ideal,
         "ideal_targets": (RHAT_TARGET, ESS_TARGET, CONVERGED_SHARE),

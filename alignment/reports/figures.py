@@ -163,6 +163,13 @@ def series_trace(
     )  # fmt: skip
 
 
+def legend_rank(key: str, colours: dict[str, str]) -> int:
+    """Legend order: the subject, the coloured keys in their order, then the grey ones."""
+    order = list(colours)
+    rank = order.index(key) if key in order else len(order)
+    return rank + (1000 if colours.get(key, GREY) == GREY else 1)
+
+
 def few(n: int) -> str:
     return f" (fewer than {MIN_VOTES} votes: uncertain)" if n < MIN_VOTES else ""
 
@@ -290,13 +297,13 @@ def ideal_points_figure(
         fig.add_trace(
             series_trace(s, d["year"].to_list(), d["ideal_point"].to_list(),
                          d["n_votes"].to_list(), hover, colour, spec.focus,
-                         name=esc(name_of(s, names)))
+                         name=esc(name_of(s, names)), legendrank=legend_rank(s, colours))
         )  # fmt: skip
     _mark_events(fig, spec)
     fig.update_layout(
         template=TEMPLATE,
         height=520,
-        xaxis=year_axis(ip["year"].to_list()),
+        xaxis=year_axis(ip["year"].to_list(), "year"),
         yaxis_title="ideal point (higher: closer to the United States)",
         legend={"title": {"text": "state (click to hide)"}},
     )
@@ -324,6 +331,8 @@ def world_map_figure(
     report's members) are outlined."""
     ids = [f["id"] for f in outline["features"]]
     shown = world.filter(pl.col("n") >= MIN_VOTES, pl.col("iso3").is_in(ids))
+    # The scale starts at the tens below the least alike state: more contrast where it is.
+    floor = 10 * int(shown["exact"].min() * 10) if shown.height else 0
     fig = go.Figure()
     fig.add_trace(
         go.Choropleth(
@@ -344,7 +353,7 @@ def world_map_figure(
     fig.add_trace(
         go.Choropleth(
             geojson=outline, featureidkey="id", locations=shown["iso3"].to_list(),
-            z=(shown["exact"] * 100).to_list(), zmin=0, zmax=100, colorscale=MAP_SCALE,
+            z=(shown["exact"] * 100).to_list(), zmin=floor, zmax=100, colorscale=MAP_SCALE,
             reversescale=True, name="share alike", text=hover,
             hovertemplate="%{text}<extra></extra>",
             marker={"line": {"color": "#ffffff", "width": 0.4}},
@@ -377,20 +386,28 @@ def world_map_figure(
 # --------------------------------------------------------------------------- map of states
 
 
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
 def place_labels(
     x: Sequence[float],
     y: Sequence[float],
     labels: Sequence[str],
     *,
-    width: float = 900,
-    height: float = 480,
-    char: float = 7.5,
+    width: float = 820,
+    height: float = 420,
+    char: float = 8,
     line: float = 14,
-) -> list[bool]:
-    """Which labels to draw (in the order given, which is their priority) so that no two
-    drawn labels overlap: each label is a box ``char`` pixels a character wide and ``line``
-    high, centred above its point, on a plot area of ``width`` x ``height`` pixels spanning the
-    points' range (plus plotly's autorange padding)."""
+    marker: float = 12,
+) -> list[str | None]:
+    """Where to draw each label (a plotly ``textposition``), or None where it has no room.
+
+    Labels are placed in the order given (their priority), each at the first of
+    LABEL_POSITIONS where its box (``char`` pixels a character, ``line`` high) overlaps no
+    label placed before and no other labelled point's marker (``marker`` pixels square), on a
+    plot area of
+    ``width`` x ``height`` pixels spanning the points' range plus plotly's autorange padding.
+    An empty label is not drawn."""
     if not len(x):
         return []
     xs, ys = np.asarray(x, float), np.asarray(y, float)
@@ -401,18 +418,37 @@ def place_labels(
         return (v - (lo - pad)) / ((hi + pad) - (lo - pad)) * size
 
     px, py = scale(xs, width), height - scale(ys, height)
+    half = marker / 2
+    # The markers of the labelled points (the report's states, drawn large) are obstacles;
+    # the small grey ones of the others may sit under a label.
+    markers = [
+        (a - half, b - half, a + half, b + half) if text else (0.0, 0.0, 0.0, 0.0)
+        for a, b, text in zip(px, py, labels, strict=True)
+    ]
     placed: list[tuple[float, float, float, float]] = []
-    keep = []
-    for i, text in enumerate(labels):
-        w = len(text) * char
-        box = (px[i] - w / 2, py[i] - 6 - line, px[i] + w / 2, py[i] - 6)
-        free = bool(text) and all(
-            box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1] for b in placed
+
+    def free(box: tuple[float, float, float, float], own: int) -> bool:
+        def apart(o: tuple[float, float, float, float]) -> bool:
+            return box[2] <= o[0] or o[2] <= box[0] or box[3] <= o[1] or o[3] <= box[1]
+
+        return all(apart(o) for o in placed) and all(
+            apart(o) for j, o in enumerate(markers) if j != own
         )
-        if free:
-            placed.append(box)
-        keep.append(free)
-    return keep
+
+    out: list[str | None] = []
+    for i, text in enumerate(labels):
+        w, cx, cy = len(text) * char, px[i], py[i]
+        boxes = {
+            "top center": (cx - w / 2, cy - half - line, cx + w / 2, cy - half),
+            "bottom center": (cx - w / 2, cy + half, cx + w / 2, cy + half + line),
+            "middle right": (cx + half, cy - line / 2, cx + half + w, cy + line / 2),
+            "middle left": (cx - half - w, cy - line / 2, cx - half, cy + line / 2),
+        }
+        where = next((p for p in LABEL_POSITIONS if text and free(boxes[p], i)), None)
+        if where is not None:
+            placed.append(boxes[where])
+        out.append(where)
+    return out
 
 
 def map_figure(
@@ -433,8 +469,8 @@ def map_figure(
     keyed = [s for s in pts["iso3"] if s in colours]
     # Only the report's states are labelled, and only where the label has room.
     wanted = [s if s in order else "" for s in pts["iso3"]]
-    keep = place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted)
-    labelled = {s for s, k in zip(pts["iso3"], keep, strict=True) if k}
+    where = dict(zip(pts["iso3"], place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted),
+                     strict=True))  # fmt: skip
 
     def hover(d: pl.DataFrame) -> list[str]:
         return [
@@ -452,8 +488,9 @@ def map_figure(
             name="other states", legendgroup="other",
             marker={"color": GREY, "size": 7,
                     "symbol": [CLUSTER_SYMBOLS[c % 6] for c in rest["cluster"]]},
-            text=[esc(s) if s in labelled else "" for s in rest["iso3"]],
-            textposition="top center", textfont={"size": 10, "color": "#777"},
+            text=[esc(s) if where[s] else "" for s in rest["iso3"]],
+            textposition=[where[s] or "top center" for s in rest["iso3"]],
+            textfont={"size": 10, "color": "#777"},
             hovertext=hover(rest), hovertemplate="%{hovertext}<extra></extra>",
         )
     )  # fmt: skip
@@ -466,14 +503,14 @@ def map_figure(
                 marker={"color": colours[s], "size": 14 if s == spec.focus else 11,
                         "symbol": [CLUSTER_SYMBOLS[c % 6] for c in d["cluster"]],
                         "line": {"width": 1, "color": "#333"}},
-                text=[esc(s) if s in labelled else ""], textposition="top center",
+                text=[esc(s) if where[s] else ""], textposition=where[s] or "top center",
                 textfont={"size": 12, "color": colours[s]},
                 hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
             )
         )  # fmt: skip
     fig.update_layout(
         template=TEMPLATE,
-        height=560,
+        height=620,
         xaxis_title="first axis of the map",
         yaxis_title="second axis of the map",
         legend={"title": {"text": "state (click to hide)<br>marker shape = cluster"}},
@@ -493,7 +530,8 @@ def cohesion_figure(
     fig = go.Figure()
     for i, b in enumerate(spec.cohesion_blocs):
         colour = colours.get(majority_key(b), GREY)
-        for scope, dash in (("topic", "solid"), ("all", "dot")):
+        has_topic = "topic" in set(coh["scope"])
+        for scope, dash in (("topic", "solid"), ("all", "dot" if has_topic else "solid")):
             d = coh.filter(pl.col("bloc") == b, pl.col("scope") == scope).sort("period")
             if d.is_empty():
                 continue
@@ -520,6 +558,7 @@ def cohesion_figure(
         xaxis=year_axis([opening_year(p) for p in coh["period"].unique() if p is not None]),
         yaxis_title="members' agreement (1 = all vote alike)",
         yaxis_range=[-0.05, 1.05],
+        showlegend=True,
         legend={"title": {"text": "bloc, votes (click to hide)"}},
     )
     return fig

@@ -35,6 +35,19 @@ def _session(session: int) -> str:
     return f"session {session} (opened {opening_year(session)})"
 
 
+def subject_phrase(kind: str, subject: str, names: dict[str, str]) -> str:
+    """Who the report is about, in a sentence: "Belarus", "the majority of the CSTO's
+    members"."""
+    if kind == "bloc":
+        return f"the majority of {the_bloc(subject)}'s members"
+    return names.get(subject, subject)
+
+
+def and_list(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return _list(items)
+
+
 def votes_on(topic_label: str | None) -> str:
     """ "votes on Syria", or "votes" when the report has no topic."""
     return f"votes on {topic_label}" if topic_label else "votes"
@@ -48,7 +61,7 @@ def summary(facts: dict[str, Any], names: dict[str, str]) -> list[str]:
 
     votes = votes_on(facts["topic_label"])
     bloc = the_bloc(facts["subject"]) if facts["kind"] == "bloc" else None
-    who = n(facts["focus"]) if bloc is None else f"the majority of {bloc}'s members"
+    who = subject_phrase(facts["kind"], facts["subject"], names)
     out = [
         f"The General Assembly held {facts['n_roll_calls']:,} recorded {votes} between "
         f"{_date(facts['first_date'])} and {_date(facts['last_date'])}."

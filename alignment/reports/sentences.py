@@ -9,6 +9,7 @@ template escapes it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from alignment.reports.data import VOTE_WORDS, bloc_short_name, the_bloc
@@ -28,7 +29,8 @@ def _list(items: list[str]) -> str:
 
 
 def _pct(share: float) -> str:
-    return f"{round(100 * share)}%"
+    """A share as a whole percentage, halves rounded up (0.125 is 13%)."""
+    return f"{math.floor(100 * share + 0.5)}%"
 
 
 def _session(session: int) -> str:

@@ -622,7 +622,7 @@ def _subject_report(kind: str, argument: str, doc: str) -> Callable:
 
 
 report_country = _subject_report(
-    "country", "iso3", "The same parts for any state, by ISO3 code (e.g. KAZ, USA)."
+    "country", "iso3", "The same parts for any state, by its ISO3 code: KAZ, USA ..."
 )
 report_bloc = _subject_report(
     "bloc", "name", "The same parts for any bloc (see the blocs table: csto, eaeu, eu, nato ...)."

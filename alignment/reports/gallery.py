@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from alignment.reports import build as build_module
+from alignment.reports.build import environment
+from alignment.reports.build import write as write_report
 from alignment.reports.resolve import resolve
 from alignment.reports.spec import ReportSpec, flagship
 
@@ -39,7 +40,7 @@ def write(
     index's path. ``options`` go to :func:`alignment.reports.build.build`."""
     entries = []
     for spec in specs:
-        path, report = build_module.write(db, spec, output, **options)
+        path, report = write_report(db, spec, output, **options)
         entries.append(
             {
                 "file": path.name,
@@ -53,7 +54,7 @@ def write(
         if progress is not None:
             progress(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
     page = (
-        build_module.environment()
+        environment()
         .get_template("index.html.j2")
         .render(entries=entries, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     )

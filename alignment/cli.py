@@ -641,5 +641,5 @@ def report_gallery(output: Path, db: Path | None) -> None:
 
     with open_store(db) as con:
         specs = gallery.specs(con)
-    index = gallery.write(locate(db).path, specs, output, progress=click.echo)
+    index, _ = gallery.write(locate(db).path, specs, output, progress=click.echo)
     click.echo(f"{index}: {len(specs)} reports")

@@ -111,3 +111,8 @@ def test_credits_come_from_sources_csv_and_the_readme_quotes_them() -> None:
 )  # fmt: skip
 def test_topic_labels(topic: str, label: str) -> None:
     assert topic_label(topic) == label
+
+
+@pytest.mark.parametrize(("n", "boot"), [(96, 20), (1500, 20), (1501, 19), (6843, 5), (0, 20)])
+def test_map_resamples_shrink_with_long_windows(n: int, boot: int) -> None:
+    assert data.map_resamples(n) == boot

@@ -407,7 +407,7 @@ def test_gallery_writes_the_reports_and_an_index(tmp_path: Path) -> None:
             reports.resolve(con, "country", "BLR", topic="syria"),
             reports.resolve(con, "bloc", "csto"),
         ]
-    index = gallery.write(db, specs, tmp_path / "site", bootstrap=10)
+    index, _ = gallery.write(db, specs, tmp_path / "site", bootstrap=10)
     page = index.read_text()
     for spec in specs:
         assert (tmp_path / "site" / f"{spec.slug}.html").is_file()

@@ -619,8 +619,22 @@ def bloc_labels(inputs: Inputs, spec: ReportSpec, on: dt.date) -> pl.DataFrame:
     )
 
 
-def state_map(inputs: Inputs, spec: ReportSpec, *, n_boot: int = 20) -> clusters.StateMap:
+# Bootstrap resamples of the map's cluster stability: each costs about as much as the map
+# itself, which grows with the roll calls, so long windows get fewer (never under MIN_BOOT).
+MAX_BOOT, MIN_BOOT, BOOT_BUDGET = 20, 5, 30_000  # resamples x roll calls
+
+
+def map_resamples(n_roll_calls: int) -> int:
+    """How many resamples the map's stability rests on: 20 up to 1,500 roll calls, fewer
+    beyond (30,000 roll calls resampled in all), at least 5."""
+    return max(MIN_BOOT, min(MAX_BOOT, BOOT_BUDGET // max(n_roll_calls, 1)))
+
+
+def state_map(inputs: Inputs, spec: ReportSpec, *, n_boot: int | None = None) -> clusters.StateMap:
+    """The map of states (:func:`alignment.clusters.state_map`) from the report's roll calls,
+    with ``n_boot`` resamples (default :func:`map_resamples`)."""
     ids = inputs.topic_ids
+    n_boot = map_resamples(len(ids)) if n_boot is None else n_boot
     last = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(ids))["date"].max()
     labels = bloc_labels(inputs, spec, last)
     result = clusters.state_map(

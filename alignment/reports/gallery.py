@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from alignment.reports.build import environment
+from alignment.reports.build import Report, environment
 from alignment.reports.build import write as write_report
 from alignment.reports.resolve import resolve
 from alignment.reports.spec import ReportSpec, flagship
@@ -35,12 +35,15 @@ def write(
     *,
     progress: Callable[[str], None] | None = None,
     **options: object,
-) -> Path:
+) -> tuple[Path, list[tuple[Path, Report]]]:
     """Write each report into ``output`` and an ``index.html`` linking them; returns the
-    index's path. ``options`` go to :func:`alignment.reports.build.build`."""
+    index's path and each report's (path, report). ``options`` go to
+    :func:`alignment.reports.build.build`."""
     entries = []
+    written = []
     for spec in specs:
         path, report = write_report(db, spec, output, **options)
+        written.append((path, report))
         entries.append(
             {
                 "file": path.name,
@@ -62,4 +65,4 @@ def write(
     tmp = index.with_name("index.html.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(index)
-    return index
+    return index, written

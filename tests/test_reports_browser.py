@@ -94,6 +94,14 @@ def open_report(context, path: Path):
     return page, errors, requests
 
 
+def open_at(context, built: tuple[Path, reports.Report], figure: str):
+    """(report, page, errors, requests) with the page scrolled to ``figure``."""
+    path, report = built
+    page, errors, requests = open_report(context, path)
+    page.locator(f"#{figure}").scroll_into_view_if_needed()
+    return report, page, errors, requests
+
+
 def check_page(page, errors, requests, report: reports.Report, name: str) -> None:
     plots = page.locator(".js-plotly-plot")
     assert plots.count() == report.n_figures
@@ -251,9 +259,7 @@ def test_tables_show_at_most_50_rows_and_download_all(browser, built_reports, sl
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_world_map_is_drawn_from_the_embedded_outline(browser, built_reports, slug) -> None:
-    path, report = built_reports[slug]
-    page, errors, requests = open_report(browser, path)
-    page.locator("#fig-world").scroll_into_view_if_needed()
+    report, page, errors, requests = open_at(browser, built_reports[slug], "fig-world")
     shapes = page.locator("#fig-world path.choroplethlocation")
     assert shapes.count() > 150  # the grey land and the coloured states
     fills = page.evaluate(
@@ -270,9 +276,7 @@ def test_world_map_is_drawn_from_the_embedded_outline(browser, built_reports, sl
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_map_labels_do_not_overlap(browser, built_reports, slug) -> None:
-    path, _ = built_reports[slug]
-    page, _, _ = open_report(browser, path)
-    page.locator("#fig-map").scroll_into_view_if_needed()
+    _, page, _, _ = open_at(browser, built_reports[slug], "fig-map")
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('#fig-map .textpoint text')]
                  .filter(t => t.textContent.trim())

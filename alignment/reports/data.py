@@ -36,7 +36,7 @@ from alignment import blocs as blocs_module
 from alignment import cohesion as cohesion_module
 from alignment.changes import change_point
 from alignment.errors import AlignmentError
-from alignment.ideal_points import Convergence, check_convergence
+from alignment.ideal_points import SUMMARY_SCHEMA, Convergence, check_convergence
 from alignment.reports.spec import (
     MAJORITY_PREFIX,
     ReportSpec,
@@ -509,17 +509,12 @@ def ideal_point_states(inputs: Inputs, spec: ReportSpec) -> list[str]:
     return sorted(s for s in states if not is_majority(s))
 
 
+# The stored series' columns, with the period named for what it is here: a calendar year.
 IDEAL_SCHEMA = {
-    "iso3": pl.String,
-    "year": pl.Int64,
-    "ideal_point": pl.Float64,
-    "lower": pl.Float64,
-    "upper": pl.Float64,
-    "n_votes": pl.Int64,
-    "rhat": pl.Float64,
-    "ess_bulk": pl.Float64,
-    "ess_tail": pl.Float64,
-}
+    ("year" if k == "period" else k): SUMMARY_SCHEMA[k]
+    for k in ("iso3", "period", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk",
+              "ess_tail")
+}  # fmt: skip
 
 
 @dataclass

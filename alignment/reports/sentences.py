@@ -128,12 +128,8 @@ def _key_vote(kv: dict[str, Any], n: Any, topic_label: str | None) -> str:
         f"On {kv['symbol'] or 'a vote without symbol'} ({_date(kv['date'])}){how}, the "
         f"{bloc_short_name(kv['bloc'])} members that voted no were {names(kv['voted_no'])}"
     ]
-    if kv["voted_yes"]:
-        parts.append(f"{names(kv['voted_yes'])} voted yes")
-    if kv["abstained"]:
-        parts.append(f"{names(kv['abstained'])} abstained")
-    if kv["no_vote"]:
-        parts.append(f"{names(kv['no_vote'])} cast no vote")
+    others = (("voted_yes", "voted yes"), ("abstained", "abstained"), ("no_vote", "cast no vote"))
+    parts += [f"{names(kv[key])} {words}" for key, words in others if kv[key]]
     return "; ".join(parts) + "."
 
 

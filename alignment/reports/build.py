@@ -146,15 +146,24 @@ class Table:
         )
 
 
-def _cell(value: Any) -> tuple[str, str | None]:
-    text = "" if value is None else str(value)
+def _cell(value: Any, fmt: str = "") -> tuple[str, str | None]:
+    text = "" if value is None else format(value, fmt)
     short = short_title(text)
     return (short, text) if len(short) < len(text) else (text, None)
 
 
-def _frame_table(frame: pl.DataFrame, id_: str, labels: list[str], slug: str) -> Table:
+def _frame_table(
+    frame: pl.DataFrame,
+    id_: str,
+    labels: list[str],
+    slug: str,
+    formats: dict[str, str] | None = None,
+) -> Table:
+    """A table of ``frame``'s rows, cells shown with ``formats`` (column -> format spec); the
+    CSV keeps the values as they are."""
     csv_frame = frame.with_columns(pl.col(pl.Date).cast(pl.String))
-    rows = [[_cell(v) for v in r] for r in csv_frame.iter_rows()]
+    fmts = [(formats or {}).get(c, "") for c in frame.columns]
+    rows = [[_cell(v, f) for v, f in zip(r, fmts, strict=True)] for r in csv_frame.iter_rows()]
     return Table(id_, labels, rows, frame.columns, [list(r) for r in csv_frame.iter_rows()],
                  f"{slug}-{id_}.csv")  # fmt: skip
 
@@ -192,7 +201,8 @@ def _world_table(world: pl.DataFrame, inputs: data.Inputs, slug: str) -> Table:
         pl.col("n").alias("contested_votes"),
     )
     labels = ["ISO3", "State", "% of votes alike", "Agreement index", "Contested votes in common"]
-    return _frame_table(frame, "every-state", labels, slug)
+    formats = {"percent_alike": ".1f", "agreement_index": ".3f", "contested_votes": ","}
+    return _frame_table(frame, "every-state", labels, slug, formats)
 
 
 def _matrix_table(matrix: data.VoteMatrix, names: dict[str, str], slug: str) -> Table:
@@ -291,7 +301,7 @@ def build(
         "world": figures.world_map_figure(world, data.world_outline(), spec, names, members, what),
         "agreement": figures.agreement_figure(agree, spec, names, colours, label),
         "ideal_points": figures.ideal_points_figure(ideal.frame, spec, names, colours),
-        "map": figures.map_figure(smap, spec, names, colours, matrix.columns),
+        "map": figures.map_figure(smap, spec, names, colours, matrix.columns, members),
         "cohesion": figures.cohesion_figure(coh, spec, colours, label),
         "matrix": figures.vote_matrix_figure(shown_matrix, names, colours),
     }
@@ -339,6 +349,7 @@ def build(
         "window": (dates.min(), dates.max()),
         "names": names,
         "focus_phrase": sentences.subject_phrase(spec.kind, spec.subject, names),
+        "the_subject": data.the_bloc(spec.subject) if spec.kind == "bloc" else names[spec.subject],
         "cohesion_blocs": sentences.and_list([data.the_bloc(b) for b in spec.cohesion_blocs]),
         "bloc_short_name": data.bloc_short_name,
         "ideal": ideal,

@@ -457,12 +457,14 @@ def map_figure(
     names: dict[str, str],
     colours: dict[str, str],
     priority: Sequence[str],
+    members: Sequence[str] = (),
 ) -> go.Figure:
     """Classical MDS of the states' distances: the report's states in their colours and
-    labelled (where labels do not collide), every other state small and grey; marker shape is
-    the cluster; hover names the bloc."""
+    labelled (where labels do not collide), a bloc report's ``members`` in the subject's
+    colour, every other state small and grey; marker shape is the cluster; hover names the
+    bloc."""
     pts = sm.points
-    order = {s: i for i, s in enumerate(dict.fromkeys([*priority, *colours]))}
+    order = {s: i for i, s in enumerate(dict.fromkeys([*priority, *colours, *members]))}
     pts = pts.with_columns(
         rank=pl.col("iso3").replace_strict(order, default=len(order), return_dtype=pl.Int64)
     ).sort("rank", "iso3")
@@ -481,19 +483,35 @@ def map_figure(
         ]
 
     fig = go.Figure()
-    rest = pts.filter(~pl.col("iso3").is_in(keyed))
+    in_bloc = [s for s in pts["iso3"] if s in set(members) and s not in keyed]
+    rest = pts.filter(~pl.col("iso3").is_in([*keyed, *in_bloc]))
+    shadow = "1px 1px 2px #fff, -1px -1px 2px #fff, 1px -1px 2px #fff, -1px 1px 2px #fff"
     fig.add_trace(
         go.Scatter(
             x=rest["x"].to_list(), y=rest["y"].to_list(), mode="markers+text",
             name="other states", legendgroup="other",
-            marker={"color": GREY, "size": 7,
+            marker={"color": GREY, "size": 7, "opacity": 0.6,
                     "symbol": [CLUSTER_SYMBOLS[c % 6] for c in rest["cluster"]]},
             text=[esc(s) if where[s] else "" for s in rest["iso3"]],
             textposition=[where[s] or "top center" for s in rest["iso3"]],
-            textfont={"size": 10, "color": "#777"},
+            textfont={"size": 10, "color": "#777", "shadow": shadow},
             hovertext=hover(rest), hovertemplate="%{hovertext}<extra></extra>",
         )
     )  # fmt: skip
+    if in_bloc:
+        d = pts.filter(pl.col("iso3").is_in(in_bloc))
+        fig.add_trace(
+            go.Scatter(
+                x=d["x"].to_list(), y=d["y"].to_list(), mode="markers+text",
+                name=esc(f"{bloc_short_name(spec.subject)} members"), legendgroup=spec.focus,
+                marker={"color": SUBJECT, "size": 9,
+                        "symbol": [CLUSTER_SYMBOLS[c % 6] for c in d["cluster"]]},
+                text=[esc(s) if where[s] else "" for s in d["iso3"]],
+                textposition=[where[s] or "top center" for s in d["iso3"]],
+                textfont={"size": 10, "color": SUBJECT, "shadow": shadow},
+                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )  # fmt: skip
     for s in keyed:
         d = pts.filter(pl.col("iso3") == s)
         fig.add_trace(
@@ -504,7 +522,7 @@ def map_figure(
                         "symbol": [CLUSTER_SYMBOLS[c % 6] for c in d["cluster"]],
                         "line": {"width": 1, "color": "#333"}},
                 text=[esc(s) if where[s] else ""], textposition=where[s] or "top center",
-                textfont={"size": 12, "color": colours[s]},
+                textfont={"size": 12, "color": colours[s], "shadow": shadow},
                 hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
             )
         )  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import gzip
 import hashlib
 import itertools
 import json
@@ -302,7 +304,9 @@ def test_long_tables_show_50_rows_and_download_all(flagship) -> None:
     table = page[page.index('<table id="every-state">') :]
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 1 + 50
-    data = json.loads(page.split('id="every-state-data">', 1)[1].split("</script>", 1)[0])
+    packed = json.loads(page.split('id="every-state-data">', 1)[1].split("</script>", 1)[0])
+    assert packed["encoding"] == "gzip+base64"
+    data = json.loads(gzip.decompress(base64.b64decode(packed["data"])))
     assert len(data["rows"]) > 150
     assert "The first 50 of" in page
     assert 'id="download-every-state" data-table="every-state"' in page

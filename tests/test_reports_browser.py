@@ -23,7 +23,7 @@ from report_fixtures import FORMULA_TITLES, XSS_IMG, XSS_SCRIPT, build_tiny_stor
 from alignment import reports, store
 from alignment.reports import gallery, palette
 from alignment.reports.build import MAX_ROWS, csv_cell
-from alignment.reports.data import MAX_MATRIX_ROLL_CALLS
+from alignment.reports.data import INFO_COLUMNS, matrix_rows
 
 pytestmark = pytest.mark.browser
 
@@ -172,8 +172,10 @@ def test_report_in_the_browser(browser, built_reports, slug) -> None:
 
 
 def check_hover_and_matrix_csv(page, report: reports.Report) -> None:
-    # Hover: the first roll call the chart shows, with its symbol and title.
-    first = report.matrix.tail(MAX_MATRIX_ROLL_CALLS).row(0, named=True)
+    # Hover: the first roll call the chart shows (the latest ones), with its symbol and title.
+    first = report.matrix.tail(matrix_rows(len(report.matrix.columns) - len(INFO_COLUMNS))).row(
+        0, named=True
+    )
     text = hover_cell(page, 0, 0)
     assert (first["symbol"] or "") in text
     assert first["title"][:30] in text

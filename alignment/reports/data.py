@@ -60,6 +60,7 @@ BOOTSTRAP = 200
 # leave such pairs out.
 MIN_VOTES = 5
 MAX_MATRIX_ROLL_CALLS = 150  # rows the vote matrix chart draws; the CSV holds every one
+MAX_MATRIX_CELLS = 2_400
 CHANGE_THRESHOLD = 0.10  # a session-to-session move in agreement that counts as a change
 SHORT_BLOC_NAMES = {
     "customs_union": "Customs Union",
@@ -179,8 +180,15 @@ class VoteMatrix:
 
     @property
     def shown(self) -> pl.DataFrame:
-        """The rows the chart draws: the latest MAX_MATRIX_ROLL_CALLS (the CSV has them all)."""
-        return self.frame.tail(MAX_MATRIX_ROLL_CALLS)
+        """The rows the chart draws: the latest :func:`matrix_rows` (the CSV has them all)."""
+        return self.frame.tail(matrix_rows(len(self.columns)))
+
+
+def matrix_rows(n_columns: int) -> int:
+    """How many roll calls the vote matrix chart draws: MAX_MATRIX_ROLL_CALLS, fewer when
+    there are so many columns that the cells would pass MAX_MATRIX_CELLS (each cell carries
+    its hover text), never under 40."""
+    return min(MAX_MATRIX_ROLL_CALLS, max(40, MAX_MATRIX_CELLS // max(n_columns, 1)))
 
 
 INFO_COLUMNS = (

@@ -69,6 +69,7 @@ def test_a_line_breaks_where_a_period_has_no_votes() -> None:
     # Two polygons: 2011-2012 (up then back), then 2015 alone.
     assert list(b.x) == [2011, 2012, 2012, 2011, None, 2015, 2015]
     assert list(b.y) == [1.0, 1.1, 0.1, 0.0, None, 1.2, 0.2]
+    assert b.mode == "lines" and b.line.width == 0  # no marker at a band's ends
 
 
 @pytest.mark.parametrize(

@@ -127,9 +127,11 @@ def band(
             ys.append(None)
         xs += [periods[i] for i in run] + [periods[i] for i in reversed(run)]
         ys += [upper[i] for i in run] + [lower[i] for i in reversed(run)]
+    # mode "lines" (with no width): plotly's default for short traces adds markers, which
+    # would stand at a one-period band's ends like points of their own.
     return go.Scatter(
-        x=xs, y=ys, fill="toself", fillcolor=alpha(colour, 0.15), line={"width": 0},
-        hoverinfo="skip", showlegend=False, **kw,
+        x=xs, y=ys, mode="lines", fill="toself", fillcolor=alpha(colour, 0.15),
+        line={"width": 0}, hoverinfo="skip", showlegend=False, **kw,
     )  # fmt: skip
 
 

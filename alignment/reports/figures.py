@@ -396,10 +396,10 @@ def place_labels(
     y: Sequence[float],
     labels: Sequence[str],
     *,
-    width: float = 820,
-    height: float = 420,
-    char: float = 8,
-    line: float = 14,
+    width: float = 760,
+    height: float = 400,
+    char: float = 9,
+    line: float = 15,
     marker: float = 12,
 ) -> list[str | None]:
     """Where to draw each label (a plotly ``textposition``), or None where it has no room.
@@ -409,6 +409,8 @@ def place_labels(
     label placed before and no other labelled point's marker (``marker`` pixels square), on a
     plot area of
     ``width`` x ``height`` pixels spanning the points' range plus plotly's autorange padding.
+    The sizes err on the large side (a 12-pixel capital is about 8.5 pixels wide; the plot area
+    of a 1,150-pixel page is wider than 760): the chart is responsive, its size unknown here.
     An empty label is not drawn."""
     if not len(x):
         return []

@@ -215,10 +215,9 @@ def _world_table(world: pl.DataFrame, inputs: data.Inputs, slug: str) -> Table:
 
 
 def _matrix_table(matrix: data.VoteMatrix, names: dict[str, str], slug: str) -> Table:
-    frame = matrix.frame
+    """The vote matrix as a table: offered as CSV only (the chart shows it)."""
     labels = [*data.INFO_COLUMNS, *(names.get(c, c) for c in matrix.columns)]
-    table = _frame_table(frame, "vote-matrix", labels, slug)
-    return table
+    return _frame_table(matrix.frame, "vote-matrix", labels, slug)
 
 
 def build(
@@ -277,6 +276,13 @@ def build(
     names = inputs.names
     label = topic_label(spec.topic) if spec.topic else None
     facts = data.summary_facts(inputs, spec, world, agree, found, label)
+    # A bloc report's members: on its last day (outlined on the world map) and at any time
+    # (drawn in the subject's colour on the map of states and the ideal points).
+    members, ever = [], []
+    if spec.kind == "bloc":
+        mine = inputs.on_date.filter(pl.col("bloc") == spec.subject)
+        members = mine.filter(pl.col("date") == mine["date"].max())["iso3"].to_list()
+        ever = sorted(set(mine["iso3"]))
     # One colour per state for the whole report: the subject, its partners, the states of
     # the vote matrix and of the ideal points, then the blocs whose cohesion is drawn.
     colours = palette.state_colours(
@@ -285,18 +291,11 @@ def build(
             *spec.partners,
             *(k for k in matrix.columns if not is_majority(k)),
             *spec.ideal_states,
-            *(s for s in ideal.frame["iso3"].unique(maintain_order=True)),
+            *(s for s in ideal.frame["iso3"].unique(maintain_order=True) if s not in ever),
             *(majority_key(b) for b in spec.cohesion_blocs),
             *(k for k in matrix.columns if is_majority(k)),
         ],
         spec.focus,
-    )
-    members = (
-        inputs.on_date.filter(
-            pl.col("bloc") == spec.subject, pl.col("date") == inputs.on_date["date"].max()
-        )["iso3"].to_list()
-        if spec.kind == "bloc"
-        else []
     )
     what = f"votes on {label}" if label else "votes"
     drawn = {f["id"] for f in data.world_outline()["features"]}
@@ -309,8 +308,8 @@ def build(
     figs = {
         "world": figures.world_map_figure(world, data.world_outline(), spec, names, members, what),
         "agreement": figures.agreement_figure(agree, spec, names, colours, label),
-        "ideal_points": figures.ideal_points_figure(ideal.frame, spec, names, colours),
-        "map": figures.map_figure(smap, spec, names, colours, matrix.columns, members),
+        "ideal_points": figures.ideal_points_figure(ideal.frame, spec, names, colours, ever),
+        "map": figures.map_figure(smap, spec, names, colours, matrix.columns, ever),
         "cohesion": figures.cohesion_figure(coh, spec, colours, label),
         "matrix": figures.vote_matrix_figure(shown_matrix, names, colours),
     }

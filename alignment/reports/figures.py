@@ -275,16 +275,40 @@ def _mark_events(fig: go.Figure, spec: ReportSpec) -> None:
 
 
 def ideal_points_figure(
-    ip: pl.DataFrame, spec: ReportSpec, names: dict[str, str], colours: dict[str, str]
+    ip: pl.DataFrame,
+    spec: ReportSpec,
+    names: dict[str, str],
+    colours: dict[str, str],
+    members: Sequence[str] = (),
 ) -> go.Figure:
+    """Ideal points by year; a bloc report's ``members`` drawn thin in the subject's colour,
+    under one legend entry."""
     fig = go.Figure()
     present = set(ip["iso3"])
+    in_bloc = set(members) - {k for k, c in colours.items() if c != GREY}
     states = [s for s in dict.fromkeys([*colours, *sorted(present)]) if s in present]
-    # Grey lines first, so the coloured ones are drawn over them.
-    states.sort(key=lambda s: colours.get(s, GREY) != GREY)
+    # Members and grey lines first, so the coloured ones are drawn over them.
+    states.sort(key=lambda s: (s not in in_bloc, colours.get(s, GREY) != GREY))
+    first_member = True
     for s in states:
         d = ip.filter(pl.col("iso3") == s).sort("year")
         colour = colours.get(s, GREY)
+        if s in in_bloc:
+            hover = [
+                f"{esc(name_of(s, names))} ({esc(bloc_short_name(spec.subject))}), {y}: "
+                f"{v:.2f} [{lo:.2f}, {hi:.2f}], {n} votes{few(n)}"
+                for y, v, lo, hi, n in d.select(
+                    "year", "ideal_point", "lower", "upper", "n_votes"
+                ).iter_rows()
+            ]
+            trace = series_trace(spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
+                                 d["n_votes"].to_list(), hover, SUBJECT, "",
+                                 name=esc(f"{bloc_short_name(spec.subject)} members"),
+                                 showlegend=first_member, opacity=0.5, legendrank=1)  # fmt: skip
+            trace.line.width = 1
+            fig.add_trace(trace)
+            first_member = False
+            continue
         if colour != GREY:
             ok = d.filter(pl.col("n_votes") >= MIN_VOTES)
             fig.add_trace(band(ok["year"].to_list(), ok["lower"].to_list(),

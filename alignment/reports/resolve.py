@@ -11,7 +11,7 @@ import duckdb
 from alignment import analyses
 from alignment.reports import spec as spec_module
 from alignment.reports.data import ReportError
-from alignment.reports.spec import MAX_BLOC_COLUMNS, POWERS, ReportSpec
+from alignment.reports.spec import MAX_BLOC_COLUMNS, MAX_IDEAL_MEMBERS, POWERS, ReportSpec
 
 KINDS = ("country", "bloc")
 
@@ -86,6 +86,7 @@ def resolve(
         partners=_in_order(con, partners) if partners else POWERS,
         blocs=tuple(b for b in dict.fromkeys(chosen_blocs) if sizes.get(b)),
         small=frozenset(b for b, n in sizes.items() if n <= MAX_BLOC_COLUMNS),
+        ideal_bloc=frozenset(b for b, n in sizes.items() if n <= MAX_IDEAL_MEMBERS),
     )
 
 

@@ -21,6 +21,9 @@ POWERS = ("USA", "RUS", "CHN")
 
 # Blocs larger than this are shown as one majority row rather than member by member.
 MAX_BLOC_COLUMNS = 12
+# A bloc report draws its members' ideal points up to this many members (the EU's 27, not the
+# 120 of the Non-Aligned Movement).
+MAX_IDEAL_MEMBERS = 40
 
 # Blocs whose members colour the map, in priority order (a state in two gets the first).
 MAP_BLOCS = ("csto", "eaeu", "eu", "nato", "arab_league", "oic", "nam")
@@ -119,11 +122,13 @@ def subject(
     partners: tuple[str, ...],
     blocs: tuple[str, ...],
     small: frozenset[str],
+    ideal_bloc: frozenset[str] = frozenset(),
 ) -> ReportSpec:
     """Any state (``kind`` "country", ``key`` its ISO3) or bloc (``kind`` "bloc", ``key`` its
     id; its majority is the focus row), compared with ``partners`` (states) and ``blocs``: the
     ``small`` ones (at most MAX_BLOC_COLUMNS members) member by member, the others as their
-    members' majority. For a bloc report, ``blocs`` starts with the bloc itself."""
+    members' majority. For a bloc report, ``blocs`` starts with the bloc itself, and its
+    members' ideal points are drawn when it is in ``ideal_bloc`` (blocs small enough)."""
     focus = key if kind == "country" else majority_key(key)
     states = tuple(p for p in dict.fromkeys(partners) if p != key)
     blocs = tuple(dict.fromkeys(blocs))
@@ -146,7 +151,8 @@ def subject(
         partners=(*states, *(majority_key(b) for b in majorities if majority_key(b) != focus)),
         change_partners=states[:2],
         ideal_states=(*own, *states),
-        ideal_blocs=members[:1],
+        # A bloc's own members (up to MAX_IDEAL_MEMBERS); a state's first small bloc.
+        ideal_blocs=(key,) if kind == "bloc" and key in ideal_bloc else members[:1],
         cohesion_blocs=blocs[:3],
         key_roll_call=None,
         key_bloc=blocs[0] if blocs else None,

@@ -358,6 +358,7 @@ def build(
         "focus_phrase": sentences.subject_phrase(spec.kind, spec.subject, names),
         "the_subject": data.the_bloc(spec.subject) if spec.kind == "bloc" else names[spec.subject],
         "cohesion_blocs": sentences.and_list([data.the_bloc(b) for b in spec.cohesion_blocs]),
+        "matrix_blocs": sentences.and_list([data.the_bloc(b) for b in spec.matrix_blocs]),
         "bloc_short_name": data.bloc_short_name,
         "ideal": ideal,
         "ideal_targets": (RHAT_TARGET, ESS_TARGET, CONVERGED_SHARE),

@@ -496,7 +496,9 @@ def map_figure(
     pts = pts.with_columns(
         rank=pl.col("iso3").replace_strict(order, default=len(order), return_dtype=pl.Int64)
     ).sort("rank", "iso3")
-    keyed = [s for s in pts["iso3"] if s in colours]
+    # A bloc's members without a colour of their own are drawn as members (as on the ideal
+    # points chart), not grey.
+    keyed = [s for s in pts["iso3"] if s in colours and not (s in members and colours[s] == GREY)]
     # Only the report's states are labelled, and only where the label has room.
     wanted = [s if s in order else "" for s in pts["iso3"]]
     where = dict(zip(pts["iso3"], place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted),

@@ -172,6 +172,14 @@ def legend_rank(key: str, colours: dict[str, str]) -> int:
     return rank + (1000 if colours.get(key, GREY) == GREY else 1)
 
 
+def interval_text(who: str, rows: Any) -> list[str]:
+    """Hover lines ``who`` + "period: value [lower, upper], n votes" for rows of (period,
+    value, lower, upper, n)."""
+    return [
+        f"{who}{p}: {v:.2f} [{lo:.2f}, {hi:.2f}], {n} votes{few(n)}" for p, v, lo, hi, n in rows
+    ]
+
+
 def few(n: int) -> str:
     return f" (fewer than {MIN_VOTES} votes: uncertain)" if n < MIN_VOTES else ""
 
@@ -223,13 +231,11 @@ def agreement_figure(
                     row=r, col=1,
                 )  # fmt: skip
                 owner.append(metric)
-                hover = [
-                    f"{who} – {esc(name_of(partner, names))}<br>{session_label(s)}: {v:.2f} "
-                    f"[{lo:.2f}, {hi:.2f}], {n} votes{few(n)}"
-                    for s, v, lo, hi, n in d.select(
-                        "session", "value", "lower", "upper", "n"
-                    ).iter_rows()
-                ]
+                hover = interval_text(
+                    f"{who} – {esc(name_of(partner, names))}<br>",
+                    ((session_label(p), *rest) for p, *rest in
+                     d.select("session", "value", "lower", "upper", "n").iter_rows()),
+                )  # fmt: skip
                 fig.add_trace(
                     series_trace(partner, years, d["value"].to_list(), d["n"].to_list(), hover,
                                  colour, spec.focus, name=esc(name_of(partner, names)),
@@ -294,13 +300,10 @@ def ideal_points_figure(
         d = ip.filter(pl.col("iso3") == s).sort("year")
         colour = colours.get(s, GREY)
         if s in in_bloc:
-            hover = [
-                f"{esc(name_of(s, names))} ({esc(bloc_short_name(spec.subject))}), {y}: "
-                f"{v:.2f} [{lo:.2f}, {hi:.2f}], {n} votes{few(n)}"
-                for y, v, lo, hi, n in d.select(
-                    "year", "ideal_point", "lower", "upper", "n_votes"
-                ).iter_rows()
-            ]
+            hover = interval_text(
+                f"{esc(name_of(s, names))} ({esc(bloc_short_name(spec.subject))}), ",
+                d.select("year", "ideal_point", "lower", "upper", "n_votes").iter_rows(),
+            )
             trace = series_trace(spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
                                  d["n_votes"].to_list(), hover, SUBJECT, "",
                                  name=esc(f"{bloc_short_name(spec.subject)} members"),

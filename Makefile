@@ -18,10 +18,11 @@ $(BIN)/alignment: pyproject.toml
 
 install: $(BIN)/alignment
 
-# The offline demo: the store from the real files in $(DATA), then the flagship report.
+# The offline demo: the store from the real files in $(DATA), then the reports of the gallery
+# (reports/index.html links them).
 demo: install
 	$(BIN)/alignment refresh --from $(DATA)
-	$(BIN)/alignment report belarus-syria
+	$(BIN)/alignment report gallery
 
 # The scheduled job: fetch from the UN Digital Library (or $$ALIGNMENT_MIRROR) and rebuild.
 refresh: install

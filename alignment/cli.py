@@ -639,15 +639,30 @@ report_output = click.option(
 )  # fmt: skip
 
 
-def report_window(command: Callable) -> Callable:
-    """--topic, --from and --to of the country and bloc reports."""
-    command = click.option("--to", "end_year", type=click.IntRange(1946, 2999), default=None,
-                           help="Last year (default: the latest vote).")(command)  # fmt: skip
-    command = click.option("--from", "start_year", type=click.IntRange(1946, 2999), default=2011,
-                           show_default=True, help="First year.")(command)  # fmt: skip
-    return click.option("--topic", default=None,
-                        help="Named topic (roll_call_topics), e.g. syria, ukraine; "
-                        "ukraine+mentions adds the roll calls that only mention it.")(command)  # fmt: skip
+def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def report_choices(command: Callable) -> Callable:
+    """--topic, --from, --to, --partners and --blocs of the country and bloc reports."""
+    options = [
+        click.option("--topic", default=None,
+                     help="Named topic (roll_call_topics), e.g. syria, ukraine; "
+                     "ukraine+mentions adds the roll calls that only mention it."),
+        click.option("--from", "start_year", type=click.IntRange(1946, 2999), default=2011,
+                     show_default=True, help="First year."),
+        click.option("--to", "end_year", type=click.IntRange(1946, 2999), default=None,
+                     help="Last year (default: the latest vote)."),
+        click.option("--partners", metavar="ISO3,...", callback=_codes, default=None,
+                     help="States to compare with, in the order of their colours (default: "
+                     "USA,RUS,CHN)."),
+        click.option("--blocs", metavar="BLOC,...", callback=_codes, default=None,
+                     help="Blocs to compare with (default: a state's own blocs and the EU; "
+                     "for a bloc, the EU)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
@@ -674,28 +689,43 @@ def report_belarus_syria(db: Path | None, output: Path) -> None:
     _write_report(db, output, lambda reports, con: reports.flagship())
 
 
-@report.command("country")
-@click.argument("iso3")
-@report_window
-@db_option
-@report_output
-def report_country(iso3: str, topic: str | None, start_year: int | None, end_year: int | None,
-                   db: Path | None, output: Path) -> None:  # fmt: skip
-    """The same parts for any state, by ISO3 code."""
-    _write_report(db, output, lambda reports, con: reports.resolve_country(
-        con, iso3, topic=topic, start_year=start_year, end_year=end_year))  # fmt: skip
+def _subject_report(kind: str, argument: str, doc: str) -> Callable:
+    """The command of one kind of report (country, bloc): the same options and steps."""
+
+    @click.argument(argument)
+    @report_choices
+    @db_option
+    @report_output
+    def command(db: Path | None, output: Path, **choices: Any) -> None:
+        key = choices.pop(argument)
+        _write_report(db, output, lambda reports, con: reports.resolve(con, kind, key, **choices))
+
+    command.__doc__ = doc
+    return report.command(kind)(command)
 
 
-@report.command("bloc")
-@click.argument("name")
-@report_window
+report_country = _subject_report(
+    "country", "iso3", "The same parts for any state, by its ISO3 code: KAZ, USA ..."
+)
+report_bloc = _subject_report(
+    "bloc", "name", "The same parts for any bloc (see the blocs table: csto, eaeu, eu, nato ...)."
+)
+
+
+@report.command("gallery")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True,
+              help="Folder to write the reports and their index.html into.")  # fmt: skip
 @db_option
-@report_output
-def report_bloc(name: str, topic: str | None, start_year: int | None, end_year: int | None,
-                db: Path | None, output: Path) -> None:  # fmt: skip
-    """The same parts for any bloc (see the blocs table: csto, eaeu, eu, nato ...)."""
-    _write_report(db, output, lambda reports, con: reports.resolve_bloc(
-        con, name, topic=topic, start_year=start_year, end_year=end_year))  # fmt: skip
+def report_gallery(output: Path, db: Path | None) -> None:
+    """A set of reports (the flagship, a few states and blocs) and an index.html linking
+    them: one folder to publish."""
+    from alignment.reports import gallery
+
+    with open_store(db) as con:
+        specs = gallery.specs(con)
+    index, _ = gallery.write(locate(db).path, specs, output, progress=click.echo)
+    click.echo(f"{index}: {len(specs)} reports")
 
 
 # --- topics and coverage -----------------------------------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import gzip
 import hashlib
 import itertools
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -190,7 +193,7 @@ def test_page_is_self_contained(flagship) -> None:
     assert "<link" not in page
     assert "MathJax.Hub" not in page.replace(js, "")
     assert "cdn.plot.ly" not in page.replace(js, "")
-    assert flagship.n_figures == 5
+    assert flagship.n_figures == 6
 
 
 def test_build_does_not_write_the_store(built_store: Path, tmp_path: Path) -> None:
@@ -225,17 +228,99 @@ def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
 def test_ideal_points_are_read_from_the_store(flagship, con) -> None:
     ideal = flagship.ideal
     assert ideal.source == "store"
-    first, last = ideal.sessions
+    first, last = ideal.years
+    # The years of the report's window: 2011 to the year of the store's latest vote.
+    latest = con.sql("SELECT year(max(date)) FROM roll_calls").fetchall()[0][0]
+    assert (first, last) == (2011, latest)
     states = sorted(set(ideal.frame["iso3"]))
     assert {"BLR", "RUS", "SYR", "KAZ", "ARM"} <= set(states)
     rows = con.sql(
-        """SELECT iso3, session, ideal_point, lower, upper, n_votes FROM ideal_points
-           WHERE session BETWEEN $first AND $last AND list_contains($states, iso3)
-           ORDER BY iso3, session""",
+        """SELECT iso3, period, ideal_point, lower, upper, n_votes, rhat, ess_bulk, ess_tail
+           FROM ideal_points WHERE period_type = 'year' AND vote_set = 'all'
+             AND period BETWEEN $first AND $last AND list_contains($states, iso3)
+           ORDER BY iso3, period""",
         params={"first": first, "last": last, "states": states},
     ).fetchall()
     assert [tuple(r) for r in ideal.frame.iter_rows()] == [tuple(r) for r in rows]
     assert "read from the store's table" in flagship.html
+
+
+def test_ideal_points_say_how_converged_they_are(flagship, con) -> None:
+    """The worst R-hat and ESS of the points shown, and the verdict, in plain words."""
+    shown = flagship.ideal.frame
+    worst = con.sql(
+        """SELECT max(rhat), min(ess_bulk), min(ess_tail),
+                  avg(CASE WHEN rhat <= 1.01 AND ess_bulk >= 400 AND ess_tail >= 400 THEN 1 ELSE 0 END)
+           FROM ideal_points WHERE period_type = 'year' AND vote_set = 'all'
+             AND period BETWEEN $first AND $last AND list_contains($states, iso3)""",
+        params={
+            "first": flagship.ideal.years[0],
+            "last": flagship.ideal.years[1],
+            "states": sorted(set(shown["iso3"])),
+        },
+    ).fetchall()[0]
+    c = flagship.ideal.convergence
+    assert (c.rhat_max, c.ess_bulk_min, c.ess_tail_min) == pytest.approx(worst[:3])
+    assert c.share_converged == pytest.approx(worst[3])
+    body = flagship.html.split('id="ideal-convergence"', 1)[1].split("</p>", 1)[0]
+    assert f"The worst R-hat among them\nis {worst[0]:.3f}" in body
+    stored = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
+    if c.ok:
+        assert "meet the publication standard" in body
+    else:
+        assert "<b>These estimates are not converged to the publication standard.</b>" in body
+    assert f"worst R-hat {stored['ideal_points_year_all_rhat_max']}" in body
+
+
+def test_flagship_summary_numbers(flagship, con) -> None:
+    """The first sentences of the flagship's summary, from SQL: how many votes on Syria, and
+    how often Belarus voted the same way as each partner on the contested ones."""
+    n, first, last = con.sql(
+        TOPIC_CTE.split("split AS")[0].rstrip().rstrip(",")
+        + " SELECT count(*), min(date), max(date) FROM topic",
+        params={},
+    ).fetchall()[0]
+    summary = flagship.summary
+    assert summary[0] == (
+        f"The General Assembly held {n} recorded votes on Syria between {first.day} "
+        f"{first:%B %Y} and {last.day} {last:%B %Y}."
+    )
+    shares = []
+    for partner in ("RUS", "SYR", "USA"):
+        same, both = con.sql(
+            TOPIC_CTE
+            + """SELECT count(*) FILTER (WHERE va = vb), count(*) FROM pair
+                 WHERE roll_call_id IN (SELECT roll_call_id FROM split)""",
+            params={"a": "BLR", "b": partner},
+        ).fetchall()[0]
+        shares.append((math.floor(100 * same / both + 0.5), both))
+    (rus, n_rus), (syr, n_syr), (usa, n_usa) = shares
+    assert summary[2].startswith(
+        f"Belarus voted the same way as Russian Federation on {rus}% of {n_rus} contested votes "
+        f"on Syria, Syrian Arab Republic on {syr}% of {n_syr}, United States on {usa}% of {n_usa}"
+    )
+
+
+def test_long_tables_show_50_rows_and_download_all(flagship) -> None:
+    """The table of every state has about 190 rows: the page shows 50, the CSV data all."""
+    page = flagship.html
+    table = page[page.index('<table id="every-state">') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 50
+    packed = json.loads(page.split('id="every-state-data">', 1)[1].split("</script>", 1)[0])
+    assert packed["encoding"] == "gzip+base64"
+    data = json.loads(gzip.decompress(base64.b64decode(packed["data"])))
+    assert len(data["rows"]) > 150
+    assert "The first 50 of" in page
+    assert 'id="download-every-state" data-table="every-state"' in page
+
+
+def test_summary_comes_before_the_charts_and_the_tables(flagship) -> None:
+    page = flagship.html.split("<body>", 1)[1]
+    order = [page.index(f'<section id="{s}"') for s in
+             ("summary", "coverage", "world", "agreement", "ideal", "matrix", "tables")]  # fmt: skip
+    assert order == sorted(order)
+    assert page.index('<table id="every-state">') > page.index('id="fig-matrix"')
 
 
 def test_csv_cells_cannot_start_a_formula() -> None:
@@ -300,3 +385,48 @@ def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
         con.close()
     assert report.ideal.source == "topic"
     assert 'ideal_points(con, topic="syria")' in report.html.replace("&#34;", '"')
+
+
+def test_partners_and_blocs_choose_the_comparison(tmp_path: Path) -> None:
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    out = tmp_path / "out.html"
+    runner = CliRunner()
+    args = ["report", "country", "blr", "--topic", "syria", "--db", str(db), "-o", str(out)]
+    r = runner.invoke(cli, [*args, "--partners", "chn, RUS", "--blocs", "csto"])
+    assert r.exit_code == 0, r.output
+    summary = out.read_text().split('<section id="summary">')[1].split("</ul>")[0]
+    # The partners in the order given, no bloc majority (the CSTO is small: member by member).
+    assert "Belarus voted the same way as China on " in summary
+    assert " and Russian Federation on " in summary
+    assert "majority" not in summary and "United States" not in summary
+    r = runner.invoke(cli, [*args, "--partners", "RUS,XXX"])
+    assert r.exit_code == 2 and "unknown country code 'XXX'" in r.output
+    r = runner.invoke(cli, [*args, "--blocs", "nosuch"])
+    assert r.exit_code == 2 and "unknown bloc 'nosuch'" in r.output
+
+
+def test_gallery_writes_the_reports_and_an_index(tmp_path: Path) -> None:
+    from alignment.reports import gallery
+
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    with store.connect(db) as con:
+        specs = [
+            reports.resolve(con, "country", "BLR", topic="syria"),
+            reports.resolve(con, "bloc", "csto"),
+        ]
+    index, _ = gallery.write(db, specs, tmp_path / "site", bootstrap=10)
+    page = index.read_text()
+    for spec in specs:
+        assert (tmp_path / "site" / f"{spec.slug}.html").is_file()
+        assert f'<a href="{spec.slug}.html">{spec.title}</a>' in page
+    assert "The General Assembly held 12 recorded votes on Syria" in page
+
+
+def test_gallery_specs_resolve_on_the_real_store(con) -> None:
+    from alignment.reports import gallery
+
+    specs = gallery.specs(con)
+    assert [s.slug for s in specs] == [
+        "belarus-syria", "country-usa", "country-kaz-syria-2015-latest", "bloc-eu",
+        "bloc-csto-ukraine",
+    ]  # fmt: skip

@@ -18,8 +18,11 @@ Definitions used throughout (also stated on the page):
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 import itertools
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,17 +31,19 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from alignment import analyses, clusters, metrics
+from alignment import analyses, clusters, metrics, resources
 from alignment import blocs as blocs_module
 from alignment import cohesion as cohesion_module
 from alignment.changes import change_point
 from alignment.errors import AlignmentError
-from alignment.ideal_points import OUTPUT_SCHEMA
+from alignment.ideal_points import SUMMARY_SCHEMA, Convergence, check_convergence
 from alignment.reports.spec import (
+    MAJORITY_PREFIX,
     ReportSpec,
     is_majority,
     majority_key,
 )
+from alignment.sessions import regular_session
 from alignment.vocabulary import VOTE_CODES
 
 log = logging.getLogger("alignment.reports")
@@ -51,7 +56,11 @@ METRIC_LABELS = {
 }
 VOTE_WORDS = {"Y": "yes", "N": "no", "A": "abstain", "X": "no vote"}
 BOOTSTRAP = 200
-MAX_MATRIX_ROLL_CALLS = 400
+# A point resting on fewer votes is drawn hollow without its band; the world map and the summary
+# leave such pairs out.
+MIN_VOTES = 5
+MAX_MATRIX_ROLL_CALLS = 150  # rows the vote matrix chart draws; the CSV holds every one
+MAX_MATRIX_CELLS = 2_400
 CHANGE_THRESHOLD = 0.10  # a session-to-session move in agreement that counts as a change
 SHORT_BLOC_NAMES = {
     "customs_union": "Customs Union",
@@ -64,8 +73,18 @@ class ReportError(AlignmentError):
     """The report cannot be built (unknown state, bloc or topic, or no votes)."""
 
 
+# Blocs named without an article ("NATO", not "the NATO").
+NO_ARTICLE = {"nato", "brics", "guam"}
+
+
 def bloc_short_name(bloc: str) -> str:
     return SHORT_BLOC_NAMES.get(bloc, bloc.upper())
+
+
+def the_bloc(bloc: str) -> str:
+    """How a sentence names a bloc: "the CSTO", "the EU", "NATO"."""
+    name = bloc_short_name(bloc)
+    return name if bloc in NO_ARTICLE else f"the {name}"
 
 
 @dataclass
@@ -156,9 +175,20 @@ def augmented_votes(inputs: Inputs, blocs: Sequence[str]) -> tuple[pl.DataFrame,
 class VoteMatrix:
     columns: list[str]  # row keys (ISO3 or majority keys), in display order
     frame: pl.DataFrame  # one row per roll call: info columns + one column per key
-    truncated_from: int | None  # number of topic roll calls when only the latest are shown
     majority_counts: pl.DataFrame
     member_of: dict[str, list[str]]  # key -> blocs it is shown for ([] when always shown)
+
+    @property
+    def shown(self) -> pl.DataFrame:
+        """The rows the chart draws: the latest :func:`matrix_rows` (the CSV has them all)."""
+        return self.frame.tail(matrix_rows(len(self.columns)))
+
+
+def matrix_rows(n_columns: int) -> int:
+    """How many roll calls the vote matrix chart draws: MAX_MATRIX_ROLL_CALLS, fewer when
+    there are so many columns that the cells would pass MAX_MATRIX_CELLS (each cell carries
+    its hover text), never under 40."""
+    return min(MAX_MATRIX_ROLL_CALLS, max(40, MAX_MATRIX_CELLS // max(n_columns, 1)))
 
 
 INFO_COLUMNS = (
@@ -183,10 +213,6 @@ def vote_matrix(
     member of one of them on the day of the vote, and null elsewhere.
     """
     rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(inputs.topic_ids))
-    truncated = None
-    if rc.height > MAX_MATRIX_ROLL_CALLS:
-        truncated = rc.height
-        rc = rc.tail(MAX_MATRIX_ROLL_CALLS)
     ids = rc["roll_call_id"].to_list()
     in_bloc = inputs.on_date.filter(
         pl.col("bloc").is_in(list(spec.matrix_blocs)), pl.col("roll_call_id").is_in(ids)
@@ -230,7 +256,7 @@ def vote_matrix(
         .join(wide, on="roll_call_id", how="left")
         .select(*INFO_COLUMNS, *columns)
     )
-    return VoteMatrix(columns, frame, truncated, maj, member_of)
+    return VoteMatrix(columns, frame, maj, member_of)
 
 
 # --------------------------------------------------------------------------- agreement
@@ -252,7 +278,7 @@ def agreement(
             votes,
             inputs.roll_calls,
             by="session",
-            metrics=list(METRICS),
+            metrics=[*METRICS, "exact"],
             countries=keys,
             roll_call_ids=ids,
             bootstrap=bootstrap,
@@ -491,22 +517,33 @@ def ideal_point_states(inputs: Inputs, spec: ReportSpec) -> list[str]:
     return sorted(s for s in states if not is_majority(s))
 
 
+# The stored series' columns, with the period named for what it is here: a calendar year.
+IDEAL_SCHEMA = {
+    ("year" if k == "period" else k): SUMMARY_SCHEMA[k]
+    for k in ("iso3", "period", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk",
+              "ess_tail")
+}  # fmt: skip
+
+
 @dataclass
 class IdealPaths:
-    """The ideal point paths shown, and where they come from.
+    """The ideal point paths shown (by calendar year), where they come from, and how
+    converged they are.
 
-    ``source``: ``"store"`` (the all-votes estimates the refresh materialised in table
+    ``source``: ``"store"`` (the all-votes estimates by year the refresh materialised in table
     ``ideal_points``), ``"topic"`` (estimated for the report from the topic's roll calls),
     ``"estimated"`` (estimated for the report from all votes: the store predates the table)
-    or ``"none"`` (the table is empty: nothing to show)."""
+    or ``"none"`` (the table holds no such series: nothing to show)."""
 
-    frame: pl.DataFrame  # iso3, session, ideal_point, lower, upper, n_votes
+    frame: pl.DataFrame  # IDEAL_SCHEMA
     source: str
     topic: str | None = None
-    sessions: tuple[int, int] | None = None
+    years: tuple[int, int] | None = None
+    convergence: Convergence | None = None  # of the estimates shown
+    series: dict[str, str] = field(default_factory=dict)  # store_meta ideal_points_year_all_*
 
 
-IDEAL_SCHEMA = OUTPUT_SCHEMA
+SERIES_META = "ideal_points_year_all_"
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -519,45 +556,54 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def ideal_point_paths(
     con: duckdb.DuckDBPyConnection,
-    sessions: tuple[int, int],
+    years: tuple[int, int],
     states: Sequence[str],
     *,
     topic: str | None = None,
     options: dict[str, Any] | None = None,
 ) -> IdealPaths:
-    """Ideal points of ``states`` in ``sessions`` (first, last).
+    """Ideal points of ``states`` by calendar year, ``years`` (first, last), with their 90%
+    intervals and convergence diagnostics.
 
-    All-votes paths are read from the store's ``ideal_points`` table (materialised by the
-    refresh with :func:`alignment.ideal_points.ideal_points` and its default options). Only a
+    All-votes paths are read from the store's ``ideal_points`` table (the series
+    ``period_type = 'year'``, ``vote_set = 'all'`` the refresh materialises with
+    :func:`alignment.ideal_points.ideal_points` and its default options). Only a
     topic-specific path (``topic``), or a store without that table, is estimated here, with
-    :func:`alignment.ideal_points.ideal_points` and ``options``."""
-    first, last = sessions
+    ``options``."""
+    first, last = years
     wanted = sorted(set(states))
+    columns = "iso3, period AS year, ideal_point, lower, upper, n_votes, rhat, ess_bulk, ess_tail"
     if topic is None and _has_table(con, "ideal_points"):
-        n_rows = con.sql(
-            "SELECT count(*) FROM ideal_points WHERE period_type = 'session' AND vote_set = 'all'"
-        ).fetchall()[0][0]
+        series = "period_type = 'year' AND vote_set = 'all'"
+        n_rows = con.sql(f"SELECT count(*) FROM ideal_points WHERE {series}").fetchall()[0][0]
         frame = con.sql(
-            """SELECT iso3, CAST(session AS BIGINT) AS session, ideal_point, lower, upper,
-                      CAST(n_votes AS BIGINT) AS n_votes
-               FROM ideal_points
-               WHERE period_type = 'session' AND vote_set = 'all'
-                 AND session BETWEEN $first AND $last AND list_contains($states, iso3)
-               ORDER BY iso3, session""",
+            f"""SELECT {columns} FROM ideal_points
+               WHERE {series} AND period BETWEEN $first AND $last AND list_contains($states, iso3)
+               ORDER BY iso3, period""",
             params={"first": first, "last": last, "states": wanted},
         ).pl()
-        frame = frame.cast(IDEAL_SCHEMA) if frame.height else pl.DataFrame(schema=IDEAL_SCHEMA)
-        return IdealPaths(frame, "store" if n_rows else "none", None, sessions)
-    est = analyses.ideal_points(
-        con, topic=topic, from_session=first, to_session=last, **dict(options or {})
+        meta = dict(
+            con.sql(
+                "SELECT key, value FROM store_meta WHERE starts_with(key, $p) ORDER BY key",
+                params={"p": SERIES_META},
+            ).fetchall()
+        )
+        source = "store" if n_rows else "none"
+    else:
+        est = analyses.ideal_points(
+            con, topic=topic, by="year", from_session=regular_session(dt.date(first, 1, 1)),
+            to_session=regular_session(dt.date(last, 12, 31)), **dict(options or {}),
+        )  # fmt: skip
+        frame = est.filter(pl.col("iso3").is_in(wanted), pl.col("period").is_between(first, last))
+        frame = frame.rename({"period": "year"}).select(list(IDEAL_SCHEMA))
+        meta, source = {}, "topic" if topic else "estimated"
+    frame = (
+        frame.cast(IDEAL_SCHEMA).sort("iso3", "year")
+        if frame.height
+        else pl.DataFrame(schema=IDEAL_SCHEMA)
     )
-    frame = est.filter(pl.col("iso3").is_in(wanted)).select(list(IDEAL_SCHEMA))
-    return IdealPaths(
-        frame.cast(IDEAL_SCHEMA).sort("iso3", "session"),
-        "topic" if topic else "estimated",
-        topic,
-        sessions,
-    )
+    shown = check_convergence(frame) if frame.height else None
+    return IdealPaths(frame, source, topic, years, shown, meta)
 
 
 def bloc_labels(inputs: Inputs, spec: ReportSpec, on: dt.date) -> pl.DataFrame:
@@ -576,8 +622,22 @@ def bloc_labels(inputs: Inputs, spec: ReportSpec, on: dt.date) -> pl.DataFrame:
     )
 
 
-def state_map(inputs: Inputs, spec: ReportSpec, *, n_boot: int = 20) -> clusters.StateMap:
+# Bootstrap resamples of the map's cluster stability: each costs about as much as the map
+# itself, which grows with the roll calls, so long windows get fewer (never under MIN_BOOT).
+MAX_BOOT, MIN_BOOT, BOOT_BUDGET = 20, 5, 30_000  # resamples x roll calls
+
+
+def map_resamples(n_roll_calls: int) -> int:
+    """How many resamples the map's stability rests on: 20 up to 1,500 roll calls, fewer
+    beyond (30,000 roll calls resampled in all), at least 5."""
+    return max(MIN_BOOT, min(MAX_BOOT, BOOT_BUDGET // max(n_roll_calls, 1)))
+
+
+def state_map(inputs: Inputs, spec: ReportSpec, *, n_boot: int | None = None) -> clusters.StateMap:
+    """The map of states (:func:`alignment.clusters.state_map`) from the report's roll calls,
+    with ``n_boot`` resamples (default :func:`map_resamples`)."""
     ids = inputs.topic_ids
+    n_boot = map_resamples(len(ids)) if n_boot is None else n_boot
     last = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(ids))["date"].max()
     labels = bloc_labels(inputs, spec, last)
     result = clusters.state_map(
@@ -607,32 +667,158 @@ def cohesion(inputs: Inputs, spec: ReportSpec) -> pl.DataFrame:
     return pl.concat(out)
 
 
+# --------------------------------------------------------------------------- the world
+
+
+def world_agreement(inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame) -> pl.DataFrame:
+    """Every state (and bloc majority: ``votes`` holds them) against the focus over the
+    report's roll calls (the topic's, when it has one): iso3, exact (share of the common roll calls on which both cast the same vote), agree
+    (the agreement index), n (common roll calls; unanimous ones left out, as everywhere).
+    Sorted from most to least alike."""
+    wide = metrics.dyadic_scores(
+        votes, inputs.roll_calls, by=None, metrics=["exact", "agree"], countries=[spec.focus],
+        roll_call_ids=inputs.topic_ids, layout="wide",
+    )  # fmt: skip
+    other = pl.when(pl.col("iso3_a") == spec.focus).then("iso3_b").otherwise("iso3_a")
+    return (
+        wide.select(other.alias("iso3"), "exact", "agree", "n")
+        .filter(pl.col("exact").is_not_nan())
+        .sort(["exact", "n", "iso3"], descending=[True, True, False])
+    )
+
+
+def bloc_unity(inputs: Inputs, bloc: str) -> dict[str, int]:
+    """On how many of the report's roll calls with at least two members voting (yes, no or
+    abstain, members on the day) all of them cast the same vote: {"n", "alike"}."""
+    cast = inputs.votes.filter(
+        pl.col("roll_call_id").is_in(inputs.topic_ids), pl.col("vote").is_in(list(VOTE_CODES))
+    ).join(
+        inputs.on_date.filter(pl.col("bloc") == bloc).select("roll_call_id", "iso3"),
+        on=["roll_call_id", "iso3"],
+    )
+    per = (
+        cast.group_by("roll_call_id")
+        .agg(pl.len().alias("voters"), pl.col("vote").n_unique().alias("kinds"))
+        .filter(pl.col("voters") >= 2)
+    )
+    return {"n": per.height, "alike": per.filter(pl.col("kinds") == 1).height}
+
+
+def summary_facts(
+    inputs: Inputs,
+    spec: ReportSpec,
+    world: pl.DataFrame,
+    agree: pl.DataFrame,
+    found: dict[str, Any],
+    topic_label: str | None,
+) -> dict[str, Any]:
+    """The numbers of the summary (:func:`alignment.reports.sentences.summary`).
+
+    ``closest`` / ``farthest``: the states (outside the bloc, for a bloc report) most and least
+    often voting like the focus, among those sharing at least half as many contested roll
+    calls with it as the state sharing most (and at least MIN_VOTES), so that a state that
+    voted a few times does not top the list. ``partners``: the share alike with each partner.
+    ``largest_change``: the largest move in that share with a change partner between two
+    successive sessions with at least MIN_VOTES contested roll calls (ties: the earlier
+    partner, then the earlier session)."""
+    topic_rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(inputs.topic_ids))
+    out: dict[str, Any] = {
+        "kind": spec.kind,
+        "subject": spec.subject,
+        "focus": spec.focus,
+        "topic_label": topic_label,
+        "n_roll_calls": topic_rc.height,
+        "first_date": topic_rc["date"].min(),
+        "last_date": topic_rc["date"].max(),
+        "key_vote": found["key_vote"],
+        "closest": None,
+        "farthest": None,
+    }
+    states = world.filter(~pl.col("iso3").str.starts_with(MAJORITY_PREFIX))
+    if spec.kind == "bloc":
+        members = inputs.on_date.filter(pl.col("bloc") == spec.subject)["iso3"].unique()
+        states = states.filter(~pl.col("iso3").is_in(members.to_list()))
+        out["unity"] = bloc_unity(inputs, spec.subject)
+        out["defectors"] = found.get("defections", [])
+    if states.height:
+        least = max(MIN_VOTES, -(-int(states["n"].max()) // 2))
+        eligible = states.filter(pl.col("n") >= least)
+        if eligible.height:
+            out["closest"] = eligible.row(0, named=True)
+            out["farthest"] = eligible.sort(
+                ["exact", "n", "iso3"], descending=[False, True, False]
+            ).row(0, named=True)
+    by_key = {r["iso3"]: r for r in world.iter_rows(named=True)}
+    out["partners"] = [
+        {"key": p, "exact": by_key[p]["exact"], "n": by_key[p]["n"]}
+        for p in spec.partners
+        if p in by_key
+    ]
+    out["largest_change"] = None
+    moves = []
+    for order, partner in enumerate(spec.change_partners):
+        series = agree.filter(
+            pl.col("scope") == ("topic" if spec.topic else "all"),
+            pl.col("partner") == partner,
+            pl.col("metric") == "exact",
+            pl.col("n") >= MIN_VOTES,
+            pl.col("value").is_not_nan(),
+        ).sort("session")
+        rows = series.select("session", "value", "n").rows()
+        moves += [
+            (abs(b[1] - a[1]), -order, -a[0], partner, a, b)
+            for a, b in itertools.pairwise(rows)
+            if b[1] != a[1]
+        ]
+    if moves:
+        *_, partner, a, b = max(moves)
+        out["largest_change"] = {
+            "partner": partner,
+            "session_before": a[0],
+            "before": a[1],
+            "n_before": a[2],
+            "session_after": b[0],
+            "after": b[1],
+            "n_after": b[2],
+        }
+    return out
+
+
+@functools.cache
+def world_outline() -> dict[str, Any]:
+    """The world map's outline: Natural Earth 1:110m countries as GeoJSON, each feature's
+    ``id`` its ISO3 code (``data/world_110m.geojson``; data/README.md says where it is from)."""
+    return json.loads(resources.data_file("world_110m.geojson").read_text(encoding="utf-8"))
+
+
+KIND_WORDS = {
+    "resolution": "on a text as a whole",
+    "amendment": "on amendments",
+    "paragraph": "on single paragraphs",
+    "procedural": "on procedure",
+}
+
+
+def coverage(inputs: Inputs) -> list[str]:
+    """What the report's roll calls are, in sentences (the "What the data cover" section)."""
+    rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(inputs.topic_ids))
+    kinds = dict(rc.group_by("kind").len().iter_rows())
+    parts = [f"{kinds[k]:,} {w}" for k, w in KIND_WORDS.items() if kinds.get(k)]
+    dated = rc.filter(pl.col("symbol").is_null()).height
+    out = [f"Of the {rc.height:,} recorded votes in this report, " + ", ".join(parts) + "."]
+    if dated:
+        out.append(f"{dated:,} of them have no document symbol in any source.")
+    return out
+
+
 # --------------------------------------------------------------------------- provenance
 
-CREDITS = {
-    "voeten": (
-        'Erik Voeten, "Data and Analyses of Voting in the UN General Assembly", Harvard '
-        "Dataverse, doi:10.7910/DVN/LEJUQZ (CC0)."
-    ),
-    "unvotes": (
-        'Erik Voeten, "Data and Analyses of Voting in the UN General Assembly", Harvard '
-        "Dataverse, doi:10.7910/DVN/LEJUQZ (CC0), via the unvotes R package (MIT)."
-    ),
-    "undl_csv": (
-        "United Nations Dag Hammarskjöld Library, General Assembly Voting Data, downloaded from "
-        "https://digitallibrary.un.org/record/4060887 (© United Nations; non-commercial use "
-        "with attribution)."
-    ),
-    "undl_marcxml": (
-        "United Nations Dag Hammarskjöld Library, General Assembly Voting Data, downloaded from "
-        "https://digitallibrary.un.org/record/4060887 (© United Nations; non-commercial use "
-        "with attribution)."
-    ),
-    "unxml_json": (
-        "United Nations (DGACM), machine-readable General Assembly resolutions, UNxml "
-        "GAresolutions data_extract; courtesy of the United Nations."
-    ),
-}
+
+def credits() -> dict[str, str]:
+    """Source (a reader's name, or ``world_outline``) -> the credit it requires, from
+    ``data/sources.csv`` (the README quotes the same file)."""
+    with resources.data_file("sources.csv").open(encoding="utf-8", newline="") as f:
+        return {key: row["credit"] for row in csv.DictReader(f) for key in row["sources"].split()}
 
 
 @dataclass
@@ -649,11 +835,12 @@ def provenance(con: duckdb.DuckDBPyConnection, spec: ReportSpec, inputs: Inputs)
            FROM source_files ORDER BY source, location"""
     ).pl()
     sources = []
+    credit = credits()
     for (source,), group in files.group_by(["source"], maintain_order=True):
         sources.append(
             {
                 "source": source,
-                "credit": CREDITS.get(source, "See the source's own terms."),
+                "credit": credit.get(source, "See the source's own terms."),
                 "files": [
                     {
                         "name": str(r["location"]).replace("\\", "/").rsplit("/", 1)[-1],

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 
 from alignment import analyses
 from alignment.reports import spec as spec_module
 from alignment.reports.data import ReportError
-from alignment.reports.spec import MAX_BLOC_COLUMNS, ReportSpec
+from alignment.reports.spec import MAX_BLOC_COLUMNS, MAX_IDEAL_MEMBERS, POWERS, ReportSpec
+
+KINDS = ("country", "bloc")
 
 
 def _window(start_year: int | None, end_year: int | None) -> tuple[dt.date, dt.date]:
@@ -21,73 +25,82 @@ def _window(start_year: int | None, end_year: int | None) -> tuple[dt.date, dt.d
     )
 
 
-def _bloc_sizes(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, int]:
-    """Most states that were members of each bloc at once (approximated by members whose
-    spells overlap the window)."""
-    rows = con.sql(
-        """SELECT bloc, count(DISTINCT iso3) FROM bloc_memberships
-           WHERE status = 'member' AND joined <= $end AND coalesce("left", DATE '9999-12-31') >= $start
-           GROUP BY bloc""",
-        params={"start": start, "end": end},
-    ).fetchall()
-    return {b: int(n) for b, n in rows}
+# Members of each bloc whose spells overlap the window (an upper bound of its size at once),
+# and the blocs a state belonged to in the window.
+_SIZES = """SELECT bloc, count(DISTINCT iso3) FROM bloc_memberships
+            WHERE status = 'member' AND joined <= $end AND coalesce("left", DATE '9999-12-31') >= $start
+            GROUP BY bloc"""
+_OWN = """SELECT DISTINCT bloc FROM bloc_memberships
+          WHERE iso3 = $iso3 AND status = 'member' AND joined <= $end
+            AND coalesce("left", DATE '9999-12-31') >= $start ORDER BY bloc"""
 
 
-def resolve_country(
+def resolve(
     con: duckdb.DuckDBPyConnection,
-    iso3: str,
+    kind: str,
+    key: str,
     *,
     topic: str | None = None,
     start_year: int | None = spec_module.DEFAULT_START_YEAR,
     end_year: int | None = None,
+    partners: Sequence[str] | None = None,
+    blocs: Sequence[str] | None = None,
 ) -> ReportSpec:
-    (iso3,) = analyses.check_countries(con, [iso3])
-    found = con.sql(
-        "SELECT name FROM countries WHERE iso3 = $iso3", params={"iso3": iso3}
-    ).fetchall()
+    """The spec of a country report (``key`` an ISO3 code) or a bloc report (a bloc id).
+
+    ``partners``: the states compared with (default: the United States, Russia and China);
+    ``blocs``: the blocs compared with (default: a state's own blocs in the window and the EU;
+    for a bloc, the EU). Unknown codes are errors naming them."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     start, end = _window(start_year, end_year)
-    sizes = _bloc_sizes(con, start, end)
-    mine = [
-        b
-        for (b,) in con.sql(
-            """SELECT DISTINCT bloc FROM bloc_memberships
-               WHERE iso3 = $iso3 AND status = 'member' AND joined <= $end
-                 AND coalesce("left", DATE '9999-12-31') >= $start ORDER BY bloc""",
-            params={"iso3": iso3, "start": start, "end": end},
-        ).fetchall()
-    ]
-    small = tuple(b for b in mine if sizes.get(b, 0) <= MAX_BLOC_COLUMNS)
-    large = tuple(b for b in mine if sizes.get(b, 0) > MAX_BLOC_COLUMNS)
-    return spec_module.country(
-        iso3,
-        name=found[0][0],
+    params = {"start": start, "end": end}
+    sizes = {b: int(n) for b, n in con.sql(_SIZES, params=params).fetchall()}
+    if kind == "country":
+        (key,) = analyses.check_countries(con, [key])
+        table, column = "countries", "iso3"
+        own = [b for (b,) in con.sql(_OWN, params={**params, "iso3": key}).fetchall()]
+        # The small blocs first: the key vote is about the first bloc.
+        own.sort(key=lambda b: (sizes.get(b, 0) > MAX_BLOC_COLUMNS, b))
+    else:
+        key = analyses.check_bloc(con, key)
+        table, column = "blocs", "bloc"
+        if not sizes.get(key):
+            raise ReportError(f"bloc {key!r} had no members in the chosen years")
+        own = [key]
+    (name,) = con.sql(
+        f"SELECT name FROM {table} WHERE {column} = $key", params={"key": key}
+    ).fetchall()[0]
+    chosen_blocs = (
+        [analyses.check_bloc(con, b) for b in blocs] if blocs is not None else [*own, "eu"]
+    )
+    if kind == "bloc":
+        chosen_blocs = [key, *chosen_blocs]
+    return spec_module.subject(
+        kind,
+        key,
+        name=name,
         topic=topic,
         start_year=start_year,
         end_year=end_year,
-        small_blocs=small,
-        large_blocs=large,
+        partners=_in_order(con, partners) if partners else POWERS,
+        blocs=tuple(b for b in dict.fromkeys(chosen_blocs) if sizes.get(b)),
+        small=frozenset(b for b, n in sizes.items() if n <= MAX_BLOC_COLUMNS),
+        ideal_bloc=frozenset(b for b, n in sizes.items() if n <= MAX_IDEAL_MEMBERS),
     )
 
 
-def resolve_bloc(
-    con: duckdb.DuckDBPyConnection,
-    bloc_id: str,
-    *,
-    topic: str | None = None,
-    start_year: int | None = spec_module.DEFAULT_START_YEAR,
-    end_year: int | None = None,
-) -> ReportSpec:
-    bloc_id = analyses.check_bloc(con, bloc_id)
-    found = con.sql("SELECT name FROM blocs WHERE bloc = $b", params={"b": bloc_id}).fetchall()
-    start, end = _window(start_year, end_year)
-    size = _bloc_sizes(con, start, end).get(bloc_id, 0)
-    if size == 0:
-        raise ReportError(f"bloc {bloc_id!r} had no members in the chosen years")
-    return spec_module.bloc(
-        bloc_id,
-        name=found[0][0],
-        topic=topic,
-        start_year=start_year,
-        end_year=end_year,
-        small=size <= MAX_BLOC_COLUMNS,
-    )
+def _in_order(con: duckdb.DuckDBPyConnection, codes: Sequence[str]) -> tuple[str, ...]:
+    """The ISO3 codes checked, upper-cased, in the order given (it sets their colours)."""
+    analyses.check_countries(con, codes)
+    return tuple(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+
+
+def resolve_country(con: duckdb.DuckDBPyConnection, iso3: str, **options: Any) -> ReportSpec:
+    """:func:`resolve` for a state."""
+    return resolve(con, "country", iso3, **options)
+
+
+def resolve_bloc(con: duckdb.DuckDBPyConnection, bloc: str, **options: Any) -> ReportSpec:
+    """:func:`resolve` for a bloc."""
+    return resolve(con, "bloc", bloc, **options)

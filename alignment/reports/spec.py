@@ -21,6 +21,9 @@ POWERS = ("USA", "RUS", "CHN")
 
 # Blocs larger than this are shown as one majority row rather than member by member.
 MAX_BLOC_COLUMNS = 12
+# A bloc report draws its members' ideal points up to this many members (the EU's 27, not the
+# 120 of the Non-Aligned Movement).
+MAX_IDEAL_MEMBERS = 40
 
 # Blocs whose members colour the map, in priority order (a state in two gets the first).
 MAP_BLOCS = ("csto", "eaeu", "eu", "nato", "arab_league", "oic", "nam")
@@ -108,76 +111,71 @@ def flagship() -> ReportSpec:
     )
 
 
-def country(
-    iso3: str,
+def subject(
+    kind: str,
+    key: str,
     *,
     name: str,
     topic: str | None,
     start_year: int | None,
     end_year: int | None,
-    small_blocs: tuple[str, ...],
-    large_blocs: tuple[str, ...],
+    partners: tuple[str, ...],
+    blocs: tuple[str, ...],
+    small: frozenset[str],
+    ideal_bloc: frozenset[str] = frozenset(),
 ) -> ReportSpec:
-    """Any state: compared with the major powers, its small blocs member by member and the
-    majorities of its large blocs and of the EU."""
-    powers = tuple(p for p in POWERS if p != iso3)
-    majorities = tuple(dict.fromkeys((*large_blocs, "eu")))
-    about = f" on {topic}" if topic else ""
+    """Any state (``kind`` "country", ``key`` its ISO3) or bloc (``kind`` "bloc", ``key`` its
+    id; its majority is the focus row), compared with ``partners`` (states) and ``blocs``: the
+    ``small`` ones (at most MAX_BLOC_COLUMNS members) member by member, the others as their
+    members' majority. For a bloc report, ``blocs`` starts with the bloc itself, and its
+    members' ideal points are drawn when it is in ``ideal_bloc`` (blocs small enough)."""
+    focus = key if kind == "country" else majority_key(key)
+    states = tuple(p for p in dict.fromkeys(partners) if p != key)
+    blocs = tuple(dict.fromkeys(blocs))
+    members = tuple(b for b in blocs if b in small)
+    majorities = tuple(b for b in blocs if b not in small)
+    own = (key,) if kind == "country" else ()
+    about = f" on {topic_label(topic)}" if topic else ""
     return ReportSpec(
-        slug=_slug("country", iso3.lower(), topic, start_year, end_year),
+        slug=_slug(kind, key.lower(), topic, start_year, end_year),
         title=f"{name} in the UN General Assembly{about}",
-        kind="country",
-        subject=iso3,
-        focus=iso3,
-        topic=topic,
-        start_year=start_year,
-        end_year=end_year,
-        matrix_states=(iso3, *powers),
-        matrix_blocs=small_blocs,
-        majority_blocs=majorities,
-        partners=(*powers, *(majority_key(b) for b in majorities)),
-        change_partners=powers[:2],
-        ideal_states=(iso3, *powers),
-        ideal_blocs=small_blocs[:1],
-        cohesion_blocs=(*small_blocs, *large_blocs)[:3],
-        key_roll_call=None,
-        key_bloc=(*small_blocs, *large_blocs)[0] if (small_blocs or large_blocs) else None,
-    )
-
-
-def bloc(
-    bloc_id: str,
-    *,
-    name: str,
-    topic: str | None,
-    start_year: int | None,
-    end_year: int | None,
-    small: bool,
-) -> ReportSpec:
-    """Any bloc: its majority is the focus row; members are shown one by one when few."""
-    focus = majority_key(bloc_id)
-    majorities = tuple(dict.fromkeys((bloc_id, "eu")))
-    about = f" on {topic}" if topic else ""
-    return ReportSpec(
-        slug=_slug("bloc", bloc_id, topic, start_year, end_year),
-        title=f"{name} in the UN General Assembly{about}",
-        kind="bloc",
-        subject=bloc_id,
+        kind=kind,
+        subject=key,
         focus=focus,
         topic=topic,
         start_year=start_year,
         end_year=end_year,
-        matrix_states=POWERS,
-        matrix_blocs=(bloc_id,) if small else (),
+        matrix_states=(*own, *states),
+        matrix_blocs=members,
         majority_blocs=majorities,
-        partners=(*POWERS, *(majority_key(b) for b in majorities if b != bloc_id)),
-        change_partners=POWERS[:2],
-        ideal_states=POWERS,
-        ideal_blocs=(bloc_id,),
-        cohesion_blocs=(bloc_id,),
+        partners=(*states, *(majority_key(b) for b in majorities if majority_key(b) != focus)),
+        change_partners=states[:2],
+        ideal_states=(*own, *states),
+        # A bloc's own members (up to MAX_IDEAL_MEMBERS); a state's first small bloc.
+        ideal_blocs=(key,) if kind == "bloc" and key in ideal_bloc else members[:1],
+        cohesion_blocs=blocs[:3],
         key_roll_call=None,
-        key_bloc=bloc_id,
+        key_bloc=blocs[0] if blocs else None,
     )
+
+
+TOPIC_LABELS = {
+    "me": "the Palestinian conflict",
+    "nu": "nuclear weapons",
+    "di": "arms control and disarmament",
+    "hr": "human rights",
+    "co": "colonialism",
+    "ec": "economic development",
+    "country_human_rights": "human rights in particular countries",
+}
+
+
+def topic_label(topic: str) -> str:
+    """How a sentence names a topic: "votes on Syria", "votes on human rights"."""
+    if topic in TOPIC_LABELS:
+        return TOPIC_LABELS[topic]
+    words = topic.replace("_", " ")
+    return words[:1].upper() + words[1:] if topic.isidentifier() else words
 
 
 def _slug(kind: str, subject: str, topic: str | None, start: int | None, end: int | None) -> str:

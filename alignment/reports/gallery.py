@@ -1,0 +1,68 @@
+"""A gallery: a set of reports written into one folder with an ``index.html`` linking them,
+so that a team can publish the folder as it is (every file opens offline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from alignment.reports.build import Report, environment
+from alignment.reports.build import write as write_report
+from alignment.reports.resolve import resolve
+from alignment.reports.spec import ReportSpec, flagship
+
+# (kind, key, options): the flagship comes first, then these.
+CHOICES: tuple[tuple[str, str, dict], ...] = (
+    ("country", "USA", {}),
+    ("country", "KAZ", {"topic": "syria", "start_year": 2015}),
+    ("bloc", "eu", {}),
+    ("bloc", "csto", {"topic": "ukraine"}),
+)
+
+
+def specs(con: duckdb.DuckDBPyConnection) -> list[ReportSpec]:
+    """The flagship and the states and blocs of ``CHOICES``."""
+    return [flagship(), *(resolve(con, kind, key, **options) for kind, key, options in CHOICES)]
+
+
+def write(
+    db: Path | str,
+    specs: list[ReportSpec],
+    output: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    **options: object,
+) -> tuple[Path, list[tuple[Path, Report]]]:
+    """Write each report into ``output`` and an ``index.html`` linking them; returns the
+    index's path and each report's (path, report). ``options`` go to
+    :func:`alignment.reports.build.build`."""
+    entries = []
+    written = []
+    for spec in specs:
+        path, report = write_report(db, spec, output, **options)
+        written.append((path, report))
+        entries.append(
+            {
+                "file": path.name,
+                "title": spec.title,
+                "kind": spec.kind,
+                "topic": spec.topic,
+                "summary": report.summary[:2],
+                "size": path.stat().st_size,
+            }
+        )
+        if progress is not None:
+            progress(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
+    page = (
+        environment()
+        .get_template("index.html.j2")
+        .render(entries=entries, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    )
+    index = output / "index.html"
+    tmp = index.with_name("index.html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(index)
+    return index, written

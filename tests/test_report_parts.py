@@ -1,0 +1,119 @@
+"""The parts of a report that need no store: colours, label placement, gaps in time series,
+year axes, the world outline, the credits, topic names."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from alignment import resources
+from alignment.reports import data, palette
+from alignment.reports.figures import band, gapped, place_labels, year_axis
+from alignment.reports.spec import topic_label
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_state_colours_subject_first_preferred_when_free_then_grey() -> None:
+    keys = ["RUS", "BLR", "USA", "KAZ", "bloc:eu", "ARM", "KGZ", "TJK"]
+    c = palette.state_colours(keys, "BLR")
+    assert c["BLR"] == palette.SUBJECT
+    assert (c["RUS"], c["USA"], c["bloc:eu"]) == ("#D55E00", "#0072B2", "#56B4E9")
+    coloured = [k for k in keys if k != "BLR" and c[k] != palette.GREY]
+    assert coloured == ["RUS", "USA", "KAZ", "bloc:eu", "ARM", "KGZ"]  # six, in order
+    assert len({c[k] for k in coloured}) == 6
+    assert c["TJK"] == palette.GREY
+    # A preferred colour already taken goes to the next free one, never twice.
+    d = palette.state_colours(["SYR", "X1", "X2", "X3", "X4", "USA"], "RUS")
+    assert len({d[k] for k in ("SYR", "X1", "X2", "X3", "X4", "USA")}) == 6
+
+
+def test_vote_colours_are_not_red_against_green() -> None:
+    """Yes and no differ in hue (blue against vermilion) and in lightness."""
+
+    def lightness(h: str) -> float:
+        r, g, b = (int(h[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    yes, no = palette.VOTE_COLOURS["Y"], palette.VOTE_COLOURS["N"]
+    assert (yes, no) == ("#0072B2", "#D55E00")  # Okabe and Ito's blue and vermilion
+    assert abs(lightness(yes) - lightness(no)) > 0.05
+
+
+def test_labels_never_overlap_and_give_way_in_order() -> None:
+    # Two points 10 px apart horizontally: the second label cannot sit above its point, so it
+    # moves below; a third on top of the first has no room left anywhere but a side.
+    x = [0.0, 10.0, 0.0, 1000.0]
+    y = [0.0, 0.0, 0.0, 1000.0]
+    where = place_labels(x, y, ["AAA", "BBB", "CCC", ""], width=1000, height=1000)
+    assert where[0] == "top center"
+    assert where[1] == "bottom center"
+    assert where[3] is None  # empty label: not drawn
+    # A crowd on a small plot: some labels give way (the browser test checks that the labels
+    # drawn on a real report do not overlap).
+    many_x = [i % 7 * 3.0 for i in range(40)]
+    many_y = [i // 7 * 2.0 for i in range(40)]
+    labels = [f"S{i:02d}" for i in range(40)]
+    where = place_labels(many_x, many_y, labels, width=120, height=90)
+    assert where[0] is not None and None in where
+
+
+def test_a_line_breaks_where_a_period_has_no_votes() -> None:
+    x, y = gapped([2011, 2012, 2015, 2016], [0.1, 0.2, 0.3, 0.4])
+    assert x == [2011, 2012, None, 2015, 2016]
+    assert y == [0.1, 0.2, None, 0.3, 0.4]
+    b = band([2011, 2012, 2015], [0.0, 0.1, 0.2], [1.0, 1.1, 1.2], "#000000")
+    # Two polygons: 2011-2012 (up then back), then 2015 alone.
+    assert list(b.x) == [2011, 2012, 2012, 2011, None, 2015, 2015]
+    assert list(b.y) == [1.0, 1.1, 0.1, 0.0, None, 1.2, 0.2]
+    assert b.mode == "lines" and b.line.width == 0  # no marker at a band's ends
+
+
+@pytest.mark.parametrize(
+    ("years", "step"),
+    [([2011, 2026], 1), ([1990, 2026], 5), ([1946, 2026], 5), ([1900, 2026], 10), ([2020], 1)],
+)
+def test_year_axis_ticks_whole_years(years: list[int], step: int) -> None:
+    axis = year_axis(years)
+    assert axis["tickformat"] == "d" and axis["dtick"] == step
+
+
+def test_world_outline_is_small_keyed_by_iso3_and_credited() -> None:
+    path = resources.data_file("world_110m.geojson")
+    assert path.stat().st_size < 1_000_000
+    outline = data.world_outline()
+    ids = [f["id"] for f in outline["features"]]
+    assert len(ids) == len(set(ids)) > 170
+    known = {r["iso3"] for r in csv.DictReader(resources.data_file("countries.csv").open())}
+    keyed = [i for i in ids if not i.startswith("_")]
+    assert {"BLR", "RUS", "USA", "SYR", "CHN", "FRA", "BRA"} <= set(keyed)
+    assert all(re.fullmatch(r"[A-Z]{3}", i) for i in keyed)
+    assert len(set(keyed) - known) <= 12  # territories without a UN seat (GRL, PRI, ...)
+    assert "world_outline" in data.credits()
+    assert "Natural Earth" in (ROOT / "data" / "README.md").read_text()
+
+
+def test_credits_come_from_sources_csv_and_the_readme_quotes_them() -> None:
+    credits = data.credits()
+    assert {"voeten", "unvotes", "undl_csv", "undl_marcxml", "unxml_json"} <= set(credits)
+    assert credits["undl_csv"] == credits["undl_marcxml"]
+    readme = (ROOT / "README.md").read_text()
+    for text in set(credits.values()):
+        assert text in readme
+
+
+@pytest.mark.parametrize(
+    ("topic", "label"),
+    [("syria", "Syria"), ("hr", "human rights"), ("country_human_rights",
+     "human rights in particular countries"), ("new_topic", "New topic")],
+)  # fmt: skip
+def test_topic_labels(topic: str, label: str) -> None:
+    assert topic_label(topic) == label
+
+
+@pytest.mark.parametrize(("n", "boot"), [(96, 20), (1500, 20), (1501, 19), (6843, 5), (0, 20)])
+def test_map_resamples_shrink_with_long_windows(n: int, boot: int) -> None:
+    assert data.map_resamples(n) == boot

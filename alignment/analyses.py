@@ -200,12 +200,15 @@ def _series_name(row: dict) -> str:
     return f"{row['series']} ({row['series_kind']} session)"
 
 
-def coverage_notes(rows: pl.DataFrame, end: dt.date | None = None) -> list[str]:
+def coverage_notes(
+    rows: pl.DataFrame, end: dt.date | None = None, *, gaps: bool = True
+) -> list[str]:
     """Sentences on what the store lacks within a window ending at ``end`` (None: the last
     record), from :func:`coverage` rows of the store: an emergency special session whose
     records stop before the window ends while the store runs on (it may have been resumed),
     and resolution numbers with no recorded vote that no source lists as adopted without a
-    vote, where the sources list every other decision of the series. Empty when nothing is
+    vote, where the sources list every other decision of the series (left out with
+    ``gaps=False``: what a chart over time needs is where records stop). Empty when nothing is
     missing."""
     store = rows.filter(pl.col("source") == "store")
     if store.is_empty():
@@ -220,16 +223,16 @@ def coverage_notes(rows: pl.DataFrame, end: dt.date | None = None) -> list[str]:
                 f"{name}: the sources here hold its records only through "
                 f"{_day(row['last_record'])}; later votes of it, if any, are in none of them."
             )
-        gaps = row["numbering_gaps"] if row["without_vote"] is not None else None
-        if gaps:
+        missing = row["numbering_gaps"] if gaps and row["without_vote"] is not None else None
+        if missing:
             through = row["complete_through"]
             complete = (
                 f"complete through {_day(through)}" if through is not None
                 else "incomplete from its first resolution"
             )  # fmt: skip
-            plural = "" if gaps == 1 else "s"
+            plural = "" if missing == 1 else "s"
             notes.append(
-                f"{name[0].upper()}{name[1:]}: {gaps} resolution number{plural} "
+                f"{name[0].upper()}{name[1:]}: {missing} resolution number{plural} "
                 f"({row['gaps']}) with no recorded vote here and not listed as adopted "
                 f"without a vote; {complete}."
             )

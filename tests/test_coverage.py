@@ -165,6 +165,12 @@ def test_es_11_stops_where_its_file_does(con: duckdb.DuckDBPyConnection) -> None
     )
     assert any(n.startswith("ES-11 (emergency special session): the sources here hold its "
                             "records only through 23 February 2023") for n in notes)  # fmt: skip
+    # Without the numbering gaps: only the notes on where records stop.
+    rows = analyses.coverage(con, D(2024, 1, 1), D(2026, 12, 31))
+    stops = analyses.coverage_notes(rows, D(2026, 12, 31), gaps=False)
+    assert stops == [n for n in notes if "resolution number" not in n]
+    assert any(n.startswith("ES-11") for n in stops)
+    assert any("resolution number" in n for n in notes)
 
 
 @pytest.mark.parametrize("session", ["78", "79", "80"])

@@ -214,6 +214,27 @@ def _world_table(world: pl.DataFrame, inputs: data.Inputs, slug: str) -> Table:
     return _frame_table(frame, "every-state", labels, slug, formats)
 
 
+# The coverage table's columns a reader needs, with their headings.
+COVERAGE_COLUMNS = {
+    "series": "Series",
+    "series_kind": "Kind",
+    "first_vote": "First vote",
+    "last_vote": "Last vote",
+    "roll_calls": "Roll calls",
+    "resolutions": "Resolutions voted on",
+    "without_vote": "Adopted without a vote (if listed)",
+    "numbering_gaps": "Resolution numbers missing",
+    "last_record": "Last record",
+    "complete_through": "Complete through",
+}
+
+
+def _coverage_table(rows: pl.DataFrame, slug: str) -> Table:
+    frame = rows.select(list(COVERAGE_COLUMNS))
+    formats = {"roll_calls": ",", "resolutions": ",", "without_vote": ","}
+    return _frame_table(frame, "series-coverage", list(COVERAGE_COLUMNS.values()), slug, formats)
+
+
 def _matrix_table(matrix: data.VoteMatrix, names: dict[str, str], slug: str) -> Table:
     """The vote matrix as a table: offered as CSV only (the chart shows it)."""
     labels = [*data.INFO_COLUMNS, *(names.get(c, c) for c in matrix.columns)]
@@ -271,6 +292,7 @@ def build(
     coh = data.cohesion(inputs, spec)
     lap("cohesion")
     prov = data.provenance(con, spec, inputs)
+    covered = data.store_coverage(con, spec, inputs)
     lap("provenance")
 
     names = inputs.names
@@ -321,6 +343,7 @@ def build(
     tables = {
         "world": _world_table(world, inputs, spec.slug),
         "matrix": _matrix_table(matrix, names, spec.slug),
+        "coverage": _coverage_table(covered.rows, spec.slug),
     }
     diff = _differences_table(found, inputs, spec.slug)
     if diff is not None:
@@ -338,6 +361,7 @@ def build(
         "summary": sentences.summary(facts, names),
         "details": sentences.details(found, names, label),
         "coverage": data.coverage(inputs),
+        "store_coverage": covered,
         "findings": found,
         "diff_pair": (names.get(diff.csv_columns[3]), names.get(diff.csv_columns[4]))
         if diff is not None

@@ -811,6 +811,37 @@ def coverage(inputs: Inputs) -> list[str]:
     return out
 
 
+@dataclass
+class StoreCoverage:
+    """What the store holds of the series the report's window touches (the ``coverage``
+    table; with a topic, the series that hold any roll call of it), what it lacks there, and
+    where its sources differ on what the report shows."""
+
+    rows: pl.DataFrame  # coverage rows of the store (all sources reconciled)
+    notes: list[str]  # analyses.coverage_notes: series that stop early, numbering gaps
+    stops: list[str]  # the notes on series that stop early (beside the charts over time)
+    differences: str | None  # analyses.differences_sentence over the report's roll calls
+
+
+def store_coverage(
+    con: duckdb.DuckDBPyConnection, spec: ReportSpec, inputs: Inputs
+) -> StoreCoverage:
+    rows = analyses.coverage(con, spec.start, spec.end)
+    if spec.topic:
+        series = con.sql(
+            "SELECT DISTINCT series FROM roll_calls WHERE list_contains($ids, roll_call_id)",
+            params={"ids": analyses.topic_roll_calls(con, spec.topic)},
+        ).pl()["series"]
+        rows = rows.filter(pl.col("series").is_in(series.to_list()))
+    sentence = analyses.differences_sentence(analyses.differences(con, inputs.topic_ids))
+    return StoreCoverage(
+        rows,
+        analyses.coverage_notes(rows, spec.end),
+        analyses.coverage_notes(rows, spec.end, gaps=False),
+        sentence,
+    )
+
+
 # --------------------------------------------------------------------------- provenance
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from alignment import analyses
 from alignment.cli import cli
 from alignment.errors import UnknownName
+from alignment.ideal_points import check_convergence
 
 
 @pytest.mark.slow
@@ -22,10 +23,17 @@ def test_cli_ideal_points(built_store: Path) -> None:
          "--db", str(built_store)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    frame = pl.read_csv(result.output.encode())
-    assert frame.columns == ["iso3", "session", "ideal_point", "lower", "upper"]
-    assert sorted(frame["session"].unique().to_list()) == list(range(70, 81))
+    frame = pl.read_csv(result.stdout.encode())
+    assert frame.columns == [
+        "iso3", "period_type", "period", "vote_set", "ideal_point", "lower", "upper", "n_votes",
+        "rhat", "ess_bulk", "ess_tail",
+    ]  # fmt: skip
+    assert set(frame["period_type"]) == {"session"} and set(frame["vote_set"]) == {"all"}
+    assert sorted(frame["period"].unique().to_list()) == list(range(70, 81))
     assert frame.height > 190 * 10
+    # A run that misses the publication standard says so on stderr, and only then.
+    verdict = check_convergence(frame)
+    assert result.stderr == ("" if verdict.ok else f"Warning: {verdict.message()}\n")
     usa = frame.filter(pl.col("iso3") == "USA")
     assert (usa["ideal_point"] > 0).all()
     table = CliRunner().invoke(cli, ["ideal-points", "--topic", "syria", "--db", str(built_store)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import itertools
 import json
 import re
@@ -235,6 +236,13 @@ def test_ideal_points_are_read_from_the_store(flagship, con) -> None:
     ).fetchall()
     assert [tuple(r) for r in ideal.frame.iter_rows()] == [tuple(r) for r in rows]
     assert "read from the store's table" in flagship.html
+    # How converged the stored series is: its worst values, as store_meta has them.
+    meta = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
+    said = flagship.html.split('<p id="ideal-convergence">', 1)[1].split("</p>", 1)[0]
+    verdict = "converged" if meta["ideal_points_session_all_converged"] == "true" else "NOT"
+    assert f"ideal points {verdict}" in said
+    assert f"R-hat median {meta['ideal_points_session_all_rhat_median']}, max " in said
+    assert f"max {meta['ideal_points_session_all_rhat_max']} (limit" in said
 
 
 def test_csv_cells_cannot_start_a_formula() -> None:
@@ -277,6 +285,7 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
     finally:
         con.close()
     assert report.ideal.source == "none" and report.ideal.frame.is_empty()
+    assert report.ideal.convergence is None and 'id="ideal-convergence"' not in report.html
     assert "The store holds no ideal point estimates" in report.html
     body = report.html.split("<body>", 1)[1]
     table = body[body.index('<table id="differences">') : body.index("</table>")]
@@ -298,4 +307,7 @@ def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
     finally:
         con.close()
     assert report.ideal.source == "topic"
+    assert report.ideal.convergence is not None
+    said = report.html.split('<p id="ideal-convergence">', 1)[1].split("</p>", 1)[0]
+    assert html.unescape(said).endswith(f": {report.ideal.convergence}.")
     assert 'ideal_points(con, topic="syria")' in report.html.replace("&#34;", '"')

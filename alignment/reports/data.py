@@ -33,7 +33,7 @@ from alignment import blocs as blocs_module
 from alignment import cohesion as cohesion_module
 from alignment.changes import change_point
 from alignment.errors import AlignmentError
-from alignment.ideal_points import OUTPUT_SCHEMA
+from alignment.ideal_points import OUTPUT_SCHEMA, check_convergence
 from alignment.reports.spec import (
     ReportSpec,
     is_majority,
@@ -504,6 +504,9 @@ class IdealPaths:
     source: str
     topic: str | None = None
     sessions: tuple[int, int] | None = None
+    # How converged the estimates are (Convergence.message() of the whole series the paths
+    # come from: the stored one, or the one estimated for the report); None when none.
+    convergence: str | None = None
 
 
 IDEAL_SCHEMA = OUTPUT_SCHEMA
@@ -547,7 +550,12 @@ def ideal_point_paths(
             params={"first": first, "last": last, "states": wanted},
         ).pl()
         frame = frame.cast(IDEAL_SCHEMA) if frame.height else pl.DataFrame(schema=IDEAL_SCHEMA)
-        return IdealPaths(frame, "store" if n_rows else "none", None, sessions)
+        diagnostics = con.sql(
+            "SELECT rhat, ess_bulk, ess_tail FROM ideal_points "
+            "WHERE period_type = 'session' AND vote_set = 'all'"
+        ).pl()
+        verdict = check_convergence(diagnostics).message() if n_rows else None
+        return IdealPaths(frame, "store" if n_rows else "none", None, sessions, verdict)
     est = analyses.ideal_points(
         con, topic=topic, from_session=first, to_session=last, **dict(options or {})
     )
@@ -557,6 +565,7 @@ def ideal_point_paths(
         "topic" if topic else "estimated",
         topic,
         sessions,
+        check_convergence(est).message() if est.height else None,
     )
 
 

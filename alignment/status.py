@@ -173,6 +173,7 @@ def render(rep: dict[str, Any]) -> str:
         lines.append(f"opened: {rep['chosen']}")
     if not rep["exists"] or rep.get("unreadable"):
         return "\n".join(lines) + "\n"
+    lines += _ideal_point_lines(rep["meta"])
     lines.append("rows:")
     width = max(len(t) for t in rep["rows"])
     lines += [f"  {t:<{width}} {n:>12,}" for t, n in rep["rows"].items()]
@@ -229,6 +230,31 @@ def coverage_lines(rows: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"  {r['series']}: {r['roll_calls']:,} roll calls {r['first_vote'] or '-'} - "
             f"{r['last_vote'] or '-'}, complete through {r['complete_through'] or '-'} ({known})"
+        )
+    return lines
+
+
+_SERIES = re.compile(r"ideal_points_(\w+?)_(all|final-passage)_converged")
+
+
+def _ideal_point_lines(meta: dict[str, str]) -> list[str]:
+    """One line per stored ideal point series: its worst diagnostics (store_meta, written by
+    the build) and whether they meet the publication standard."""
+    lines = []
+    for key in sorted(meta):
+        found = _SERIES.fullmatch(key)
+        if not found:
+            continue
+        period_type, vote_set = found.groups()
+        prefix = key.removesuffix("_converged")
+        share = float(meta.get(f"{prefix}_converged_share", "nan"))
+        verdict = "converged" if meta[key] == "true" else "NOT converged"
+        lines.append(
+            f"ideal points by {period_type}, {vote_set} votes: {verdict} to the publication "
+            f"standard ({share:.1%} of estimates meet it); R-hat median "
+            f"{meta.get(f'{prefix}_rhat_median')}, max {meta.get(f'{prefix}_rhat_max')}; "
+            f"smallest ESS bulk {meta.get(f'{prefix}_ess_bulk_min')}, tail "
+            f"{meta.get(f'{prefix}_ess_tail_min')}"
         )
     return lines
 

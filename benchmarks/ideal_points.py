@@ -7,19 +7,24 @@ tail ESS: quantiles, share meeting the publication standard, worst), the mean ab
 difference between the two seeds' estimates, the per-session Pearson correlation with
 Voeten's published estimates (``IdealpointestimatesAll_Apr2020.csv``, sessions 1-74, sessions
 with at least 30 states), the correlation over all country-sessions and how wide the 90%
-intervals are next to the published ones (Q5%-Q95%).
+intervals are next to the published ones (Q5%-Q95%). The figures are also written to
+benchmarks/results/ideal_points.md (the lines printed) and ideal_points.json (the numbers, with
+every session's r), which the README quotes.
 
     .venv/bin/python benchmarks/ideal_points.py [--db STORE] [--data ../shared/data]
-        [--draws N] [--burn-in N] [--chains N] [--seed N] [--one-seed]
+        [--draws N] [--burn-in N] [--chains N] [--seed N] [--one-seed] [--no-write]
 
 Without ``--db`` (or when the file is missing) the store is built first from ``--data`` with
-the project's own refresh; the build is not part of the timed estimate.
+the project's own refresh; the build is not part of the timed estimate. The sampler's
+compiled code is cached on disk: run once before timing (the first run compiles it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import resource
 import sys
 import tempfile
@@ -41,6 +46,8 @@ from alignment.ideal_points import (
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+RESULTS = Path(__file__).parent / "results" / "ideal_points.md"
+FIGURES = RESULTS.with_suffix(".json")
 REFERENCE = Path("voeten") / "ideal_points" / "IdealpointestimatesAll_Apr2020.csv"
 
 
@@ -104,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=None, help="chains (default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--one-seed", action="store_true", help="skip the second seed's run")
+    parser.add_argument("--no-write", action="store_true", help="write no results files")
     args = parser.parse_args(argv)
     options = {
         k: v
@@ -135,54 +143,79 @@ def main(argv: list[str] | None = None) -> int:
             print(table)
     worst = table.sort("r").head(5)
     sessions = est["session"]
-    print(
-        f"sessions {sessions.min()}-{sessions.max()}; votes used: {int(est['n_votes'].sum()):,}; "
-        f"country-sessions: {est.height:,}"
-    )
-    print(
-        f"load average (1, 5, 15 min) before {', '.join(f'{v:.2f}' for v in load_before)}, "
-        f"after {', '.join(f'{v:.2f}' for v in load_after)}; {os.cpu_count()} cores"
-    )
-    print(
-        f"estimate with diagnostics: wall {wall:.1f} s, CPU {cpu:.1f} s; peak RSS (whole "
-        f"process): {peak_mb:.0f} MB ({before:.0f} MB before the estimate)"
-    )
     c = check_convergence(est)
     rhat, bulk, tail = (est[k].to_numpy() for k in ("rhat", "ess_bulk", "ess_tail"))
-    print(
-        f"R-hat: {_quantiles(rhat)}; max {c.rhat_max:.3f}; share <= {RHAT_TARGET}: {np.mean(rhat <= RHAT_TARGET):.3f}, above {RHAT_LIMIT}: {int((rhat > RHAT_LIMIT).sum()):,}"
-    )
-    print(
-        f"ESS bulk: {_quantiles(bulk)}; min {c.ess_bulk_min:.0f}; share >= {ESS_TARGET:.0f}: {np.mean(bulk >= ESS_TARGET):.3f}"
-    )
-    print(
-        f"ESS tail: {_quantiles(tail)}; min {c.ess_tail_min:.0f}; share >= {ESS_TARGET:.0f}: {np.mean(tail >= ESS_TARGET):.3f}"
-    )
-    print(
-        f"all three met: {c.share_converged:.3f} of estimates (standard: {CONVERGED_SHARE}); {c.message()}"
-    )
+    lines = [
+        f"sessions {sessions.min()}-{sessions.max()}; votes used: {int(est['n_votes'].sum()):,}; "
+        f"country-sessions: {est.height:,}",
+        f"options: {options or 'defaults'}, seed {args.seed}",
+        f"load average (1, 5, 15 min) before {', '.join(f'{v:.2f}' for v in load_before)}, "
+        f"after {', '.join(f'{v:.2f}' for v in load_after)}; {os.cpu_count()} cores",
+        f"estimate with diagnostics: wall {wall:.1f} s, CPU {cpu:.1f} s; peak RSS (whole "
+        f"process): {peak_mb:.0f} MB ({before:.0f} MB before the estimate)",
+        f"R-hat: {_quantiles(rhat)}; max {c.rhat_max:.3f}; share <= {RHAT_TARGET}: "
+        f"{np.mean(rhat <= RHAT_TARGET):.3f}, above {RHAT_LIMIT}: {int((rhat > RHAT_LIMIT).sum()):,}",
+        f"ESS bulk: {_quantiles(bulk)}; min {c.ess_bulk_min:.0f}; share >= {ESS_TARGET:.0f}: "
+        f"{np.mean(bulk >= ESS_TARGET):.3f}",
+        f"ESS tail: {_quantiles(tail)}; min {c.ess_tail_min:.0f}; share >= {ESS_TARGET:.0f}: "
+        f"{np.mean(tail >= ESS_TARGET):.3f}",
+        f"all three met: {c.share_converged:.3f} of estimates (standard: {CONVERGED_SHARE})",
+    ]
+    diff = None
     if other is not None:
         diff = est.join(other, on=["iso3", "period"], suffix="_2").select(
             (pl.col("ideal_point") - pl.col("ideal_point_2")).abs().alias("d")
         )["d"]
-        print(
+        lines.append(
             f"seed {args.seed} against seed {args.seed + 1}: mean absolute difference "
             f"{diff.mean():.4f}, 99th percentile {diff.quantile(0.99):.4f}, max {diff.max():.4f}"
         )
-    print(
-        f"per-session r (sessions with >= 30 states, n={len(r)}): min {np.min(r):.3f}, "
-        f"median {np.median(r):.3f}, below 0.95: {int((r < 0.95).sum())}; worst 5: "
-        + ", ".join(f"{s}: {v:.3f}" for s, v in worst.select("session", "r").iter_rows())
-    )
-    print(f"overall r over country-sessions: {overall(est, ref):.4f}")
     widths = est.join(ref, on=["iso3", "session"]).select(
         (pl.col("upper") - pl.col("lower")).mean().alias("ours"),
         pl.col("reference_width").mean().alias("published"),
     )
-    print(
+    lines += [
+        f"per-session r against Voeten (sessions with >= 30 states, n={len(r)}): min "
+        f"{np.min(r):.3f}, median {np.median(r):.3f}, below 0.95: {int((r < 0.95).sum())}; "
+        "worst 5: "
+        + ", ".join(f"{s}: {v:.3f}" for s, v in worst.select("session", "r").iter_rows()),
+        f"overall r over {est.join(ref, on=['iso3', 'session']).height:,} country-sessions: "
+        f"{overall(est, ref):.4f}",
         "mean width of the 90% intervals, sessions 1-74: "
-        f"{widths['ours'][0]:.3f} (published Q5%-Q95%: {widths['published'][0]:.3f})"
-    )
+        f"{widths['ours'][0]:.3f} (published Q5%-Q95%: {widths['published'][0]:.3f})",
+    ]
+    print("\n".join(lines))
+    if not args.no_write:
+        command = " ".join(["python benchmarks/ideal_points.py", *(argv or sys.argv[1:])])
+        figures = {
+            "command": command,
+            "options": options,
+            "seed": args.seed,
+            "cores": os.cpu_count(),
+            "load_before": list(load_before),
+            "load_after": list(load_after),
+            "estimates": est.height,
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "peak_rss_mb": peak_mb,
+            "rhat_median": c.rhat_median,
+            "rhat_max": c.rhat_max,
+            "share_rhat_ok": float(np.mean(rhat <= RHAT_TARGET)),
+            "above_rhat_limit": int((rhat > RHAT_LIMIT).sum()),
+            "ess_bulk_median": float(np.nanmedian(bulk)),
+            "ess_tail_median": float(np.nanmedian(tail)),
+            "share_converged": c.share_converged,
+            "converged": c.ok,
+            "seed_mean_abs_difference": None if diff is None else float(diff.mean()),
+            "overall_r": overall(est, ref),
+            "session_r": dict(zip(table["session"].to_list(), table["r"].to_list(), strict=True)),
+        }
+        FIGURES.write_text(json.dumps(figures, indent=1) + "\n")
+        RESULTS.write_text(
+            "```text\n" + "\n".join(lines) + "\n```\n\n"
+            f"Measured with `{command}` on {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}.\n"
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import gzip
 import hashlib
 import itertools
@@ -17,9 +18,10 @@ import duckdb
 import plotly.offline
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 from report_fixtures import XSS_SCRIPT, build_tiny_store
 
-from alignment import reports, store
+from alignment import analyses, reports, store
 from alignment.cli import cli
 from alignment.reports.build import csv_cell, script_json
 from alignment.reports.figures import short_title
@@ -471,3 +473,12 @@ def test_a_report_says_where_a_series_it_draws_stops(built_store: Path, con) -> 
     table = re.search(r'<table id="series-coverage">(.*?)</table>', report.html, re.S)[1]
     shown = set(re.findall(r"<tr><td>([^<]+)</td>", table))
     assert shown == series and "ES-11" in shown
+    # Whether the sources differ on the votes shown, as analyses.differences finds it.
+    ids = analyses.topic_roll_calls(con, "ukraine", dt.date(2011, 1, 1), dt.date(9999, 12, 31))
+    said = analyses.differences_sentence(analyses.differences(con, ids))
+    expected = (
+        "The sources agree on every vote shown here and with every published tally."
+        if said is None
+        else f"{said[0].upper()}{said[1:]}."
+    )
+    assert f"<p>{escape(expected)}</p>" in coverage  # as Jinja escapes it

@@ -10,13 +10,14 @@
 -- parameters:
 --   blocs = "csto,eaeu": comma-separated bloc ids (blocs.bloc)
 --   series = A/RES/ES-11/%: symbol or LIKE pattern of the roll calls, or "" for any
---   topic = "": topic of the roll calls (roll_call_topics.topic), or "" for any
+--   topic = "": topic of the roll calls (roll_call_topics.topic; the roll calls about it, not
+--     those that only mention it), or "" for any
 WITH rc AS (
     SELECT roll_call_id, symbol, date
     FROM roll_calls
     WHERE ($series = '' OR symbol LIKE $series)
       AND ($topic = '' OR roll_call_id IN (SELECT roll_call_id FROM roll_call_topics
-                                           WHERE topic = $topic))
+                                           WHERE topic = $topic AND strength = 'primary'))
 ),
 member_votes AS (
     SELECT rc.roll_call_id, m.bloc, m.iso3, coalesce(v.vote, 'X') AS vote

@@ -476,9 +476,5 @@ def test_a_report_says_where_a_series_it_draws_stops(built_store: Path, con) -> 
     # Whether the sources differ on the votes shown, as analyses.differences finds it.
     ids = analyses.topic_roll_calls(con, "ukraine", dt.date(2011, 1, 1), dt.date(9999, 12, 31))
     said = analyses.differences_sentence(analyses.differences(con, ids))
-    expected = (
-        "The sources agree on every vote shown here and with every published tally."
-        if said is None
-        else f"{said[0].upper()}{said[1:]}."
-    )
+    expected = said or "The sources agree on every vote shown here and with every published tally."
     assert f"<p>{escape(expected)}</p>" in coverage  # as Jinja escapes it

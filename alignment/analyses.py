@@ -17,6 +17,7 @@ import polars as pl
 
 from alignment import metrics
 from alignment.errors import UnknownName, UsageError
+from alignment.symbols import SERIES_ORDER_SQL
 from alignment.vocabulary import METRICS, PERIOD_TYPES
 
 if TYPE_CHECKING:
@@ -184,8 +185,9 @@ def coverage(
              AND (last_record >= $first
                   OR (series_kind = 'emergency special'
                       AND last_record >= $first - to_years($within)))
-           ORDER BY CASE series_kind WHEN 'regular' THEN 0 WHEN 'emergency special' THEN 1
-                    ELSE 2 END, series_number, source""",
+           ORDER BY """
+        + SERIES_ORDER_SQL
+        + ", series_number, source",
         params={"source": source, "first": first, "last": last, "within": RESUMED_WITHIN_YEARS},
     ).pl()
 

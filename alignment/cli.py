@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from alignment.errors import AlignmentError
+from alignment.errors import AlignmentError, first_line
 from alignment.vocabulary import METRICS, PERIOD_TYPES, VOTE_SETS
 
 if TYPE_CHECKING:
@@ -59,11 +59,6 @@ def setup_logging(log_format: str, verbose: bool) -> None:
     root.propagate = False
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 class AlignmentGroup(click.Group):
     """Library errors become a message on stderr and the error's exit code."""
 
@@ -77,7 +72,7 @@ class AlignmentGroup(click.Group):
             # A file the user named that cannot be read or written (an output folder that does
             # not exist, no permission): the user's to fix, not a bug.
             where = f" {exc.filename}" if exc.filename else ""
-            click.echo(f"Error:{where}: {exc.strerror or _first_line(exc)}", err=True)
+            click.echo(f"Error:{where}: {exc.strerror or first_line(exc)}", err=True)
             ctx.exit(1)
 
 
@@ -108,7 +103,7 @@ def open_store(db: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
         con = store.connect(path)
     except duckdb.Error as exc:
         raise AlignmentError(
-            f"{path} cannot be opened as an alignment store ({_first_line(exc)}); rebuild it "
+            f"{path} cannot be opened as an alignment store ({first_line(exc)}); rebuild it "
             "with `alignment refresh`"
         ) from None
     with con:

@@ -183,15 +183,30 @@ def bootstrap_stability(
     replicate's distance is made as the map's (:func:`distance_matrix`, same ``min_n``), from
     the roll calls weighted by how often each was drawn.
     """
+    return _stability(codes, {method: labels}, k, n_boot=n_boot, min_n=min_n, seed=seed)[method]
+
+
+def _stability(
+    codes: np.ndarray,
+    labels: dict[str, np.ndarray],
+    k: int,
+    *,
+    n_boot: int,
+    min_n: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """:func:`bootstrap_stability` of several methods' ``labels`` (method -> labels) on the
+    same replicates: each replicate's distance is built once and clustered by every method."""
     from sklearn.metrics import adjusted_rand_score
 
     rng = np.random.default_rng(seed)
     n_calls = codes.shape[1]
-    out = np.empty(n_boot)
+    out = {method: np.empty(n_boot) for method in labels}
     for b in range(n_boot):
         w = np.bincount(rng.integers(0, n_calls, size=n_calls), minlength=n_calls)
         d = _distance(*agreement_from_codes(codes, w.astype(np.float64)), min_n)
-        out[b] = adjusted_rand_score(labels, cluster(d, k, method=method, seed=seed))
+        for method, lab in labels.items():
+            out[method][b] = adjusted_rand_score(lab, cluster(d, k, method=method, seed=seed))
     return out
 
 
@@ -275,10 +290,10 @@ def _state_map(
     stability: dict[str, float] = {}
     spread: dict[str, float] = {}
     if n_boot > 0 and len(kept_states) > k:
-        for method, lab in (("hierarchical", hier), ("spectral", spec)):
-            ari = bootstrap_stability(
-                codes, lab, k, method=method, n_boot=n_boot, min_n=min_n, seed=seed
-            )
+        labelled = {"hierarchical": hier, "spectral": spec}
+        for method, ari in _stability(
+            codes, labelled, k, n_boot=n_boot, min_n=min_n, seed=seed
+        ).items():
             stability[method] = float(np.mean(ari))
             spread[method] = float(np.std(ari))
     return StateMap(

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from alignment.reconcile import STORE
 from alignment.symbols import LAST_ROMAN_SESSION, SERIES_KINDS, parse
 
-STORE = "store"
 GAPS_SHOWN = 160  # characters of the gap list kept in the table
 
 SCHEMA = {

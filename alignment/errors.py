@@ -26,6 +26,13 @@ EXIT_STALE = 3
 MESSAGE_VALUE_CHARS = 80
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none): the
+    libraries' multi-line messages (DuckDB's above all) shown in one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def shorten(value: object, limit: int = MESSAGE_VALUE_CHARS) -> str:
     """A value for a message: text quoted (``repr``, so one line), other values as ``str``;
     cut with an ellipsis past ``limit`` characters."""

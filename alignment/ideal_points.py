@@ -142,10 +142,6 @@ SUMMARY_SCHEMA = {
     "ess_bulk": pl.Float64,
     "ess_tail": pl.Float64,
 }
-# The session-based columns the stored table and the reports read today (a subset of the above).
-OUTPUT_SCHEMA = {
-    k: SUMMARY_SCHEMA[k] for k in ("iso3", "session", "ideal_point", "lower", "upper", "n_votes")
-}
 # Publication standard of convergence (Vehtari et al. 2021): rank-normalised split-R-hat at
 # most 1.01 and bulk and tail ESS at least 400 for at least 99% of the estimates, none above
 # R-hat 1.05.

@@ -446,7 +446,6 @@ def _count(votes: pl.DataFrame, *keys: str) -> pl.DataFrame:
 
 
 STORE = "store"  # tally_checks: the rows of the votes kept, all sources together
-FINDINGS = ("match", "rows short", "rows over", "rows differ")
 
 
 def tally_checks(

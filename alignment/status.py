@@ -19,8 +19,9 @@ from typing import Any
 import duckdb
 
 from alignment import attempt
-from alignment.errors import StaleStore, UsageError
+from alignment.errors import StaleStore, UsageError, first_line
 from alignment.schema import TABLES
+from alignment.symbols import SERIES_ORDER_SQL
 
 # Tables whose row counts the status shows, in schema order (store_meta is shown as facts).
 COUNTED = tuple(t.name for t in TABLES if t.name != "store_meta")
@@ -50,7 +51,7 @@ def report(db: Path, chosen: str | None = None) -> dict[str, Any]:
     except duckdb.Error as exc:
         # A damaged file, or one that is not an alignment store: say so, do not fail.
         out["unreadable"] = (
-            f"{_first_line(exc)}; rebuild it with `alignment refresh` (a file that is not a "
+            f"{first_line(exc)}; rebuild it with `alignment refresh` (a file that is not a "
             "store is refused, not replaced, unless --force)"
         )
         return out
@@ -99,14 +100,9 @@ def _read(con: duckdb.DuckDBPyConnection, out: dict[str, Any]) -> tuple:
             con,
             "SELECT series, series_kind, first_vote, last_vote, roll_calls, resolutions, "
             "without_vote, highest_number, numbering_gaps, gaps, last_record, complete_through "
-            "FROM coverage WHERE source = 'store' ORDER BY CASE series_kind WHEN 'regular' "
-            "THEN 0 WHEN 'emergency special' THEN 1 ELSE 2 END, series_number",
+            f"FROM coverage WHERE source = 'store' ORDER BY {SERIES_ORDER_SQL}, series_number",
         )
     return fetched, freshness, files
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:

@@ -122,6 +122,12 @@ _OLD = re.compile(
     r"^A/RES/(?P<number>\d+)\((?:(?P<prefix>ES|S)-)?(?P<roman>[IVXLC]+)\)(?:\s+(?P<part>\S.*))?$"
 )
 SERIES_KINDS = {"": "regular", "ES": "emergency special", "S": "special"}
+# The order series are listed in, as SQL for ORDER BY: regular, emergency special, special.
+SERIES_ORDER_SQL = (
+    "CASE series_kind "
+    + " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(SERIES_KINDS.values()))
+    + " END"
+)
 
 
 def from_roman(text: str) -> int:

@@ -44,7 +44,7 @@ import duckdb
 import polars as pl
 
 from alignment import resources
-from alignment.errors import EXIT_USAGE, AlignmentError, UnknownName
+from alignment.errors import EXIT_USAGE, AlignmentError, UnknownName, first_line
 from alignment.schema import MACROS, TABLES, VIEWS
 
 # Statement types refused before they run, for a clear message (the sandbox refuses them anyway;
@@ -323,20 +323,16 @@ def run_sql(
             return pl.DataFrame()
         return relation.pl()
     except duckdb.PermissionException as exc:
-        raise ReadOnlyError(f"refused: {_first_line(exc)}; {SANDBOX_HINT}") from None
+        raise ReadOnlyError(f"refused: {first_line(exc)}; {SANDBOX_HINT}") from None
     except duckdb.InvalidInputException as exc:
         text = str(exc)
         if "read-only mode" in text or "configuration has been locked" in text:
             raise ReadOnlyError(
-                f"refused: {_first_line(exc)}. Nothing was changed. {REFRESH_HINT}"
+                f"refused: {first_line(exc)}. Nothing was changed. {REFRESH_HINT}"
             ) from None
         raise SqlError(text) from None
     except duckdb.Error as exc:
         raise SqlError(str(exc)) from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0]
 
 
 def run_query(

@@ -103,7 +103,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["short_title"] = short_title
     return env
 
 
@@ -353,7 +352,6 @@ def build(
         "title": spec.title,
         "intro": spec.intro,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "topic_label": label,
         "what": what,
         "plotly_js": plotly.offline.get_plotlyjs(),
         "topojson_name": figures.TOPOJSON_NAME,
@@ -362,7 +360,6 @@ def build(
         "details": sentences.details(found, names, label),
         "coverage": data.coverage(inputs),
         "store_coverage": covered,
-        "findings": found,
         "diff_pair": (names.get(diff.csv_columns[3]), names.get(diff.csv_columns[4]))
         if diff is not None
         else None,
@@ -370,7 +367,6 @@ def build(
         "tables": tables,
         "max_rows": MAX_ROWS,
         "map": smap,
-        "world": world,
         "not_drawn": not_drawn,
         "outline_credit": data.credits()["world_outline"],
         "min_votes": data.MIN_VOTES,

@@ -679,9 +679,9 @@ def world_agreement(inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame) -> pl
         votes, inputs.roll_calls, by=None, metrics=["exact", "agree"], countries=[spec.focus],
         roll_call_ids=inputs.topic_ids, layout="wide",
     )  # fmt: skip
-    other = pl.when(pl.col("iso3_a") == spec.focus).then("iso3_b").otherwise("iso3_a")
     return (
-        wide.select(other.alias("iso3"), "exact", "agree", "n")
+        metrics.orient(wide, spec.focus)
+        .select(pl.col("iso3_b").alias("iso3"), "exact", "agree", "n")
         .filter(pl.col("exact").is_not_nan())
         .sort(["exact", "n", "iso3"], descending=[True, True, False])
     )

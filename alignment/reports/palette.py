@@ -53,10 +53,6 @@ def state_colours(keys: Iterable[str], subject: str) -> dict[str, str]:
     return out
 
 
-def is_grey(colour: str) -> bool:
-    return colour == GREY
-
-
 def alpha(hex_colour: str, a: float) -> str:
     """``#rrggbb`` as ``rgba(r,g,b,a)``."""
     h = hex_colour.lstrip("#")

@@ -25,7 +25,13 @@ import polars as pl
 
 from alignment import blocs, cohesion, metrics
 from alignment.schema import MACROS, VIEWS
-from alignment.vocabulary import CELL_COLUMNS, METRICS, PERIOD_TYPES, VOTE_CODES
+from alignment.vocabulary import (
+    CELL_COLUMNS,
+    METRICS,
+    PERIOD_TYPES,
+    VOTE_CODES,
+    ideal_points_meta_prefix,
+)
 
 # The ideal point series a build stores: by session (the legacy series) and by calendar year,
 # both from all votes. Each takes about a minute; others are estimated on demand.
@@ -42,14 +48,14 @@ def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
         "period_type", "vote_set", maintain_order=True
     ):
         c = check_convergence(part)
-        prefix = f"ideal_points_{period_type}_{vote_set}"
+        prefix = ideal_points_meta_prefix(period_type, vote_set)
         out |= {
-            f"{prefix}_rhat_median": f"{c.rhat_median:.3f}",
-            f"{prefix}_rhat_max": f"{c.rhat_max:.3f}",
-            f"{prefix}_ess_bulk_min": f"{c.ess_bulk_min:.0f}",
-            f"{prefix}_ess_tail_min": f"{c.ess_tail_min:.0f}",
-            f"{prefix}_converged_share": f"{c.share_converged:.4f}",
-            f"{prefix}_converged": "true" if c.ok else "false",
+            f"{prefix}rhat_median": f"{c.rhat_median:.3f}",
+            f"{prefix}rhat_max": f"{c.rhat_max:.3f}",
+            f"{prefix}ess_bulk_min": f"{c.ess_bulk_min:.0f}",
+            f"{prefix}ess_tail_min": f"{c.ess_tail_min:.0f}",
+            f"{prefix}converged_share": f"{c.share_converged:.4f}",
+            f"{prefix}converged": "true" if c.ok else "false",
         }
     return out
 

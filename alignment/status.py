@@ -12,6 +12,7 @@ and whether the last attempt failed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from alignment import attempt
 from alignment.errors import StaleStore, UsageError, first_line
 from alignment.schema import TABLES
 from alignment.symbols import SERIES_ORDER_SQL
+from alignment.vocabulary import PERIOD_TYPES, VOTE_SETS, ideal_points_meta_prefix
 
 # Tables whose row counts the status shows, in schema order (store_meta is shown as facts).
 COUNTED = tuple(t.name for t in TABLES if t.name != "store_meta")
@@ -230,27 +232,22 @@ def coverage_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-_SERIES = re.compile(r"ideal_points_(\w+?)_(all|final-passage)_converged")
-
-
 def _ideal_point_lines(meta: dict[str, str]) -> list[str]:
     """One line per stored ideal point series: its worst diagnostics (store_meta, written by
     the build) and whether they meet the publication standard."""
     lines = []
-    for key in sorted(meta):
-        found = _SERIES.fullmatch(key)
-        if not found:
-            continue
-        period_type, vote_set = found.groups()
-        prefix = key.removesuffix("_converged")
-        share = float(meta.get(f"{prefix}_converged_share", "nan"))
-        verdict = "converged" if meta[key] == "true" else "NOT converged"
+    for period_type, vote_set in itertools.product(PERIOD_TYPES, VOTE_SETS):
+        prefix = ideal_points_meta_prefix(period_type, vote_set)
+        if f"{prefix}converged" not in meta:
+            continue  # not a stored series
+        share = float(meta.get(f"{prefix}converged_share", "nan"))
+        verdict = "converged" if meta[f"{prefix}converged"] == "true" else "NOT converged"
         lines.append(
             f"ideal points by {period_type}, {vote_set} votes: {verdict} to the publication "
             f"standard ({share:.1%} of estimates meet it); R-hat median "
-            f"{meta.get(f'{prefix}_rhat_median')}, max {meta.get(f'{prefix}_rhat_max')}; "
-            f"smallest ESS bulk {meta.get(f'{prefix}_ess_bulk_min')}, tail "
-            f"{meta.get(f'{prefix}_ess_tail_min')}"
+            f"{meta.get(f'{prefix}rhat_median')}, max {meta.get(f'{prefix}rhat_max')}; "
+            f"smallest ESS bulk {meta.get(f'{prefix}ess_bulk_min')}, tail "
+            f"{meta.get(f'{prefix}ess_tail_min')}"
         )
     return lines
 

@@ -48,3 +48,9 @@ PERIOD_TYPES: tuple[str, ...] = ("session", "year")
 # procedural votes included, as the legacy series), or final-passage votes only (the vote on a
 # resolution or decision as a whole), as Voeten's year-based releases offer both.
 VOTE_SETS: tuple[str, ...] = ("all", "final-passage")
+
+
+def ideal_points_meta_prefix(period_type: str, vote_set: str) -> str:
+    """How the store_meta keys of a stored ideal point series begin (then rhat_max, converged
+    ...): written by the build, read by status and the reports."""
+    return f"ideal_points_{period_type}_{vote_set}_"

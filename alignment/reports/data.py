@@ -44,7 +44,7 @@ from alignment.reports.spec import (
     majority_key,
 )
 from alignment.sessions import regular_session
-from alignment.vocabulary import VOTE_CODES
+from alignment.vocabulary import VOTE_CODES, ideal_points_meta_prefix
 
 log = logging.getLogger("alignment.reports")
 
@@ -543,7 +543,7 @@ class IdealPaths:
     series: dict[str, str] = field(default_factory=dict)  # store_meta ideal_points_year_all_*
 
 
-SERIES_META = "ideal_points_year_all_"
+SERIES_META = ideal_points_meta_prefix("year", "all")
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -29,6 +29,7 @@ A roll call that no source dates (one in Voeten's file) takes a date by the rule
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,10 +104,7 @@ def fill_absent(rows: SourceRows, crosswalk: Crosswalk) -> SourceRows:
         pl.lit(False).alias("published"),
     )  # fmt: skip
     votes = pl.concat([rows.votes.with_columns(published=True), absent], how="vertical_relaxed")
-    return SourceRows(
-        rows.source, rows.path, rows.roll_calls, votes, True, rows.files, rows.notes,
-        rows.decisions,
-    )  # fmt: skip
+    return dataclasses.replace(rows, votes=votes, absent_listed=True)
 
 
 def infer_dates(calls: pl.DataFrame, notes: list[str]) -> pl.DataFrame:

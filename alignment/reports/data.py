@@ -690,18 +690,14 @@ def world_agreement(inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame) -> pl
 def bloc_unity(inputs: Inputs, bloc: str) -> dict[str, int]:
     """On how many of the report's roll calls with at least two members voting (yes, no or
     abstain, members on the day) all of them cast the same vote: {"n", "alike"}."""
-    cast = inputs.votes.filter(
-        pl.col("roll_call_id").is_in(inputs.topic_ids), pl.col("vote").is_in(list(VOTE_CODES))
-    ).join(
-        inputs.on_date.filter(pl.col("bloc") == bloc).select("roll_call_id", "iso3"),
-        on=["roll_call_id", "iso3"],
+    per = cohesion_module.roll_call_cohesion(
+        inputs.votes.filter(pl.col("roll_call_id").is_in(inputs.topic_ids)),
+        inputs.on_date.filter(pl.col("bloc") == bloc),
     )
-    per = (
-        cast.group_by("roll_call_id")
-        .agg(pl.len().alias("voters"), pl.col("vote").n_unique().alias("kinds"))
-        .filter(pl.col("voters") >= 2)
-    )
-    return {"n": per.height, "alike": per.filter(pl.col("kinds") == 1).height}
+    voting = pl.col("yes") + pl.col("no") + pl.col("abstain")
+    per = per.filter(voting >= 2)
+    alike = per.filter(pl.max_horizontal("yes", "no", "abstain") == voting)
+    return {"n": per.height, "alike": alike.height}
 
 
 def summary_facts(

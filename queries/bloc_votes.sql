@@ -1,7 +1,7 @@
 -- title: How a bloc's members voted on a series or topic of roll calls, and who broke ranks
 -- description: One row per roll call and bloc: the roll calls whose symbol matches series (a
 --   LIKE pattern: A/RES/ES-11/% for the eleventh emergency special session, or one symbol) and
---   that carry topic (roll_call_topics.topic), each condition skipped when "". Members are the
+--   that are about topic (roll_call_topics, strength primary), each condition skipped when "". Members are the
 --   states with status 'member' on the day of the vote (bloc_memberships, "left" inclusive).
 --   line is the bloc's plurality, its members' most common vote among yes, no and abstain
 --   (roll_call_cohesion.plurality; null when two votes tie, and then nobody breaks ranks);
@@ -10,8 +10,7 @@
 -- parameters:
 --   blocs = "csto,eaeu": comma-separated bloc ids (blocs.bloc)
 --   series = A/RES/ES-11/%: symbol or LIKE pattern of the roll calls, or "" for any
---   topic = "": topic of the roll calls (roll_call_topics.topic; the roll calls about it, not
---     those that only mention it), or "" for any
+--   topic = "": topic of the roll calls (those about it, not mentions), or "" for any
 WITH rc AS (
     SELECT roll_call_id, symbol, date
     FROM roll_calls

@@ -436,6 +436,10 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
     help="Sweeps discarded at the start of each chain.",
 )  # fmt: skip
 @click.option(
+    "--thin", type=click.IntRange(1, 1000), default=1, show_default=True,
+    help="Keep one sweep in THIN: long runs (draws x thin sweeps) in the memory of --draws.",
+)  # fmt: skip
+@click.option(
     "--chains", type=click.IntRange(1, 64), default=2, show_default=True,
     help="Chains, run in parallel threads.",
 )  # fmt: skip
@@ -444,7 +448,8 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
 @output_options
 def ideal_points_command(
     by: str, vote_set: str, topic: str | None, from_session: int | None,
-    to_session: int | None, draws: int, burn_in: int, chains: int, seed: int, db: Path | None,
+    to_session: int | None, draws: int, burn_in: int, thin: int, chains: int, seed: int,
+    db: Path | None,
 ) -> pl.DataFrame:  # fmt: skip
     """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with 90% intervals and
     convergence diagnostics (rank-normalised split-R-hat, bulk and tail ESS).
@@ -459,7 +464,7 @@ def ideal_points_command(
     with open_store(db) as con:
         frame = analyses.ideal_points(
             con, topic=topic, from_session=from_session, to_session=to_session, draws=draws,
-            burn_in=burn_in, chains=chains, seed=seed, by=by, vote_set=vote_set,
+            burn_in=burn_in, thin=thin, chains=chains, seed=seed, by=by, vote_set=vote_set,
         )  # fmt: skip
     verdict = check_convergence(frame)
     if not verdict.ok:

@@ -29,13 +29,15 @@ only; session 19 and unanimous roll calls dropped; amendment and paragraph votes
 1990 on.
 
 Estimation. The hybrid Gibbs/Metropolis sampler of the published code (Johnson & Albert
-1999), vectorised over all votes: all of a state's positions jointly given the latent
-utilities (a Gaussian with tridiagonal precision, drawn by Cholesky), cutpoints by Metropolis
-with truncated normal proposals and the latent utilities integrated out (Cowles 1996), latent
-utilities from truncated normals (clipped to ±9, as published), discriminations by conjugate
-regression. ``chains`` chains (2) run in parallel threads, each ``burn_in + draws`` sweeps
-(100 + 400), started from each period's first principal component. Estimates are posterior
-means of the standardised draws; ``lower``/``upper`` are quantiles of the draws.
+1999), compiled with numba (:mod:`alignment.sampler`; each step one pass over the votes, 57 ms
+a sweep of the 910,000 votes of the all-votes run against 84 ms for the same steps vectorised in
+numpy): all of a state's positions jointly given the latent utilities (a Gaussian with
+tridiagonal precision, drawn by Cholesky), cutpoints by Metropolis with truncated normal
+proposals and the latent utilities integrated out (Cowles 1996), latent utilities from
+truncated normals (exact rejection samplers; clipped to ±9, as published), discriminations by
+conjugate regression. ``chains`` chains (2) run in parallel threads, each ``burn_in + draws ×
+thin`` sweeps (100 + 400 × 1), started from each period's first principal component. Estimates
+are posterior means of the standardised draws; ``lower``/``upper`` are quantiles of the draws.
 
 Convergence. Every estimate carries ArviZ's diagnostics (Vehtari et al. 2021; see
 :func:`diagnostics`): rank-normalised split-R̂ and bulk and tail effective sample sizes;
@@ -96,15 +98,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 from scipy.fft import next_fast_len
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 from scipy.stats import rankdata
 
 from alignment.sessions import period_expr
 from alignment.vocabulary import PERIOD_TYPES, VOTE_SETS
+
+if TYPE_CHECKING:
+    from alignment.sampler import Chain
 
 __all__ = [
     "Convergence",
@@ -149,10 +155,6 @@ RHAT_TARGET = 1.01
 RHAT_LIMIT = 1.05
 ESS_TARGET = 400.0
 CONVERGED_SHARE = 0.99
-# Bounds of the published code: positions before standardising, latent utilities.
-_POSITION_BOUND = 5.0
-_UTILITY_BOUND = 9.0
-_TINY = 1e-300  # keeps ndtri finite where a vote has (numerically) no probability left
 
 
 def load_matches(path: str | Path) -> pl.DataFrame:
@@ -315,31 +317,6 @@ def _cells(data: _Data, step_sd: float) -> tuple[_Cells, np.ndarray]:
     return cells, vote_cell.astype(np.int64)
 
 
-def _sample_tridiagonal(
-    diag: np.ndarray, off: np.ndarray, rhs: np.ndarray, noise: np.ndarray
-) -> np.ndarray:
-    """One draw from N(Q⁻¹ rhs, Q⁻¹) for every row: Q is tridiagonal with ``diag`` (rows, n)
-    and ``off`` (rows, n; ``off[:, k]`` couples k-1 and k), positive definite. With Q = L Lᵀ
-    (Cholesky), x = L⁻ᵀ (L⁻¹ rhs + noise); ``noise`` is standard normal (zeros: the mean)."""
-    n = diag.shape[1]
-    chol = np.empty_like(diag)  # diagonal of L
-    sub = np.zeros_like(diag)  # sub-diagonal of L (sub[:, k] at row k, column k-1)
-    chol[:, 0] = np.sqrt(diag[:, 0])
-    for k in range(1, n):
-        sub[:, k] = off[:, k] / chol[:, k - 1]
-        chol[:, k] = np.sqrt(diag[:, k] - sub[:, k] ** 2)
-    y = np.empty_like(rhs)
-    y[:, 0] = rhs[:, 0] / chol[:, 0]
-    for k in range(1, n):
-        y[:, k] = (rhs[:, k] - sub[:, k] * y[:, k - 1]) / chol[:, k]
-    y += noise
-    x = np.empty_like(rhs)
-    x[:, n - 1] = y[:, n - 1] / chol[:, n - 1]
-    for k in range(n - 2, -1, -1):
-        x[:, k] = (y[:, k] - sub[:, k + 1] * x[:, k + 1]) / chol[:, k]
-    return x
-
-
 def _start_positions(data: _Data, cells: _Cells, vote_cell: np.ndarray) -> np.ndarray:
     """Starting positions: each period's first principal component of the centred
     yes/abstain/no scores, signs chained from period to period so that states keep their
@@ -369,178 +346,59 @@ def _start_positions(data: _Data, cells: _Cells, vote_cell: np.ndarray) -> np.nd
     return (x - x.mean()) / (x.std() + 1e-12)
 
 
-def _truncated_normal_pick(
-    lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For standard normal bounds lo < hi: (P(lo < e < hi), flip, lo', hi', Φ(lo')) where
-    intervals in the right tail are mirrored (lo', hi' = -hi, -lo) so that Φ keeps its
-    precision; sampling is then ``e' = Φ⁻¹(Φ(lo') + U·P)``, ``e = -e'`` where flipped."""
-    flip = lo > 0
-    lo2 = np.where(flip, -hi, lo)
-    hi2 = np.where(flip, -lo, hi)
-    cdf_lo = ndtr(lo2)
-    return ndtr(hi2) - cdf_lo, flip, lo2, hi2, cdf_lo
+def _chain(
+    data: _Data,
+    cells: _Cells,
+    vote_cell: np.ndarray,
+    start: np.ndarray,
+    *,
+    beta_sd: float,
+    cut_bound: float,
+    cut_step: float,
+    seed: np.random.SeedSequence | int,
+) -> Chain:
+    """A chain at its start: positions given; cutpoints from the shares of no and abstain votes
+    on the scale of standardised positions, as the published code starts them; discriminations
+    ±1 by the side the item's yes votes sit on; utilities drawn given those."""
+    from alignment.sampler import Chain  # numba: loaded (and compiled) only when sampling
 
-
-class _Chain:
-    """One chain of the hybrid Gibbs/Metropolis sampler (see the module doc).
-
-    Votes are kept sorted by category (no, abstain, yes) so that each category's truncation
-    is one slice: a no or yes vote has one finite bound and costs one normal CDF."""
-
-    def __init__(
-        self,
-        data: _Data,
-        cells: _Cells,
-        vote_cell: np.ndarray,
-        start: np.ndarray,
-        *,
-        beta_sd: float,
-        cut_bound: float,
-        cut_step: float,
-        seed: np.random.SeedSequence | int,
-    ) -> None:
-        self.rng = np.random.default_rng(seed)
-        order = np.argsort(data.category, kind="stable")
-        self.item = data.item[order]
-        self.cell = vote_cell[order]
-        category = data.category[order]
-        self.end_no = int(np.searchsorted(category, 1))
-        self.end_abstain = int(np.searchsorted(category, 2))
-        self.n_items = data.n_items
-        self.n_cells = len(cells.state)
-        # Prior precision of the positions (random walk, tridiagonal) in the padded layout the
-        # per-state solve works on: its diagonal and the coupling of each cell to the state's
-        # previous one. Padding cells are inert (unit diagonal, no coupling).
-        step = cells.step_precision
-        self.at = (cells.state, cells.col)
-        padded = (int(cells.state.max()) + 1, int(cells.col.max()) + 1)
-        self.prior_diag = np.ones(padded)
-        self.prior_diag[self.at] = (
-            step + np.r_[step[1:], 0.0] + np.where(step > 0, 0.0, _FIRST_PRECISION)
-        )
-        self.prior_off = np.zeros(padded)
-        self.prior_off[self.at] = -step
-        self.beta_precision = 1.0 / beta_sd**2
-        self.cut_bound = cut_bound
-        self.cut_step = cut_step
-        # Start: positions given; cutpoints from the shares of no and abstain votes on the
-        # scale of standardised positions, as the published code starts them; discriminations
-        # ±1 by the side the item's yes votes sit on.
-        self.x = start.copy()
-        counts = np.zeros((self.n_items, 3))
-        np.add.at(counts, (data.item, data.category), 1)
-        share = counts / counts.sum(1, keepdims=True)
-        self.g1 = -1.0 + 2.0 * share[:, 0]
-        self.g2 = np.maximum(-1.0 + 2.0 * (share[:, 0] + share[:, 1]), self.g1 + 1e-6)
-        xv = self.x[self.cell]
-        score = category.astype(float) - 1.0
-        n = np.bincount(self.item, minlength=self.n_items)
-        slope = np.bincount(self.item, xv * score, self.n_items) - (
-            np.bincount(self.item, xv, self.n_items) * np.bincount(self.item, score, self.n_items)
-        ) / np.maximum(n, 1)
-        self.beta = np.where(slope >= 0, 1.0, -1.0)
-        self.m = self.beta[self.item] * xv
-        self.prob, self.abstain = self._probabilities(self.g1, self.g2)
-        self._draw_utilities()
-        self.accepted = 0.0
-
-    def _probabilities(self, g1: np.ndarray, g2: np.ndarray) -> tuple[np.ndarray, tuple]:
-        """Probability of every vote at cutpoints (g1, g2), and the abstain slice's
-        truncation pieces (see :func:`_truncated_normal_pick`)."""
-        item, m, a, b = self.item, self.m, self.end_no, self.end_abstain
-        prob = np.empty(len(m))
-        prob[:a] = ndtr(g1[item[:a]] - m[:a])  # no: z < g1
-        prob[b:] = ndtr(m[b:] - g2[item[b:]])  # yes: z > g2
-        pieces = _truncated_normal_pick(g1[item[a:b]] - m[a:b], g2[item[a:b]] - m[a:b])
-        prob[a:b] = pieces[0]
-        return prob, pieces[1:]
-
-    def _draw_positions(self) -> None:
-        """All positions at once given the latent utilities: per state a Gaussian with
-        tridiagonal precision (the random walk plus Σβ² on the diagonal), drawn by Cholesky;
-        then clipped and standardised as in the published code."""
-        beta_v = self.beta[self.item]
-        diag = self.prior_diag.copy()
-        diag[self.at] += np.bincount(self.cell, beta_v * beta_v, self.n_cells)
-        rhs = np.zeros_like(diag)
-        rhs[self.at] = np.bincount(self.cell, beta_v * self.z, self.n_cells)
-        noise = self.rng.standard_normal(diag.shape)
-        x = _sample_tridiagonal(diag, self.prior_off, rhs, noise)[self.at]
-        x = np.clip(x, -_POSITION_BOUND, _POSITION_BOUND)
-        spread = x.std(ddof=1) if len(x) > 1 else 0.0
-        self.x = (x - x.mean()) / spread if spread > 0 else x - x.mean()
-        self.m = beta_v * self.x[self.cell]
-
-    def _draw_cutpoints(self) -> None:
-        """Metropolis step for every item's (γ1, γ2) at once: γ1' from N(γ1, s²) on
-        (-bound, γ2), then γ2' from N(γ2, s²) on (γ1', bound)."""
-        s, bound, g1, g2 = self.cut_step, self.cut_bound, self.g1, self.g2
-
-        def mass(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-            return ndtr((hi - mean) / s) - ndtr((lo - mean) / s)
-
-        u = self.rng.random(self.n_items)
-        c1 = g1 + s * ndtri(ndtr((-bound - g1) / s) + u * mass(g1, -bound, g2))
-        c1 = np.clip(c1, -bound, g2)
-        u = self.rng.random(self.n_items)
-        c2 = g2 + s * ndtri(ndtr((c1 - g2) / s) + u * mass(g2, c1, bound))
-        c2 = np.clip(c2, c1, bound)
-        proposal_ratio = np.log(mass(g1, -bound, g2) * mass(g2, c1, bound)) - np.log(
-            mass(c1, -bound, c2) * mass(c2, g1, bound)
-        )
-        # The positions moved since the last sweep: the current cutpoints' probabilities too.
-        self.prob, self.abstain = self._probabilities(g1, g2)
-        prob_new, abstain_new = self._probabilities(c1, c2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.divide(prob_new, self.prob)
-            np.log(ratio, out=ratio)
-        # 0/0: the vote is impossible both ways, no evidence; ±inf stay (reject or accept).
-        np.nan_to_num(ratio, copy=False, nan=0.0, posinf=np.inf, neginf=-np.inf)
-        log_r = np.bincount(self.item, ratio, self.n_items) + proposal_ratio
-        accept = np.log(self.rng.random(self.n_items)) < np.nan_to_num(log_r, nan=-np.inf)
-        self.accepted = float(accept.mean())
-        self.g1 = np.where(accept, c1, g1)
-        self.g2 = np.where(accept, c2, g2)
-        per_vote = accept[self.item]
-        np.copyto(self.prob, prob_new, where=per_vote)
-        keep = per_vote[self.end_no : self.end_abstain]
-        for old, new in zip(self.abstain, abstain_new, strict=True):
-            np.copyto(old, new, where=keep)
-
-    def _draw_utilities(self) -> None:
-        item, m, a, b = self.item, self.m, self.end_no, self.end_abstain
-        u = self.rng.random(len(m))
-        p = np.maximum(u * self.prob, _TINY)
-        e = np.empty(len(m))
-        e[:a] = np.minimum(ndtri(p[:a]), self.g1[item[:a]] - m[:a])
-        e[b:] = np.maximum(-ndtri(p[b:]), self.g2[item[b:]] - m[b:])
-        flip, lo, hi, cdf_lo = self.abstain
-        w = np.clip(ndtri(np.clip(cdf_lo + p[a:b], _TINY, 1.0)), lo, hi)
-        e[a:b] = np.where(flip, -w, w)
-        self.z = np.clip(m + e, -_UTILITY_BOUND, _UTILITY_BOUND)
-
-    def _draw_discriminations(self) -> None:
-        xv = self.x[self.cell]
-        var = 1.0 / (np.bincount(self.item, xv * xv, self.n_items) + self.beta_precision)
-        mean = var * np.bincount(self.item, xv * self.z, self.n_items)
-        self.beta = mean + np.sqrt(var) * self.rng.standard_normal(self.n_items)
-
-    def sweep(self) -> None:
-        self._draw_positions()
-        self._draw_cutpoints()
-        self._draw_utilities()
-        self._draw_discriminations()
-
-    def run(self, burn_in: int, draws: int) -> np.ndarray:
-        """Positions of ``draws`` sweeps after ``burn_in``: (draws, cells), float32."""
-        for _ in range(burn_in):
-            self.sweep()
-        out = np.empty((draws, self.n_cells), dtype=np.float32)
-        for k in range(draws):
-            self.sweep()
-            out[k] = self.x
-        return out
+    order = np.lexsort((vote_cell, data.item))  # votes by item: each item's votes one slice
+    item, cell, category = data.item[order], vote_cell[order], data.category[order]
+    n_items = data.n_items
+    counts = np.zeros((n_items, 3))
+    np.add.at(counts, (item, category), 1)
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    g1 = -1.0 + 2.0 * share[:, 0]
+    g2 = np.maximum(-1.0 + 2.0 * (share[:, 0] + share[:, 1]), g1 + 1e-6)
+    xv = start[cell]
+    score = category.astype(float) - 1.0
+    n = np.bincount(item, minlength=n_items)
+    slope = np.bincount(item, xv * score, n_items) - (
+        np.bincount(item, xv, n_items) * np.bincount(item, score, n_items)
+    ) / np.maximum(n, 1)
+    # Prior precision of the positions (random walk, tridiagonal): its diagonal, and the step
+    # precision coupling each cell to the state's previous one.
+    step = cells.step_precision.astype(float)
+    chain = Chain(
+        ptr=np.r_[0, np.cumsum(n)].astype(np.int64),
+        item=item.astype(np.int64),
+        cell=cell.astype(np.int64),
+        category=category.astype(np.int64),
+        state_ptr=np.r_[np.flatnonzero(step == 0), len(step)].astype(np.int64),
+        prior_diag=step + np.r_[step[1:], 0.0] + np.where(step > 0, 0.0, _FIRST_PRECISION),
+        step=step,
+        x=start.astype(float),
+        beta=np.where(slope >= 0, 1.0, -1.0),
+        g1=g1,
+        g2=g2,
+        z=np.zeros(len(item)),
+        beta_precision=1.0 / beta_sd**2,
+        cut_bound=cut_bound,
+        cut_step=cut_step,
+        rng=np.random.default_rng(seed),
+    )
+    chain.draw_utilities()
+    return chain
 
 
 # The diagnostics work on (cells, chains, draws) arrays: each cell's draws contiguous, so that
@@ -709,6 +567,7 @@ def _sample(
     cut_step: float,
     burn_in: int,
     draws: int,
+    thin: int,
     chains: int,
     seed: int,
 ) -> tuple[_Cells, np.ndarray]:
@@ -719,11 +578,11 @@ def _sample(
     seeds = np.random.SeedSequence(seed).spawn(chains)
 
     def one(s: np.random.SeedSequence) -> np.ndarray:
-        chain = _Chain(
+        chain = _chain(
             data, cells, vote_cell, start,
             beta_sd=beta_sd, cut_bound=cut_bound, cut_step=cut_step, seed=s,
         )  # fmt: skip
-        return chain.run(burn_in, draws)
+        return chain.run(burn_in, draws, thin)
 
     if chains == 1:
         return cells, one(seeds[0])[None]
@@ -842,6 +701,7 @@ def sample_posterior(
     cut_step: float = 0.2,
     burn_in: int = 100,
     draws: int = 400,
+    thin: int = 1,
     chains: int = 2,
     seed: int = 0,
 ) -> Posterior:
@@ -850,9 +710,17 @@ def sample_posterior(
     ``votes``: ``roll_call_id, iso3, vote`` ('Y'|'N'|'A'|'X'); ``roll_calls``:
     ``roll_call_id, rcid, session, date, kind``; ``matches``: ``rcid1, rcid2`` bridging pairs
     (Voeten rcids). ``by`` ("session" or "year") and ``vote_set`` ("all" or "final-passage")
-    as in :func:`prepare_votes`; the random walk steps once per period elapsed. The result
-    depends only on the data, the options and ``seed`` (not on the number of cores)."""
-    for name, value, least in (("burn_in", burn_in, 0), ("draws", draws, 1), ("chains", chains, 1)):
+    as in :func:`prepare_votes`; the random walk steps once per period elapsed. Each chain
+    keeps ``draws`` sweeps after ``burn_in``, one every ``thin`` (long runs in bounded memory).
+    The result depends only on the data, the options and ``seed`` (not on the number of
+    cores)."""
+    bounds = (
+        ("burn_in", burn_in, 0),
+        ("draws", draws, 1),
+        ("thin", thin, 1),
+        ("chains", chains, 1),
+    )
+    for name, value, least in bounds:
         if value < least:
             raise ValueError(f"{name} must be at least {least}, not {value}")
     for name, value in (("step_sd", step_sd), ("beta_sd", beta_sd), ("cut_step", cut_step)):
@@ -881,6 +749,7 @@ def sample_posterior(
         cut_step=cut_step,
         burn_in=burn_in,
         draws=draws,
+        thin=thin,
         chains=chains,
         seed=seed,
     )

@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="summary only")
     parser.add_argument("--draws", type=int, default=None, help="draws per chain (default)")
     parser.add_argument("--burn-in", type=int, default=None, help="burn-in sweeps (default)")
+    parser.add_argument("--thin", type=int, default=None, help="keep one sweep in THIN (1)")
     parser.add_argument("--chains", type=int, default=None, help="chains (default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--one-seed", action="store_true", help="skip the second seed's run")
@@ -115,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {
         k: v
-        for k, v in (("draws", args.draws), ("burn_in", args.burn_in), ("chains", args.chains))
+        for k, v in (
+            ("draws", args.draws),
+            ("burn_in", args.burn_in),
+            ("thin", args.thin),
+            ("chains", args.chains),
+        )
         if v is not None
     }
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,17 +12,16 @@ import polars as pl
 import pytest
 from scipy.special import ndtr
 
-from alignment import analyses
+from alignment import analyses, sampler
 from alignment.ideal_points import (
     SUMMARY_SCHEMA,
     Posterior,
     _cells,
-    _Chain,
+    _chain,
     _Data,
     _encode,
     _orient,
     _rhat_of,
-    _sample_tridiagonal,
     _split_chains,
     check_convergence,
     diagnostics,
@@ -113,16 +112,20 @@ def test_recovers_simulated_positions_with_calibrated_intervals() -> None:
     assert 0.42 <= np.mean(covered50) <= 0.58, covered50
 
 
+def _tridiagonal(noise: np.ndarray) -> np.ndarray:
+    # Q = [[2,-1,0],[-1,2,-1],[0,-1,2]] (one state's three cells), b = (1, 0, 1).
+    x, chol, sub = np.zeros(3), np.zeros(3), np.zeros(3)
+    diag, step, rhs = np.full(3, 2.0), np.array([0.0, 1.0, 1.0]), np.array([1.0, 0.0, 1.0])
+    sampler.tridiagonal_draw(diag, step, rhs, noise, np.array([0, 3]), x, chol, sub)
+    return x
+
+
 def test_tridiagonal_draw_has_the_precision_matrix_inverse_as_covariance() -> None:
-    # Q = [[2,-1,0],[-1,2,-1],[0,-1,2]], Q⁻¹ = [[3,2,1],[2,4,2],[1,2,3]] / 4, worked by hand;
-    # b = (1, 0, 1) gives the mean Q⁻¹b = (1, 1, 1).
-    diag = np.array([[2.0, 2.0, 2.0]])
-    off = np.array([[0.0, -1.0, -1.0]])
-    rhs = np.array([[1.0, 0.0, 1.0]])
-    mean = _sample_tridiagonal(diag, off, rhs, np.zeros((1, 3)))
-    np.testing.assert_allclose(mean, [[1.0, 1.0, 1.0]])
+    # Q⁻¹ = [[3,2,1],[2,4,2],[1,2,3]] / 4, worked by hand; the mean Q⁻¹b = (1, 1, 1).
+    mean = _tridiagonal(np.zeros(3))
+    np.testing.assert_allclose(mean, [1.0, 1.0, 1.0])
     # x(e_k) - x(0) is the k-th column of L⁻ᵀ; their outer products sum to Q⁻¹.
-    columns = [_sample_tridiagonal(diag, off, rhs, np.eye(3)[[k]])[0] - mean[0] for k in range(3)]
+    columns = [_tridiagonal(np.eye(3)[k]) - mean for k in range(3)]
     covariance = sum(np.outer(c, c) for c in columns)
     np.testing.assert_allclose(covariance, np.array([[3, 2, 1], [2, 4, 2], [1, 2, 3]]) / 4)
 
@@ -151,7 +154,7 @@ def test_random_walk_links_a_states_sessions_by_the_sessions_elapsed() -> None:
     assert cells.col.tolist() == [0, 1, 2, 0]
 
 
-def _one_item_chain(category: int, n: int) -> _Chain:
+def _one_item_chain(category: int, n: int) -> sampler.Chain:
     data = _Data(
         item=np.zeros(n, dtype=np.int64),
         state=np.arange(n),
@@ -162,24 +165,24 @@ def _one_item_chain(category: int, n: int) -> _Chain:
         n_items=1,
     )
     cells, vote_cell = _cells(data, step_sd=0.5)
-    chain = _Chain(
+    return _chain(
         data, cells, vote_cell, np.zeros(n), beta_sd=1.0, cut_bound=7.0, cut_step=0.2, seed=3
     )
-    chain.m = np.zeros(n)
-    return chain
 
 
 @pytest.mark.parametrize(
     ("category", "g1", "g2", "lo", "hi"),
     [(2, -1.0, 1.0, 1.0, np.inf), (0, -1.0, 1.0, -np.inf, -1.0), (1, -1.0, 1.0, -1.0, 1.0),
-     (1, 3.0, 4.0, 3.0, 4.0)],
+     (1, 3.0, 4.0, 3.0, 4.0), (2, -7.0, 6.0, 6.0, np.inf), (0, -6.5, 7.0, -np.inf, -6.5)],
 )  # fmt: skip
 def test_latent_utilities_are_truncated_normals(category, g1, g2, lo, hi) -> None:
-    # E[e | lo < e < hi] = (φ(lo) - φ(hi)) / (Φ(hi) - Φ(lo)) for a standard normal e.
+    # E[e | lo < e < hi] = (φ(lo) - φ(hi)) / (Φ(hi) - Φ(lo)) for a standard normal e; the
+    # positions are 0, so the utilities are the errors themselves. The last two cases lie in
+    # the tails (expected 6.158 and -6.652), where the sampler switches to its exponential
+    # proposal.
     chain = _one_item_chain(category, 200_000)
-    chain.g1, chain.g2 = np.array([g1]), np.array([g2])
-    chain.prob, chain.abstain = chain._probabilities(chain.g1, chain.g2)
-    chain._draw_utilities()
+    chain.g1[:], chain.g2[:] = g1, g2
+    chain.draw_utilities()
     z = chain.z
     assert (z >= lo).all() and (z <= hi).all()
 
@@ -188,6 +191,45 @@ def test_latent_utilities_are_truncated_normals(category, g1, g2, lo, hi) -> Non
 
     expected = (pdf(lo) - pdf(hi)) / (ndtr(hi) - ndtr(lo))
     assert z.mean() == pytest.approx(expected, abs=0.005)
+    # The spread too: Var = 1 + (lo φ(lo) - hi φ(hi)) / P - mean², (0·∞ taken as 0).
+    term = lambda v: 0.0 if np.isinf(v) else v * pdf(v)  # noqa: E731
+    variance = 1 + (term(lo) - term(hi)) / (ndtr(hi) - ndtr(lo)) - expected**2
+    assert z.var() == pytest.approx(variance, rel=0.02)
+
+
+def test_cutpoint_step_samples_the_cutpoints_posterior() -> None:
+    # One item, positions 0: P(no) = Φ(γ1), P(abstain) = Φ(γ2) - Φ(γ1). With 2,000 votes
+    # (500 no, 300 abstain, 1,200 yes) under the flat prior the posterior sits at the
+    # maximum likelihood, γ1 = Φ⁻¹(0.25) = -0.674, γ2 = Φ⁻¹(0.40) = -0.253, with sd
+    # sqrt(p(1-p)/n)/φ(γ) = 0.030 and 0.028: the Metropolis chain's mean must land there.
+    category = np.repeat([0, 1, 2], [500, 300, 1200])
+    chain = _one_item_chain(0, len(category))
+    chain.category[:] = category
+    chain.g1[:], chain.g2[:] = -2.0, 2.0  # far from the posterior: the chain must travel
+    draws = []
+    for sweep in range(20_000):  # proposals of sd 0.2 against a posterior sd of 0.03: slow
+        sampler._cutpoints(chain.rng, chain.ptr, chain.cell, chain.category, chain.x,
+                           chain.beta, chain.g1, chain.g2, 7.0, 0.2)  # fmt: skip
+        if sweep >= 500:
+            draws.append((chain.g1[0], chain.g2[0]))
+    mean, sd = np.mean(draws, axis=0), np.std(draws, axis=0)
+    np.testing.assert_allclose(mean, [-0.674, -0.253], atol=0.01)
+    np.testing.assert_allclose(sd, [0.030, 0.028], rtol=0.15)
+
+
+def test_thinning_keeps_every_thin_th_sweep() -> None:
+    votes, roll_calls, _ = simulate(n_states=20, n_sessions=3, n_roll_calls=40, seed=5)
+    data = _encode(prepare_votes(votes, roll_calls, drop_sessions=()), roll_calls, None)
+    cells, vote_cell = _cells(data, step_sd=0.5)
+    start = np.linspace(-1, 1, len(cells.state))
+
+    def chain() -> sampler.Chain:
+        return _chain(data, cells, vote_cell, start, beta_sd=1.0, cut_bound=7.0, cut_step=0.2,
+                      seed=7)  # fmt: skip
+
+    every = chain().run(2, 9)  # sweeps 3..11
+    thinned = chain().run(2, 3, thin=3)  # sweeps 5, 8, 11
+    np.testing.assert_array_equal(thinned, every[[2, 5, 8]])
 
 
 def test_sweeps_keep_every_utility_on_its_votes_side_and_cutpoints_ordered() -> None:
@@ -195,20 +237,22 @@ def test_sweeps_keep_every_utility_on_its_votes_side_and_cutpoints_ordered() -> 
     data = _encode(prepare_votes(votes, roll_calls, drop_sessions=()), roll_calls, None)
     cells, vote_cell = _cells(data, step_sd=0.5)
     start = np.linspace(-1, 1, len(cells.state))
-    chain = _Chain(data, cells, vote_cell, start, beta_sd=1.0, cut_bound=7.0, cut_step=0.2, seed=0)
-    category = np.sort(data.category)
+    chain = _chain(data, cells, vote_cell, start, beta_sd=1.0, cut_bound=7.0, cut_step=0.2, seed=0)
+    accepted = []
     for _ in range(30):
-        chain.sweep()
+        chain.run(0, 1)
         g1, g2 = chain.g1[chain.item], chain.g2[chain.item]
         inside = np.where(
-            category == 0,
+            chain.category == 0,
             chain.z <= g1,
-            np.where(category == 1, (g1 <= chain.z) & (chain.z <= g2), chain.z >= g2),
+            np.where(chain.category == 1, (g1 <= chain.z) & (chain.z <= g2), chain.z >= g2),
         )
         assert inside.all()
         assert (chain.g1 <= chain.g2).all() and (np.abs(chain.g1) <= 7).all()
         assert abs(chain.x.mean()) < 1e-12 and chain.x.std(ddof=1) == pytest.approx(1.0)
-    assert 0.2 < chain.accepted < 0.95  # the cutpoint proposals are neither all taken nor none
+        accepted.append(chain.acceptance)
+    # The cutpoint proposals are neither all taken nor none.
+    assert 0.2 < np.mean(accepted) < 0.95
 
 
 def test_split_rhat_worked_by_hand() -> None:

@@ -27,6 +27,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("sources",),
     # one roll call per vote
     ("reconcile",),
+    # compiled kernels on arrays
+    ("sampler",),
     # computations on frames
     ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
     # the derived tables of a build
@@ -111,8 +113,13 @@ def _loaded_by(statement: str) -> set[str]:
     ("statement", "not_loaded"),
     [
         ("import alignment", {"duckdb", "polars", "numpy", "scipy", "alignment.store"}),
-        ("import alignment.cli", {"duckdb", "polars", "numpy", "scipy", "plotly", "httpx"}),
-        ("import alignment.metrics", {"scipy", "duckdb", "alignment.store", "sklearn"}),
+        (
+            "import alignment.cli",
+            {"duckdb", "polars", "numpy", "scipy", "plotly", "httpx", "numba"},
+        ),
+        ("import alignment.metrics", {"scipy", "duckdb", "alignment.store", "sklearn", "numba"}),
+        # Reports and status read the stored estimates; only sampling needs the compiler.
+        ("import alignment.ideal_points", {"numba", "alignment.sampler"}),
     ],
 )
 def test_imports_load_only_what_they_use(statement: str, not_loaded: set[str]) -> None:

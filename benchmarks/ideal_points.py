@@ -37,7 +37,7 @@ import polars as pl
 
 from alignment import refresh, store
 from alignment.analyses import ideal_point_posterior
-from alignment.ideal_points import (
+from alignment.convergence import (
     CONVERGED_SHARE,
     ESS_TARGET,
     RHAT_LIMIT,

@@ -27,6 +27,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("sources",),
     # one roll call per vote
     ("reconcile",),
+    # judging Markov chains (the ideal points' convergence diagnostics)
+    ("convergence",),
     # computations on frames
     ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
     # the derived tables of a build
@@ -111,8 +113,21 @@ def _loaded_by(statement: str) -> set[str]:
     ("statement", "not_loaded"),
     [
         ("import alignment", {"duckdb", "polars", "numpy", "scipy", "alignment.store"}),
-        ("import alignment.cli", {"duckdb", "polars", "numpy", "scipy", "plotly", "httpx"}),
-        ("import alignment.metrics", {"scipy", "duckdb", "alignment.store", "sklearn"}),
+        (
+            "import alignment.cli",
+            {"duckdb", "polars", "numpy", "scipy", "plotly", "httpx", "arviz_stats"},
+        ),
+        (
+            "import alignment.metrics",
+            {"scipy", "duckdb", "alignment.store", "sklearn", "arviz_stats"},
+        ),
+        (
+            "from click.testing import CliRunner; from alignment.cli import cli; "
+            "CliRunner().invoke(cli, ['--help'])",
+            {"duckdb", "polars", "numpy", "scipy", "arviz_stats"},
+        ),
+        # ArviZ (a second to import) only when the diagnostics are computed.
+        ("import alignment.convergence, alignment.ideal_points", {"arviz_stats"}),
     ],
 )
 def test_imports_load_only_what_they_use(statement: str, not_loaded: set[str]) -> None:

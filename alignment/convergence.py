@@ -70,7 +70,7 @@ def _diagnose(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     chains, n, k = draws.shape
     nan = np.full(k, np.nan)
-    if n < 4 or k == 0:  # ArviZ's minimum; it would log a warning for every cell
+    if n < 4 or k == 0:  # ArviZ's minimum; it would log a line for every cell
         return nan, nan.copy(), nan.copy()
     draws = np.asarray(draws, dtype=float)
     axes = {"chain_axis": 0, "draw_axis": 1}
@@ -123,7 +123,8 @@ def diagnostics(
     "rank": the larger of the bulk and the folded one), ``ess_bulk`` the effective sample size
     of the rank-normalised split chains, ``ess_tail`` the smaller of those of the 5% and 95%
     quantile indicators. R̂ needs two chains and four draws (NaN otherwise), ESS four draws;
-    a constant cell has ESS chains × draws and R̂ NaN.
+    a constant cell has R̂ NaN and ESS the number of draws (less one a chain when odd: the
+    split leaves the middle one out).
 
     ``workers``: processes to spread the cells over; by default one per usable core when there
     are ``POOL_FROM`` cells or more, else none (computed in this process). The numbers do not

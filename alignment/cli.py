@@ -459,7 +459,7 @@ def ideal_points_command(
     options. A run that misses the publication standard (R-hat <= 1.01 and ESS >= 400 for 99%
     of the estimates) says so on stderr."""
     from alignment import analyses
-    from alignment.ideal_points import check_convergence
+    from alignment.convergence import check_convergence
 
     with open_store(db) as con:
         frame = analyses.ideal_points(

@@ -41,7 +41,7 @@ IDEAL_POINTS_INPUT = "ideal_points_input"
 
 def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
     """store_meta rows of a stored series: its worst diagnostics and the verdict."""
-    from alignment.ideal_points import check_convergence
+    from alignment.convergence import check_convergence
 
     out = {}
     for (period_type, vote_set), part in estimates.group_by(

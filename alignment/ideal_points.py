@@ -39,9 +39,9 @@ conjugate regression. ``chains`` chains (2) run in parallel threads, each ``burn
 thin`` sweeps (100 + 400 × 1), started from each period's first principal component. Estimates
 are posterior means of the standardised draws; ``lower``/``upper`` are quantiles of the draws.
 
-Convergence. Every estimate carries ArviZ's diagnostics (Vehtari et al. 2021; see
-:func:`diagnostics`): rank-normalised split-R̂ and bulk and tail effective sample sizes;
-:func:`check_convergence` judges a run against the publication standard (R̂ <= 1.01 and both
+Convergence. Every estimate carries the diagnostics of Vehtari et al. (2021), computed by ArviZ
+(``alignment.convergence``): rank-normalised split-R̂ and bulk and tail effective sample sizes;
+``check_convergence`` there judges a run against the publication standard (R̂ <= 1.01 and both
 ESS >= 400 for 99% of estimates, none above R̂ 1.05). The default all-votes run is far from it:
 R̂ median 1.04, max 1.57, bulk ESS median 54 of 800 draws, 0.1% of estimates meeting all three;
 two seeds differ by 0.027 on average (the 90% intervals are 0.5 wide). The sampler mixes
@@ -102,10 +102,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from scipy.fft import next_fast_len
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
+from alignment.convergence import Convergence, check_convergence, diagnostics
 from alignment.sessions import period_expr
 from alignment.vocabulary import PERIOD_TYPES, VOTE_SETS
 
@@ -113,10 +111,7 @@ if TYPE_CHECKING:
     from alignment.sampler import Chain
 
 __all__ = [
-    "Convergence",
     "Posterior",
-    "check_convergence",
-    "diagnostics",
     "estimate_ideal_points",
     "load_matches",
     "prepare_votes",
@@ -148,13 +143,6 @@ SUMMARY_SCHEMA = {
     "ess_bulk": pl.Float64,
     "ess_tail": pl.Float64,
 }
-# Publication standard of convergence (Vehtari et al. 2021): rank-normalised split-R-hat at
-# most 1.01 and bulk and tail ESS at least 400 for at least 99% of the estimates, none above
-# R-hat 1.05.
-RHAT_TARGET = 1.01
-RHAT_LIMIT = 1.05
-ESS_TARGET = 400.0
-CONVERGED_SHARE = 0.99
 
 
 def load_matches(path: str | Path) -> pl.DataFrame:
@@ -401,161 +389,8 @@ def _chain(
     return chain
 
 
-# The diagnostics work on (cells, chains, draws) arrays: each cell's draws contiguous, so that
-# the sorts and FFTs along them run two to three times faster than across the cells.
-
-
-def _split_chains(draws: np.ndarray) -> np.ndarray:
-    """(cells, chains, n) -> (cells, 2·chains, n // 2): each chain's first and last halves
-    (the middle draw dropped when n is odd), as ArviZ splits them."""
-    n = draws.shape[2]
-    half = n // 2
-    return np.concatenate([draws[:, :, :half], draws[:, :, n - half :]], axis=1)
-
-
-def _z_scale(draws: np.ndarray) -> np.ndarray:
-    """Rank normalisation of every cell (Vehtari et al. 2021): average ranks over all chains
-    and draws, back-transformed with Blom's offset 3/8 to standard normal quantiles."""
-    k, m, n = draws.shape
-    rank = rankdata(draws.reshape(k, m * n), method="average", axis=1)
-    return ndtri((rank - 0.375) / (m * n + 0.25)).reshape(k, m, n)
-
-
-def _rhat_of(draws: np.ndarray) -> np.ndarray:
-    """Potential scale reduction of every cell of (cells, chains, n): between- against
-    within-chain variance (Gelman et al. 2013, BDA3 §11.4)."""
-    n = draws.shape[2]
-    between = n * draws.mean(axis=2).var(axis=1, ddof=1)
-    within = draws.var(axis=2, ddof=1).mean(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt((between / within + n - 1) / n)
-
-
-def _ess_of(draws: np.ndarray) -> np.ndarray:
-    """Effective sample size of every cell of (cells, chains, n): autocorrelations from the
-    FFT of each chain, combined over chains, summed up to Geyer's initial positive sequence and
-    made monotone, exactly as ArviZ's ``_ess`` does for one cell (its loops become cumulative
-    operations over the lags)."""
-    k, m, n = draws.shape
-    size = next_fast_len(2 * n, real=True)
-    centred = draws - draws.mean(axis=2, keepdims=True)
-    spectrum = np.fft.rfft(centred, n=size, axis=2)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=2)[:, :, :n] / n
-    mean_var = acov[:, :, 0].mean(axis=1) * n / (n - 1.0)
-    var_plus = mean_var * (n - 1.0) / n
-    if m > 1:
-        var_plus = var_plus + draws.mean(axis=2).var(axis=1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = 1.0 - (mean_var[:, None] - acov.mean(axis=1)) / var_plus[:, None]
-    rho[:, 0] = 1.0
-    # Sums of lag pairs (2j, 2j+1). ArviZ adds pairs 1, 2, ... while the previous sum is
-    # positive and the lag stays below n - 3; the last pair added is `last`.
-    pairs = rho[:, : 2 * (n // 2)].reshape(k, n // 2, 2).sum(axis=2)
-    nonpositive = pairs <= 0
-    first = np.where(nonpositive.any(axis=1), nonpositive.argmax(axis=1), pairs.shape[1])
-    last = np.minimum(first, max((n - 3) // 2, 0))
-    rows = np.arange(k)
-    used = np.arange(pairs.shape[1])[None, :] < last[:, None]
-    monotone = np.minimum.accumulate(pairs, axis=1)  # Geyer's initial monotone sequence
-    rho_last = rho[rows, np.minimum(2 * last, n - 1)]
-    kept = (pairs[rows, np.minimum(last, pairs.shape[1] - 1)] >= 0) | (rho_last > 0)
-    tail = np.where(last == 0, 1.0, np.where(kept, rho_last, 0.0))
-    tau = -1.0 + 2.0 * np.where(used, monotone, 0.0).sum(axis=1) + tail
-    total = m * n
-    ess = total / np.maximum(tau, 1.0 / np.log10(total))
-    ess = np.where(np.isnan(rho).any(axis=1), np.nan, ess)
-    constant = np.ptp(draws.reshape(k, -1), axis=1) < np.finfo(float).resolution
-    return np.where(constant, float(total), ess)
-
-
-# Cells per block of the diagnostics: bounds the memory of the rank and FFT work arrays.
-_DIAGNOSTIC_BLOCK = 2048
-
-
-def diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rhat, ess_bulk, ess_tail) of every column of ``draws`` (chains, draws, cells).
-
-    The definitions and numbers of ArviZ (``arviz.rhat`` with method "rank", ``arviz.ess``
-    with methods "bulk" and "tail"; Vehtari et al. 2021), checked against it to rounding in
-    the tests: rank-normalised split-R̂ (the larger of the bulk and the folded one), bulk ESS
-    of the rank-normalised split chains, tail ESS the smaller of those of the 5% and 95%
-    quantile indicators. ArviZ loops over the estimates in Python (about 5 ms each, a minute
-    for the 11,600 of the all-votes run); this is the same arithmetic over all of them at once.
-    R̂ needs two chains and four draws (NaN otherwise), ESS four draws."""
-    chains, n, k = np.shape(draws)
-    rhat = np.full(k, np.nan)
-    bulk = np.full(k, np.nan)
-    tail = np.full(k, np.nan)
-    if n < 4:
-        return rhat, bulk, tail
-    for lo in range(0, k, _DIAGNOSTIC_BLOCK):
-        block = slice(lo, min(lo + _DIAGNOSTIC_BLOCK, k))
-        sample = np.ascontiguousarray(np.moveaxis(draws[:, :, block], 2, 0), dtype=float)
-        split = _split_chains(sample)
-        z = _z_scale(split)
-        bulk[block] = _ess_of(z)
-        if chains > 1:
-            median = np.median(split.reshape(split.shape[0], -1), axis=1)
-            folded = _z_scale(np.abs(split - median[:, None, None]))
-            rhat[block] = np.maximum(_rhat_of(z), _rhat_of(folded))
-        flat = sample.reshape(sample.shape[0], -1)
-        low, high = np.quantile(flat, [0.05, 0.95], axis=1)
-        tail[block] = np.minimum(
-            _ess_of(_split_chains((sample <= low[:, None, None]).astype(float))),
-            _ess_of(_split_chains((sample <= high[:, None, None]).astype(float))),
-        )
-    return rhat, bulk, tail
-
-
-@dataclass(frozen=True)
-class Convergence:
-    """How converged a set of estimates is, against the publication standard (``RHAT_TARGET``,
-    ``RHAT_LIMIT``, ``ESS_TARGET``, ``CONVERGED_SHARE``)."""
-
-    n: int  # estimates
-    rhat_median: float
-    rhat_max: float
-    ess_bulk_min: float
-    ess_tail_min: float
-    share_converged: float  # R-hat <= 1.01 and bulk and tail ESS >= 400 (NaN counts as not)
-    ok: bool
-
-    def message(self) -> str:
-        """One line for the user: the worst values and whether the standard is met."""
-        verdict = "converged" if self.ok else "NOT converged to the publication standard"
-        return (
-            f"ideal points {verdict}: R-hat <= {RHAT_TARGET} and bulk and tail ESS >= "
-            f"{ESS_TARGET:.0f} for {self.share_converged:.1%} of {self.n:,} estimates (needed: "
-            f"{CONVERGED_SHARE:.0%}); R-hat median {self.rhat_median:.3f}, max "
-            f"{self.rhat_max:.3f} (limit {RHAT_LIMIT}); smallest ESS bulk "
-            f"{self.ess_bulk_min:.0f}, tail {self.ess_tail_min:.0f}"
-            + ("" if self.ok else "; run more --draws or see the estimates' rhat and ess")
-        )
-
-
-def check_convergence(estimates: pl.DataFrame) -> Convergence:
-    """Convergence of ``estimates`` (a frame with ``rhat, ess_bulk, ess_tail``, as
-    :meth:`Posterior.summary` and :func:`estimate_ideal_points` return): met when at least
-    ``CONVERGED_SHARE`` of the estimates have R-hat <= ``RHAT_TARGET`` and bulk and tail ESS
-    >= ``ESS_TARGET``, and none has R-hat above ``RHAT_LIMIT`` (a missing value fails)."""
-    rhat = estimates["rhat"].to_numpy().astype(float)
-    bulk = estimates["ess_bulk"].to_numpy().astype(float)
-    tail = estimates["ess_tail"].to_numpy().astype(float)
-    n = len(rhat)
-    if n == 0:
-        return Convergence(0, np.nan, np.nan, np.nan, np.nan, 1.0, True)
-    good = (rhat <= RHAT_TARGET) & (bulk >= ESS_TARGET) & (tail >= ESS_TARGET)
-    share = float(good.mean())
-    worst = float(np.max(np.where(np.isnan(rhat), np.inf, rhat)))
-    return Convergence(
-        n=n,
-        rhat_median=float(np.median(rhat)),
-        rhat_max=worst,
-        ess_bulk_min=float(np.min(np.where(np.isnan(bulk), -np.inf, bulk))),
-        ess_tail_min=float(np.min(np.where(np.isnan(tail), -np.inf, tail))),
-        share_converged=share,
-        ok=share >= CONVERGED_SHARE and worst <= RHAT_LIMIT,
-    )
+# Cells per block of Posterior.summary: bounds the memory of the float64 copies of the draws.
+_SUMMARY_BLOCK = 2048
 
 
 def _sample(
@@ -602,7 +437,7 @@ class Posterior:
     ``draws`` is (chains, draws, cells); cell ``k`` is ``iso3[k]`` in ``period[k]`` (a session
     or a year, ``period_type``) with ``n_votes[k]`` votes of ``vote_set`` in the model.
     ``rhat``, ``ess_bulk`` and ``ess_tail`` are the convergence diagnostics of every cell
-    (:func:`diagnostics`), computed once when first read."""
+    (:func:`alignment.convergence.diagnostics`), computed once when first read."""
 
     iso3: np.ndarray
     period: np.ndarray
@@ -643,8 +478,8 @@ class Posterior:
         tail = (1.0 - interval) / 2.0
         k = pooled.shape[1]
         mean, lower, upper = np.zeros(k), np.zeros(k), np.zeros(k)
-        for lo in range(0, k, _DIAGNOSTIC_BLOCK):  # blocks: a float64 copy of all draws is large
-            block = slice(lo, min(lo + _DIAGNOSTIC_BLOCK, k))
+        for lo in range(0, k, _SUMMARY_BLOCK):  # blocks: a float64 copy of all draws is large
+            block = slice(lo, min(lo + _SUMMARY_BLOCK, k))
             values = pooled[:, block].astype(float)
             mean[block] = values.mean(0)
             lower[block], upper[block] = np.quantile(values, [tail, 1.0 - tail], axis=0)
@@ -771,7 +606,8 @@ def estimate_ideal_points(
     """Dynamic ordinal ideal points of every state in every period it voted in (columns
     ``SUMMARY_SCHEMA``): the posterior mean, the central ``interval`` of the draws, the votes
     and the convergence diagnostics (``rhat``, ``ess_bulk``, ``ess_tail``; judge them with
-    :func:`check_convergence`). ``options`` are those of :func:`sample_posterior` (``by``,
-    ``vote_set``, data rules, priors, ``burn_in``, ``draws``, ``chains``, ``seed``)."""
+    :func:`alignment.convergence.check_convergence`). ``options`` are those of
+    :func:`sample_posterior` (``by``, ``vote_set``, data rules, priors, ``burn_in``, ``draws``,
+    ``thin``, ``chains``, ``seed``)."""
     _check_interval(interval)
     return sample_posterior(votes, roll_calls, **options).summary(interval)  # type: ignore[arg-type]

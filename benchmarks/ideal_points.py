@@ -28,6 +28,7 @@ import platform
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ import polars as pl
 
 from alignment import refresh, store
 from alignment.analyses import ideal_point_posterior
-from alignment.ideal_points import (
+from alignment.convergence import (
     CONVERGED_SHARE,
     ESS_TARGET,
     RHAT_LIMIT,
@@ -93,6 +94,63 @@ def overall(estimates: pl.DataFrame, ref: pl.DataFrame) -> float:
     return float(joined.select(pl.corr("ideal_point", "reference")).item())
 
 
+class Workers:
+    """CPU time and memory of the processes this one started (the convergence diagnostics run
+    in a pool under a fork server, which ``getrusage`` does not see): every process below this
+    one in /proc, sampled every 0.1 s while in use. CPU is each worker's last sample; memory
+    the largest sum of resident sets of this process and its workers (shared pages counted in
+    each: an upper bound)."""
+
+    def __init__(self) -> None:
+        self.cpu_s: dict[int, float] = {}
+        self.peak_mb = 0.0
+        self._start: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _processes() -> dict[int, tuple[int, float, float]]:
+        """pid: (parent, CPU s, RSS MB) of every process in /proc."""
+        tick, page = os.sysconf("SC_CLK_TCK"), resource.getpagesize() / 2**20
+        out = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):  # not a process, or gone
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            out[int(entry.name)] = (int(fields[1]), cpu, int(fields[21]) * page)
+        return out
+
+    def _sample(self) -> None:
+        procs = self._processes()
+        tree, grown = {os.getpid()}, True
+        while grown:
+            below = {pid for pid, (parent, _, _) in procs.items() if parent in tree}
+            grown = not below <= tree
+            tree |= below
+        self.peak_mb = max(self.peak_mb, sum(procs[pid][2] for pid in tree if pid in procs))
+        for pid in tree - {os.getpid()}:
+            self.cpu_s[pid] = procs[pid][1] - self._start.get(pid, 0.0)
+
+    def _run(self) -> None:
+        while not self._done.wait(0.1):
+            self._sample()
+
+    def __enter__(self) -> Workers:
+        self._sample()
+        self._start, self.cpu_s = dict(self.cpu_s), {}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._sample()
+
+
 def _quantiles(values: np.ndarray) -> str:
     q = np.nanquantile(values, [0.01, 0.1, 0.5, 0.9, 0.99])
     return " ".join(
@@ -134,9 +192,11 @@ def main(argv: list[str] | None = None) -> int:
             load_before = os.getloadavg()
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             start, cpu = time.perf_counter(), time.process_time()
-            est = ideal_point_posterior(con, seed=args.seed, **options).summary()
+            with Workers() as workers:
+                est = ideal_point_posterior(con, seed=args.seed, **options).summary()
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            worker_cpu = sum(workers.cpu_s.values())
             load_after = os.getloadavg()
             other = None
             if not args.one_seed:
@@ -157,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         f"options: {options or 'defaults'}, seed {args.seed}",
         f"load average (1, 5, 15 min) before {', '.join(f'{v:.2f}' for v in load_before)}, "
         f"after {', '.join(f'{v:.2f}' for v in load_after)}; {os.cpu_count()} cores",
-        f"estimate with diagnostics: wall {wall:.1f} s, CPU {cpu:.1f} s; peak RSS (whole "
-        f"process): {peak_mb:.0f} MB ({before:.0f} MB before the estimate)",
+        f"estimate with diagnostics: wall {wall:.1f} s, CPU {cpu + worker_cpu:.1f} s "
+        f"({worker_cpu:.1f} s in {len(workers.cpu_s)} worker processes); peak RSS (whole "
+        f"process): {peak_mb:.0f} MB ({before:.0f} MB before the estimate), with the workers "
+        f"{max(workers.peak_mb, peak_mb):.0f} MB",
         f"R-hat: {_quantiles(rhat)}; max {c.rhat_max:.3f}; share <= {RHAT_TARGET}: "
         f"{np.mean(rhat <= RHAT_TARGET):.3f}, above {RHAT_LIMIT}: {int((rhat > RHAT_LIMIT).sum()):,}",
         f"ESS bulk: {_quantiles(bulk)}; min {c.ess_bulk_min:.0f}; share >= {ESS_TARGET:.0f}: "
@@ -202,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             "load_after": list(load_after),
             "estimates": est.height,
             "wall_s": wall,
-            "cpu_s": cpu,
+            "cpu_s": cpu + worker_cpu,
+            "worker_cpu_s": worker_cpu,
             "peak_rss_mb": peak_mb,
+            "peak_rss_with_workers_mb": max(workers.peak_mb, peak_mb),
             "rhat_median": c.rhat_median,
             "rhat_max": c.rhat_max,
             "share_rhat_ok": float(np.mean(rhat <= RHAT_TARGET)),

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from alignment import analyses
 from alignment.cli import cli
+from alignment.convergence import check_convergence
 from alignment.errors import UnknownName
-from alignment.ideal_points import check_convergence
 
 
 @pytest.mark.slow

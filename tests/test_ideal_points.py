@@ -13,6 +13,7 @@ import pytest
 from scipy.special import ndtr
 
 from alignment import analyses, sampler
+from alignment.convergence import diagnostics
 from alignment.ideal_points import (
     SUMMARY_SCHEMA,
     Posterior,
@@ -21,10 +22,6 @@ from alignment.ideal_points import (
     _Data,
     _encode,
     _orient,
-    _rhat_of,
-    _split_chains,
-    check_convergence,
-    diagnostics,
     estimate_ideal_points,
     prepare_votes,
     sample_posterior,
@@ -253,82 +250,6 @@ def test_sweeps_keep_every_utility_on_its_votes_side_and_cutpoints_ordered() -> 
         accepted.append(chain.acceptance)
     # The cutpoint proposals are neither all taken nor none.
     assert 0.2 < np.mean(accepted) < 0.95
-
-
-def test_split_rhat_worked_by_hand() -> None:
-    # Cell 0: chains [0,1,0,1] and [2,3,2,3]; halves have variance 0.5 (W) and means
-    # 0.5, 2.5, 0.5, 2.5 (variance 4/3, B = 2·4/3); V = W/2 + B/2 = 19/12; R̂ = √(V/W) = √(19/6).
-    # Cell 1: both chains [0,1,0,1]; B = 0, V = W/2, R̂ = √(1/2).
-    draws = np.array([[[0, 0], [1, 1], [0, 0], [1, 1]], [[2, 0], [3, 1], [2, 0], [3, 1]]])
-    halves = _split_chains(np.moveaxis(draws, 2, 0).astype(float))  # (cells, chains, draws)
-    assert halves[0].tolist() == [[0, 1], [2, 3], [0, 1], [2, 3]]
-    np.testing.assert_allclose(_rhat_of(halves), [np.sqrt(19 / 6), np.sqrt(1 / 2)])
-
-
-def _ar1(rng: np.random.Generator, phi: float, shape: tuple[int, int, int]) -> np.ndarray:
-    noise = rng.standard_normal(shape)
-    out = np.empty(shape)
-    out[:, 0] = noise[:, 0]
-    for t in range(1, shape[1]):
-        out[:, t] = phi * out[:, t - 1] + noise[:, t]
-    return out
-
-
-@pytest.mark.parametrize(
-    ("shape", "phi"),
-    [((2, 100, 5), 0.0), ((2, 101, 5), 0.9), ((4, 57, 5), -0.5), ((2, 400, 5), 0.99),
-     ((3, 9, 4), 0.3)],
-)  # fmt: skip
-def test_diagnostics_are_arviz_numbers(shape, phi) -> None:
-    az = pytest.importorskip("arviz")
-    rng = np.random.default_rng(7)
-    draws = _ar1(rng, phi, shape)
-    draws[:, :, 0] += np.arange(shape[0])[:, None] * 0.7  # chains that disagree
-    draws[:, :, 1] = np.round(draws[:, :, 1])  # ties in the ranks
-    dataset = az.convert_to_dataset(draws)
-    rhat, bulk, tail = diagnostics(draws)
-    np.testing.assert_allclose(rhat, az.rhat(dataset, method="rank")["x"].values, rtol=1e-12)
-    np.testing.assert_allclose(bulk, az.ess(dataset, method="bulk")["x"].values, rtol=1e-12)
-    np.testing.assert_allclose(tail, az.ess(dataset, method="tail")["x"].values, rtol=1e-12)
-
-
-def test_diagnostics_of_independent_and_stuck_chains() -> None:
-    rng = np.random.default_rng(3)
-    independent = rng.standard_normal((2, 1000, 3))
-    rhat, bulk, tail = diagnostics(independent)
-    assert (np.abs(rhat - 1) < 0.01).all()
-    assert ((bulk > 1500) & (bulk < 2600)).all() and ((tail > 1200) & (tail < 2800)).all()
-    apart = independent + np.array([0.0, 3.0])[:, None, None]  # chains in different places
-    assert (diagnostics(apart)[0] > 1.5).all()
-    constant = np.ones((2, 10, 1))  # ArviZ: ESS is the number of draws, R̂ undefined
-    rhat, bulk, tail = diagnostics(constant)
-    assert np.isnan(rhat[0]) and bulk[0] == 20 and tail[0] == 20
-    one_chain = diagnostics(independent[:1])
-    assert np.isnan(one_chain[0]).all() and (one_chain[1] > 700).all()
-
-
-def _diagnostic_frame(rhat: list[float], bulk: list[float], tail: list[float]) -> pl.DataFrame:
-    return pl.DataFrame({"rhat": rhat, "ess_bulk": bulk, "ess_tail": tail})
-
-
-def test_convergence_standard() -> None:
-    fine = _diagnostic_frame([1.0] * 99 + [1.04], [500.0] * 100, [450.0] * 100)
-    c = check_convergence(fine)
-    assert c.ok and c.n == 100 and c.share_converged == 0.99 and c.rhat_max == 1.04
-    assert c.ess_bulk_min == 500 and c.ess_tail_min == 450 and c.rhat_median == 1.0
-    assert "ideal points converged" in c.message()
-    # One estimate above the limit 1.05 fails the run even at 99% converged.
-    assert not check_convergence(fine.with_row_index().with_columns(
-        pl.when(pl.col("index") == 99).then(1.06).otherwise(pl.col("rhat")).alias("rhat")
-    )).ok  # fmt: skip
-    # Two of 100 with too few tail draws: 98% < 99%.
-    short = _diagnostic_frame([1.0] * 100, [500.0] * 100, [300.0, 399.0] + [450.0] * 98)
-    c = check_convergence(short)
-    assert not c.ok and c.share_converged == 0.98 and c.ess_tail_min == 300
-    assert "NOT converged" in c.message()
-    # A missing R̂ (one chain) counts as not converged.
-    missing = check_convergence(_diagnostic_frame([float("nan")] * 3, [900.0] * 3, [900.0] * 3))
-    assert not missing.ok and missing.share_converged == 0.0
 
 
 def test_posterior_summary_is_the_mean_and_central_quantiles_of_all_draws() -> None:

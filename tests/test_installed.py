@@ -103,3 +103,27 @@ def test_installed_tool_works_from_any_folder(installed, shared_data: Path) -> N
     # Nothing was written into the installed package.
     site = exe.parent.parent / "lib"
     assert not list(site.rglob("*.duckdb"))
+
+
+@pytest.mark.slow
+def test_installed_diagnostics_run_in_a_pool(installed) -> None:
+    # The workers of the convergence diagnostics import the installed package (not the
+    # checkout) under a fork server; a user's script guards its entry point.
+    exe, env, cwd, _ = installed
+    script = cwd / "pooled.py"
+    script.write_text(
+        "import json\n"
+        "import numpy as np\n"
+        "import alignment.convergence as c\n"
+        "if __name__ == '__main__':\n"
+        "    draws = np.random.default_rng(1).standard_normal((2, 40, 50))\n"
+        "    draws[1, :, 0] += 4.0\n"
+        "    alone, pooled = c.diagnostics(draws, workers=1), c.diagnostics(draws, workers=2)\n"
+        "    same = all(np.array_equal(a, b) for a, b in zip(alone, pooled, strict=True))\n"
+        "    print(json.dumps({'module': c.__file__, 'same': same, 'rhat0': pooled[0][0]}))\n"
+    )
+    done = run([str(exe.parent / "python"), str(script)], env, cwd)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    out = json.loads(done.stdout)
+    assert out["module"].startswith(str(exe.parent.parent)) and out["same"]
+    assert out["rhat0"] > 1.5  # the chains 4 apart

@@ -27,8 +27,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("sources",),
     # one roll call per vote
     ("reconcile",),
-    # compiled kernels on arrays
-    ("sampler",),
+    # compiled kernels on arrays; judging Markov chains (the ideal points' diagnostics)
+    ("sampler", "convergence"),
     # computations on frames
     ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
     # the derived tables of a build
@@ -115,11 +115,23 @@ def _loaded_by(statement: str) -> set[str]:
         ("import alignment", {"duckdb", "polars", "numpy", "scipy", "alignment.store"}),
         (
             "import alignment.cli",
-            {"duckdb", "polars", "numpy", "scipy", "plotly", "httpx", "numba"},
+            {"duckdb", "polars", "numpy", "scipy", "plotly", "httpx", "arviz_stats", "numba"},
         ),
-        ("import alignment.metrics", {"scipy", "duckdb", "alignment.store", "sklearn", "numba"}),
-        # Reports and status read the stored estimates; only sampling needs the compiler.
-        ("import alignment.ideal_points", {"numba", "alignment.sampler"}),
+        (
+            "import alignment.metrics",
+            {"scipy", "duckdb", "alignment.store", "sklearn", "arviz_stats", "numba"},
+        ),
+        (
+            "from click.testing import CliRunner; from alignment.cli import cli; "
+            "CliRunner().invoke(cli, ['--help'])",
+            {"duckdb", "polars", "numpy", "scipy", "arviz_stats", "numba"},
+        ),
+        # ArviZ (a second to import) only when the diagnostics are computed; numba only when
+        # sampling (reports and status read the stored estimates).
+        (
+            "import alignment.convergence, alignment.ideal_points",
+            {"arviz_stats", "numba", "alignment.sampler"},
+        ),
     ],
 )
 def test_imports_load_only_what_they_use(statement: str, not_loaded: set[str]) -> None:

@@ -27,7 +27,7 @@ import plotly.offline
 import polars as pl
 
 from alignment import store
-from alignment.ideal_points import CONVERGED_SHARE, ESS_TARGET, RHAT_TARGET
+from alignment.convergence import CONVERGED_SHARE, ESS_TARGET, RHAT_TARGET
 from alignment.reports import data, figures, palette, sentences
 from alignment.reports.figures import short_title
 from alignment.reports.spec import (

@@ -35,8 +35,9 @@ from alignment import analyses, clusters, metrics, resources
 from alignment import blocs as blocs_module
 from alignment import cohesion as cohesion_module
 from alignment.changes import change_point
+from alignment.convergence import Convergence, check_convergence
 from alignment.errors import AlignmentError
-from alignment.ideal_points import SUMMARY_SCHEMA, Convergence, check_convergence
+from alignment.ideal_points import SUMMARY_SCHEMA
 from alignment.reports.spec import (
     MAJORITY_PREFIX,
     ReportSpec,

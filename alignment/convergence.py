@@ -187,7 +187,12 @@ class Convergence:
             f"{CONVERGED_SHARE:.0%}); R-hat median {self.rhat_median:.3f}, max "
             f"{self.rhat_max:.3f} (limit {RHAT_LIMIT}); smallest ESS bulk "
             f"{self.ess_bulk_min:.0f}, tail {self.ess_tail_min:.0f}"
-            + ("" if self.ok else "; run more --draws or see the estimates' rhat and ess")
+            + (
+                ""
+                if self.ok
+                else "; run longer chains (--burn-in, --draws, --thin: the README's "
+                "'Ideal points' gives a run near it) or see each estimate's rhat and ess"
+            )
         )
 
 

@@ -64,19 +64,31 @@ def _log_mass(lo: float, hi: float) -> float:
 
 
 @_inline
+def _from_normal(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """Standard normal proposals until one falls in (lo, hi): for wide intervals near 0."""
+    while True:
+        e = rng.standard_normal()
+        if lo < e < hi:
+            return e
+
+
+@_inline
+def _from_uniform(rng: np.random.Generator, lo: float, hi: float, peak: float) -> float:
+    """Uniform proposals on (lo, hi), finite, accepted with φ(e)/φ(peak): ``peak`` is the point
+    of the interval nearest 0, where the density is highest."""
+    w = hi - lo
+    while True:
+        e = lo + w * rng.random()
+        if rng.random() < math.exp(0.5 * (peak * peak - e * e)):
+            return e
+
+
+@_inline
 def _tn_positive(rng: np.random.Generator, lo: float, hi: float) -> float:
     """Standard normal on (lo, hi), 0 <= lo < hi <= inf: exact rejection (Robert 1995)."""
     w = hi - lo
     if lo < 0.5:
-        if w > 2.0:
-            while True:
-                e = rng.standard_normal()
-                if lo < e < hi:
-                    return e
-        while True:
-            e = lo + w * rng.random()
-            if rng.random() < math.exp(0.5 * (lo * lo - e * e)):
-                return e
+        return _from_normal(rng, lo, hi) if w > 2.0 else _from_uniform(rng, lo, hi, lo)
     if w * lo > 1.5:  # exponential proposal, rate at its optimum
         lam = 0.5 * (lo + math.sqrt(lo * lo + 4.0))
         while True:
@@ -84,10 +96,7 @@ def _tn_positive(rng: np.random.Generator, lo: float, hi: float) -> float:
             d = e - lam
             if e < hi and rng.random() < math.exp(-0.5 * d * d):
                 return e
-    while True:
-        e = lo + w * rng.random()
-        if rng.random() < math.exp(0.5 * (lo * lo - e * e)):
-            return e
+    return _from_uniform(rng, lo, hi, lo)
 
 
 @_inline
@@ -97,16 +106,7 @@ def truncated_normal(rng: np.random.Generator, lo: float, hi: float) -> float:
         return _tn_positive(rng, lo, hi)
     if hi <= 0.0:
         return -_tn_positive(rng, -hi, -lo)
-    w = hi - lo
-    if w > 2.5:
-        while True:
-            e = rng.standard_normal()
-            if lo < e < hi:
-                return e
-    while True:
-        e = lo + w * rng.random()
-        if rng.random() < math.exp(-0.5 * e * e):
-            return e
+    return _from_normal(rng, lo, hi) if hi - lo > 2.5 else _from_uniform(rng, lo, hi, 0.0)
 
 
 @_inline

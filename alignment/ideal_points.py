@@ -128,7 +128,7 @@ _DROPPED_KINDS = ("amendment", "paragraph")
 # 'resolution'; amendment, paragraph and procedural votes left out).
 _FINAL_PASSAGE_KINDS = ("resolution",)
 # Part of the digest that decides whether the refresh recomputes the stored estimates.
-ESTIMATOR_VERSION = "bsv-sampler-2"
+ESTIMATOR_VERSION = "bsv-sampler-3"
 # Columns of Posterior.summary(), estimate_ideal_points and ideal_points: one row per state and
 # period; session is the period for by="session" (null for years).
 SUMMARY_SCHEMA = {

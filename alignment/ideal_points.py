@@ -279,7 +279,6 @@ class _Cells:
     period: np.ndarray  # period index of each cell
     n_votes: np.ndarray  # votes of each cell
     step_precision: np.ndarray  # precision of the step from the state's previous cell (0: first)
-    col: np.ndarray  # (state, col) of each cell in a (states, longest path) padded layout
 
 
 # Prior precision of a state's first position: vague, N(0, 100²); the standardisation of every
@@ -301,9 +300,7 @@ def _cells(data: _Data, step_sd: float) -> tuple[_Cells, np.ndarray]:
     when = data.periods[period].astype(float)
     elapsed = np.where(linked, when - np.r_[when[0], when[:-1]], 1.0)
     step_precision = np.where(linked, 1.0 / (step_sd**2 * np.maximum(elapsed, 1.0)), 0.0)
-    first = np.flatnonzero(~linked)
-    col = np.arange(len(keys)) - np.repeat(first, np.diff(np.r_[first, len(keys)]))
-    cells = _Cells(state, period, n_votes, step_precision, col)
+    cells = _Cells(state, period, n_votes, step_precision)
     return cells, vote_cell.astype(np.int64)
 
 

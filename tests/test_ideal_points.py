@@ -148,7 +148,6 @@ def test_random_walk_links_a_states_sessions_by_the_sessions_elapsed() -> None:
     assert cells.n_votes.tolist() == [2, 1, 1, 1]
     # 18 -> 20 spans two sessions (variance 2 x 0.25), 20 -> 21 one (0.25); first cells: 0.
     assert cells.step_precision.tolist() == [0.0, 2.0, 4.0, 0.0]
-    assert cells.col.tolist() == [0, 1, 2, 0]
 
 
 def _one_item_chain(category: int, n: int) -> sampler.Chain:

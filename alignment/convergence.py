@@ -191,7 +191,7 @@ class Convergence:
                 ""
                 if self.ok
                 else "; run longer chains (--burn-in, --draws, --thin: the README's "
-                "'Ideal points' gives a run near it) or see each estimate's rhat and ess"
+                "'Ideal points' gives a run that meets it) or see each estimate's rhat and ess"
             )
         )
 

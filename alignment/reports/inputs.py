@@ -96,14 +96,15 @@ def _check_focus_voted(
     )
     if cast.height:
         return
-    name, note = con.sql(
+    named = con.sql(
         "SELECT name, note FROM countries WHERE iso3 = $iso3", params={"iso3": spec.focus}
-    ).fetchone() or (spec.focus, None)
-    first, last = con.sql(
+    ).fetchall()
+    name, note = named[0] if named else (spec.focus, None)
+    ((first, last),) = con.sql(
         """SELECT min(r.date), max(r.date) FROM votes v JOIN roll_calls r USING (roll_call_id)
            WHERE v.iso3 = $iso3 AND v.vote IN ('Y', 'A', 'N')""",
         params={"iso3": spec.focus},
-    ).fetchone()
+    ).fetchall()
     if first is None:
         raise errors.never_voted(spec.focus, name, note)
     raise errors.no_votes_in_window(

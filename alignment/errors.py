@@ -6,7 +6,9 @@ someone looks, a temporary failure is.
 | exit | kind |
 | --- | --- |
 | 1 | :class:`AlignmentError` (other failures), :class:`StoreMissingError` |
-| 2 | :class:`UsageError`, :class:`UnknownName` (a usage mistake; click's own are 2 too) |
+| 2 | :class:`UsageError`, :class:`UnknownName` (a usage mistake; click's own are 2 too), |
+| | ``alignment.reports.errors.ReportError`` (a report the chosen state, years or partners |
+| | cannot give: a seat that ended, an observer, itself as partner, too many partners) |
 | 3 | :class:`StaleStore` (``status --max-age``: too old, or the last refresh failed) |
 | 65 | :class:`BadDataError`: the input cannot be trusted; the store is unchanged |
 | 75 | :class:`TemporaryFailure`: network, throttling, lock held; try again later |

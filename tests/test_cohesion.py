@@ -10,7 +10,7 @@ from frames import hand_frames
 
 from alignment import cohesion
 from alignment.cohesion import agreement_index, bloc_cohesion, defections, roll_call_cohesion
-from alignment.reports.data import majority_votes
+from alignment.reports.inputs import majority_votes
 
 # Bloc "a": A, B, C, D on every roll call; bloc "b": C and E on roll calls 1 and 3 only.
 # F belongs to no bloc and must never count.

@@ -8,6 +8,7 @@ Markdown table of exit codes and first lines.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from alignment import resources
 from alignment.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +52,13 @@ def _no_vote_json(tmp: Path) -> Path:
             (tmp / "80.json").write_text(line + "\n")
             return tmp / "80.json"
     raise AssertionError("80.json has no resolution adopted without a vote")
+
+
+def _many_partners() -> str:
+    """300 codes: every state of the crosswalk, then repeats."""
+    with resources.data_file("countries.csv").open(encoding="utf-8") as f:
+        codes = [row["iso3"] for row in csv.DictReader(f)]
+    return ",".join((codes * 2)[:300])
 
 
 def _copy(store: Path, tmp: Path) -> Path:
@@ -103,6 +112,19 @@ CASES = [
          "--format", "csv", "--db", str(s)], 0, "one"),
     Case("sql: a 20 MB name is cut in the message", lambda s, t: ["metrics", "--countries",
          "X" * 20_000_000, "--db", str(s)], 2, "Error: unknown country code 'XXXX"),
+    Case("report country YUG (a seat that ended)", lambda s, t: ["report", "country", "YUG",
+         "--db", str(s), "-o", str(t)], 2, "Error: Yugoslavia (YUG) cast no recorded vote from 2011"),
+    Case("report country SSD --from 1990 --to 2005 (before the state)", lambda s, t: ["report",
+         "country", "SSD", "--from", "1990", "--to", "2005", "--db", str(s), "-o", str(t)], 2,
+         "Error: South Sudan (SSD) cast no recorded vote from 1990 to 2005"),
+    Case("report country BRA --partners BRA", lambda s, t: ["report", "country", "BRA",
+         "--partners", "BRA", "--db", str(s), "-o", str(t)], 2,
+         "Error: --partners names BRA, the report's own state"),
+    Case("report country PSE (an observer)", lambda s, t: ["report", "country", "PSE", "--db",
+         str(s), "-o", str(t)], 2, "Error: State of Palestine (PSE) cast no recorded vote"),
+    Case("report --partners with 300 states", lambda s, t: ["report", "country", "BRA",
+         "--partners", _many_partners(), "--db", str(s), "-o", str(t)], 2,
+         "Error: --partners names 218 states; a report compares with at most 6"),
     Case("metrics: an unknown topic", lambda s, t: ["metrics", "--countries", "BLR", "--topic",
          "nothing", "--db", str(s)], 2, "Error: unknown topic 'nothing'"),
 ]  # fmt: skip

@@ -103,6 +103,48 @@ def test_no_two_modules_import_each_other() -> None:
     assert pairs == []
 
 
+def _module(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def test_no_circles_inside_a_room() -> None:
+    """Inside a subpackage (reports: its sections, findings, sentences, charts...) imports
+    run one way too: no module reaches itself through the modules it imports."""
+    modules = {
+        _module(p): p for p in PACKAGE.rglob("*.py") if len(p.relative_to(PACKAGE).parts) > 1
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets.add(node.module)
+                targets.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names)
+        # A module's package (its __init__) is not counted: importing a.b.c runs a.b first.
+        graph[name] = {
+            t for t in targets if t in modules and t != name and not name.startswith(t + ".")
+        }
+
+    def circle(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        seen = set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    return [*path, start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+        return None
+
+    assert [c for c in map(circle, sorted(graph)) if c] == []
+
+
 def _loaded_by(statement: str) -> set[str]:
     code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from alignment import resources
-from alignment.reports import data, palette
-from alignment.reports.figures import band, gapped, place_labels, year_axis
+from alignment.reports import palette
+from alignment.reports.charts import band, gapped, year_axis
+from alignment.reports.sections import sources
+from alignment.reports.sections.state_map import map_resamples, place_labels
+from alignment.reports.sections.world import world_outline
 from alignment.reports.spec import topic_label
 
 ROOT = Path(__file__).parents[1]
@@ -84,7 +87,7 @@ def test_year_axis_ticks_whole_years(years: list[int], step: int) -> None:
 def test_world_outline_is_small_keyed_by_iso3_and_credited() -> None:
     path = resources.data_file("world_110m.geojson")
     assert path.stat().st_size < 1_000_000
-    outline = data.world_outline()
+    outline = world_outline()
     ids = [f["id"] for f in outline["features"]]
     assert len(ids) == len(set(ids)) > 170
     known = {r["iso3"] for r in csv.DictReader(resources.data_file("countries.csv").open())}
@@ -92,12 +95,12 @@ def test_world_outline_is_small_keyed_by_iso3_and_credited() -> None:
     assert {"BLR", "RUS", "USA", "SYR", "CHN", "FRA", "BRA"} <= set(keyed)
     assert all(re.fullmatch(r"[A-Z]{3}", i) for i in keyed)
     assert len(set(keyed) - known) <= 12  # territories without a UN seat (GRL, PRI, ...)
-    assert "world_outline" in data.credits()
+    assert "world_outline" in sources.credits()
     assert "Natural Earth" in (ROOT / "data" / "README.md").read_text()
 
 
 def test_credits_come_from_sources_csv_and_the_readme_quotes_them() -> None:
-    credits = data.credits()
+    credits = sources.credits()
     assert {"voeten", "unvotes", "undl_csv", "undl_marcxml", "unxml_json"} <= set(credits)
     assert credits["undl_csv"] == credits["undl_marcxml"]
     readme = (ROOT / "README.md").read_text()
@@ -116,4 +119,4 @@ def test_topic_labels(topic: str, label: str) -> None:
 
 @pytest.mark.parametrize(("n", "boot"), [(96, 20), (1500, 20), (1501, 19), (6843, 5), (0, 20)])
 def test_map_resamples_shrink_with_long_windows(n: int, boot: int) -> None:
-    assert data.map_resamples(n) == boot
+    assert map_resamples(n) == boot

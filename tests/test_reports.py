@@ -23,8 +23,8 @@ from report_fixtures import XSS_SCRIPT, build_tiny_store
 
 from alignment import analyses, reports, store
 from alignment.cli import cli
-from alignment.reports.build import csv_cell, script_json
-from alignment.reports.figures import short_title
+from alignment.reports.citation import short_title
+from alignment.reports.tables import csv_cell, script_json
 
 CSTO_NO_SQL = """
 SELECT v.iso3 FROM votes v JOIN roll_calls r USING (roll_call_id)
@@ -64,54 +64,54 @@ def flagship(built_store: Path) -> reports.Report:
 
 
 def test_csto_members_that_voted_no_on_66_253(flagship, con) -> None:
-    kv = flagship.findings["key_vote"]
+    kv = flagship.sections.summary.facts.key_vote
     expected = [r[0] for r in con.sql(CSTO_NO_SQL).fetchall()]
-    assert kv["voted_no"] == expected == ["BLR", "RUS"]
-    assert kv["symbol"] == "A/RES/66/253"
-    assert str(kv["date"]) == "2012-02-16"
+    assert kv.voted_no == expected == ["BLR", "RUS"]
+    assert kv.symbol == "A/RES/66/253"
+    assert str(kv.date) == "2012-02-16"
     members = con.sql(
         """SELECT iso3 FROM bloc_memberships WHERE bloc = 'csto' AND status = 'member'
            AND joined <= DATE '2012-02-16' AND coalesce("left", DATE '9999-12-31') >= DATE '2012-02-16'
            ORDER BY 1"""
     ).fetchall()
-    assert kv["members"] == [m[0] for m in members]
+    assert kv.members == [m[0] for m in members]
 
 
 def test_resolutions_where_belarus_and_russia_differ(flagship, con) -> None:
-    (diff,) = flagship.findings["differences"]
-    assert (diff["a"], diff["b"]) == ("BLR", "RUS")
+    (diff,) = flagship.sections.details.differences
+    assert (diff.a, diff.b) == ("BLR", "RUS")
     rows = con.sql(
         TOPIC_CTE
         + "SELECT roll_call_id, va, vb FROM pair WHERE va <> vb ORDER BY date, roll_call_id",
         params={"a": "BLR", "b": "RUS"},
     ).fetchall()
-    got = [(r["roll_call_id"], r["vote_a"], r["vote_b"]) for r in diff["roll_calls"]]
+    got = [(r.roll_call_id, r.vote_a, r.vote_b) for r in diff.roll_calls]
     assert got == [tuple(r) for r in rows]
     assert got  # they split on some Syria vote since 2011 (A/RES/66/253 is not one)
     n = con.sql(
         TOPIC_CTE + "SELECT count(*) FROM pair", params={"a": "BLR", "b": "RUS"}
     ).fetchall()[0]
-    assert diff["n_common"] == n[0]
+    assert diff.n_common == n[0]
 
 
 @pytest.mark.parametrize("partner", ["RUS", "SYR"])
 def test_position_changes_between_sessions(flagship, con, partner) -> None:
-    (change,) = [c for c in flagship.findings["changes"] if c["partner"] == partner]
+    (change,) = [c for c in flagship.sections.details.changes if c.partner == partner]
     rows = con.sql(
         TOPIC_CTE
         + """SELECT session, avg(agree), count(*) FROM pair
         WHERE roll_call_id IN (SELECT roll_call_id FROM split) GROUP BY session ORDER BY session""",
         params={"a": "BLR", "b": partner},
     ).fetchall()
-    assert [(s["session"], s["n"]) for s in change["sessions"]] == [(r[0], r[2]) for r in rows]
-    for s, r in zip(change["sessions"], rows, strict=True):
-        assert s["agree"] == pytest.approx(r[1])
+    assert [(s.session, s.n) for s in change.sessions] == [(r[0], r[2]) for r in rows]
+    for s, r in zip(change.sessions, rows, strict=True):
+        assert s.agree == pytest.approx(r[1])
     expected = [
         (cur[0], prev[0])
         for prev, cur in itertools.pairwise(rows)
         if abs(cur[1] - prev[1]) >= 0.1 - 1e-12
     ]
-    assert [(c["session"], c["previous_session"]) for c in change["changes"]] == expected
+    assert [(c.session, c.previous_session) for c in change.changes] == expected
     # The largest shift: brute force over every split of the vote-by-vote agreement.
     seq = con.sql(
         TOPIC_CTE
@@ -127,14 +127,14 @@ def test_position_changes_between_sessions(flagship, con, partner) -> None:
         return abs(sum(before) / k - sum(after) / (n - k)) * ((k * (n - k) / n) ** 0.5)
 
     best = max(range(3, n - 2), key=lambda k: (stat(k), -k))
-    cp = change["change_point"]
-    assert cp["roll_call_id"] == seq[best][0]
-    assert cp["before"] == pytest.approx(sum(vals[:best]) / best)
+    cp = change.change_point
+    assert cp.roll_call_id == seq[best][0]
+    assert cp.before == pytest.approx(sum(vals[:best]) / best)
     # The end of the Assad government splits the same sequence by date.
-    (event,) = change["events"]
-    after = [v for (_, d, v) in seq if d >= event["date"]]
-    assert event["n_after"] == len(after)
-    assert event["after"] == pytest.approx(sum(after) / len(after))
+    (event,) = change.events
+    after = [v for (_, d, v) in seq if d >= event.date]
+    assert event.n_after == len(after)
+    assert event.after == pytest.approx(sum(after) / len(after))
 
 
 def test_vote_matrix_matches_store(flagship, con) -> None:
@@ -184,8 +184,8 @@ def test_sentences_name_the_computed_answers(flagship) -> None:
     text = flagship.html
     assert "the CSTO members that voted no were Belarus and Russian Federation" in text
     # The votes on which Belarus and Russia differed are named, by symbol.
-    (diff,) = flagship.findings["differences"]
-    symbols = {r["symbol"] for r in diff["roll_calls"]}
+    (diff,) = flagship.sections.details.differences
+    symbols = {r.symbol for r in diff.roll_calls}
     assert symbols and all(s in text for s in symbols)
 
 
@@ -231,7 +231,7 @@ def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
 
 
 def test_ideal_points_are_read_from_the_store(flagship, con) -> None:
-    ideal = flagship.ideal
+    ideal = flagship.sections.ideal.paths
     assert ideal.source == "store"
     first, last = ideal.years
     # The years of the report's window: 2011 to the year of the store's latest vote.
@@ -252,19 +252,19 @@ def test_ideal_points_are_read_from_the_store(flagship, con) -> None:
 
 def test_ideal_points_say_how_converged_they_are(flagship, con) -> None:
     """The worst R-hat and ESS of the points shown, and the verdict, in plain words."""
-    shown = flagship.ideal.frame
+    shown = flagship.sections.ideal.paths.frame
     worst = con.sql(
         """SELECT max(rhat), min(ess_bulk), min(ess_tail),
                   avg(CASE WHEN rhat <= 1.01 AND ess_bulk >= 400 AND ess_tail >= 400 THEN 1 ELSE 0 END)
            FROM ideal_points WHERE period_type = 'year' AND vote_set = 'all'
              AND period BETWEEN $first AND $last AND list_contains($states, iso3)""",
         params={
-            "first": flagship.ideal.years[0],
-            "last": flagship.ideal.years[1],
+            "first": flagship.sections.ideal.paths.years[0],
+            "last": flagship.sections.ideal.paths.years[1],
             "states": sorted(set(shown["iso3"])),
         },
     ).fetchall()[0]
-    c = flagship.ideal.convergence
+    c = flagship.sections.ideal.paths.convergence
     assert (c.rhat_max, c.ess_bulk_min, c.ess_tail_min) == pytest.approx(worst[:3])
     assert c.share_converged == pytest.approx(worst[3])
     body = flagship.html.split('id="ideal-convergence"', 1)[1].split("</p>", 1)[0]
@@ -367,7 +367,8 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
         report = reports.build(con, spec, bootstrap=10)
     finally:
         con.close()
-    assert report.ideal.source == "none" and report.ideal.frame.is_empty()
+    ideal = report.sections.ideal.paths
+    assert ideal.source == "none" and ideal.frame.is_empty()
     assert "The store holds no ideal point estimates" in report.html
     body = report.html.split("<body>", 1)[1]
     start = body.index('<table id="differences">')
@@ -389,7 +390,7 @@ def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
         report = reports.build(con, spec, bootstrap=10)
     finally:
         con.close()
-    assert report.ideal.source == "topic"
+    assert report.sections.ideal.paths.source == "topic"
     assert 'ideal_points(con, topic="syria")' in report.html.replace("&#34;", '"')
 
 

@@ -22,8 +22,8 @@ from report_fixtures import FORMULA_TITLES, XSS_IMG, XSS_SCRIPT, build_tiny_stor
 
 from alignment import reports, store
 from alignment.reports import gallery, palette
-from alignment.reports.build import MAX_ROWS, csv_cell
-from alignment.reports.data import INFO_COLUMNS, matrix_rows
+from alignment.reports.sections.votes import INFO_COLUMNS, matrix_rows
+from alignment.reports.tables import MAX_ROWS, csv_cell
 
 pytestmark = pytest.mark.browser
 
@@ -220,7 +220,7 @@ def check_one_colour_per_state(page, report: reports.Report) -> None:
 def check_time_axes(page, report: reports.Report) -> None:
     first = (report.spec.start_year or 1946) - 1  # a session opened the year before it
     # The last vote of the window (ideal points run to it; the topic's last vote may be earlier).
-    last = max(report.findings["last_date"].year, report.ideal.years[1])
+    last = max(report.sections.summary.facts.last_date.year, report.sections.ideal.paths.years[1])
     for fig in ("fig-agreement", "fig-ideal_points", "fig-cohesion"):
         if not page.locator(f"#{fig}").count():
             continue

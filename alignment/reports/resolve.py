@@ -9,16 +9,22 @@ from typing import Any
 import duckdb
 
 from alignment import analyses
+from alignment.reports import errors
 from alignment.reports import spec as spec_module
-from alignment.reports.data import ReportError
-from alignment.reports.spec import MAX_BLOC_COLUMNS, MAX_IDEAL_MEMBERS, POWERS, ReportSpec
+from alignment.reports.spec import (
+    MAX_BLOC_COLUMNS,
+    MAX_IDEAL_MEMBERS,
+    MAX_PARTNERS,
+    POWERS,
+    ReportSpec,
+)
 
 KINDS = ("country", "bloc")
 
 
 def _window(start_year: int | None, end_year: int | None) -> tuple[dt.date, dt.date]:
     if start_year is not None and end_year is not None and end_year < start_year:
-        raise ReportError(f"--to {end_year} is before --from {start_year}")
+        raise errors.window_reversed(start_year, end_year)
     return (
         dt.date(start_year or 1, 1, 1),
         dt.date(end_year, 12, 31) if end_year is not None else dt.date(9999, 12, 31),
@@ -48,9 +54,10 @@ def resolve(
 ) -> ReportSpec:
     """The spec of a country report (``key`` an ISO3 code) or a bloc report (a bloc id).
 
-    ``partners``: the states compared with (default: the United States, Russia and China);
-    ``blocs``: the blocs compared with (default: a state's own blocs in the window and the EU;
-    for a bloc, the EU). Unknown codes are errors naming them."""
+    ``partners``: the states compared with (default: the United States, Russia and China), at
+    most MAX_PARTNERS and never the state itself; ``blocs``: the blocs compared with (default:
+    a state's own blocs in the window and the EU; for a bloc, the EU). Unknown codes are errors
+    naming them."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     start, end = _window(start_year, end_year)
@@ -66,8 +73,13 @@ def resolve(
         key = analyses.check_bloc(con, key)
         table, column = "blocs", "bloc"
         if not sizes.get(key):
-            raise ReportError(f"bloc {key!r} had no members in the chosen years")
+            raise errors.bloc_without_members(key)
         own = [key]
+    # The default powers leave out the subject itself (USA's report compares with RUS, CHN);
+    # a subject named in --partners is a mistake to say.
+    chosen_partners = _in_order(con, partners) if partners else POWERS
+    if partners and kind == "country" and key in chosen_partners:
+        raise errors.partner_is_subject(key)
     (name,) = con.sql(
         f"SELECT name FROM {table} WHERE {column} = $key", params={"key": key}
     ).fetchall()[0]
@@ -83,7 +95,7 @@ def resolve(
         topic=topic,
         start_year=start_year,
         end_year=end_year,
-        partners=_in_order(con, partners) if partners else POWERS,
+        partners=chosen_partners,
         blocs=tuple(b for b in dict.fromkeys(chosen_blocs) if sizes.get(b)),
         small=frozenset(b for b, n in sizes.items() if n <= MAX_BLOC_COLUMNS),
         ideal_bloc=frozenset(b for b, n in sizes.items() if n <= MAX_IDEAL_MEMBERS),
@@ -91,9 +103,17 @@ def resolve(
 
 
 def _in_order(con: duckdb.DuckDBPyConnection, codes: Sequence[str]) -> tuple[str, ...]:
-    """The ISO3 codes checked, upper-cased, in the order given (it sets their colours)."""
-    analyses.check_countries(con, codes)
-    return tuple(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+    """The ISO3 codes checked, upper-cased, in the order given (it sets their colours).
+
+    At most MAX_PARTNERS: each partner is a line of its own colour in the charts, a column of
+    the vote matrix and a clause of the summary, and its agreement intervals are bootstrapped
+    pair by pair; past a handful they are unreadable and slow (300 took 141 s and 32 MB). The
+    world map and the table of every state already compare the subject with every state."""
+    chosen = tuple(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+    if len(chosen) > MAX_PARTNERS:
+        raise errors.too_many_partners(len(chosen), MAX_PARTNERS)
+    analyses.check_countries(con, chosen)
+    return chosen
 
 
 def resolve_country(con: duckdb.DuckDBPyConnection, iso3: str, **options: Any) -> ReportSpec:

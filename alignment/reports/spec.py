@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from alignment.reports.palette import MAX_COLOURED
+
 # Pseudo-states: a bloc's majority vote on each roll call is a row of its own, keyed like this.
 MAJORITY_PREFIX = "bloc:"
 
@@ -18,6 +20,9 @@ DEFAULT_START_YEAR = 2011
 
 # Major powers compared with in generic reports.
 POWERS = ("USA", "RUS", "CHN")
+
+# States a report compares its subject with (--partners), at most: one colour each.
+MAX_PARTNERS = MAX_COLOURED
 
 # Blocs larger than this are shown as one majority row rather than member by member.
 MAX_BLOC_COLUMNS = 12

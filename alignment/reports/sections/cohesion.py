@@ -1,0 +1,106 @@
+"""Bloc cohesion: how alike the members of the cohesion blocs voted, the mean Hix-Noury-Roland
+agreement index of the members on the day of each vote, per session
+(:func:`alignment.cohesion.bloc_cohesion`), on the topic and on all votes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import polars as pl
+
+from alignment import cohesion as cohesion_module
+from alignment.reports.charts import (
+    TEMPLATE,
+    esc,
+    few,
+    figure_html,
+    series_trace,
+    session_label,
+    year_axis,
+)
+from alignment.reports.context import Context
+from alignment.reports.names import bloc_short_name
+from alignment.reports.palette import GREY
+from alignment.reports.sentences import blocs_phrase
+from alignment.reports.spec import ReportSpec, majority_key
+from alignment.sessions import opening_year
+
+COHESION_SYMBOLS = ["circle", "diamond", "square"]
+
+
+@dataclass(frozen=True)
+class Cohesion:
+    frame: pl.DataFrame  # scope, bloc, period, cohesion, n
+    html: str  # the chart
+    blocs: str  # the blocs drawn, in words: "the CSTO and the EU"
+
+
+def compute(ctx: Context) -> pl.DataFrame:
+    """Each cohesion bloc's mean agreement index per session: scope 'topic' and 'all'."""
+    spec, inputs = ctx.spec, ctx.inputs
+    if not spec.cohesion_blocs:
+        return pl.DataFrame(
+            schema={"scope": pl.String, "bloc": pl.String, "period": pl.Int64,
+                    "cohesion": pl.Float64, "n": pl.Int64}
+        )  # fmt: skip
+    mod = inputs.on_date.filter(pl.col("bloc").is_in(list(spec.cohesion_blocs)))
+    out = []
+    scopes = [("topic", inputs.topic_ids)] if spec.topic else []
+    scopes.append(("all", None))
+    for scope, ids in scopes:
+        rc = inputs.roll_calls
+        if ids is not None:
+            rc = rc.filter(pl.col("roll_call_id").is_in(ids))
+        c = cohesion_module.bloc_cohesion(inputs.votes, rc, mod, by="session")
+        out.append(c.select(pl.lit(scope).alias("scope"), "bloc", "period", "cohesion", "n"))
+    return pl.concat(out)
+
+
+def build(ctx: Context, colours: dict[str, str]) -> Cohesion | None:
+    """The section, or None when the report draws no bloc's cohesion."""
+    if not ctx.spec.cohesion_blocs:
+        return None
+    frame = compute(ctx)
+    fig = figure(frame, ctx.spec, colours, ctx.topic_label)
+    return Cohesion(frame, figure_html(fig, "fig-cohesion"), blocs_phrase(ctx.spec.cohesion_blocs))
+
+
+def figure(
+    coh: pl.DataFrame, spec: ReportSpec, colours: dict[str, str], topic_label: str | None
+) -> go.Figure:
+    fig = go.Figure()
+    for i, b in enumerate(spec.cohesion_blocs):
+        colour = colours.get(majority_key(b), GREY)
+        has_topic = "topic" in set(coh["scope"])
+        for scope, dash in (("topic", "solid"), ("all", "dot" if has_topic else "solid")):
+            d = coh.filter(pl.col("bloc") == b, pl.col("scope") == scope).sort("period")
+            if d.is_empty():
+                continue
+            votes = f"votes on {topic_label}" if scope == "topic" else "all votes"
+            label = f"{bloc_short_name(b)}, {votes}"
+            years = [opening_year(p) for p in d["period"]]
+            hover = [
+                f"{esc(label)}<br>{session_label(p)}: {c:.3f} over {n} votes{few(n)}"
+                for p, c, n in d.select("period", "cohesion", "n").iter_rows()
+            ]
+            trace = series_trace(
+                majority_key(b), years, d["cohesion"].to_list(), d["n"].to_list(), hover,
+                colour, "", name=esc(label), opacity=0.85,
+            )  # fmt: skip
+            trace.line.dash = dash
+            trace.marker.symbol = [
+                s if s is None else s.replace("circle", COHESION_SYMBOLS[i % 3])
+                for s in trace.marker.symbol
+            ]
+            fig.add_trace(trace)
+    fig.update_layout(
+        template=TEMPLATE,
+        height=440,
+        xaxis=year_axis([opening_year(p) for p in coh["period"].unique() if p is not None]),
+        yaxis_title="members' agreement (1 = all vote alike)",
+        yaxis_range=[-0.05, 1.05],
+        showlegend=True,
+        legend={"title": {"text": "bloc, votes (click to hide)"}},
+    )
+    return fig

@@ -1,0 +1,206 @@
+"""Ideal points by calendar year, with their 90% intervals and convergence diagnostics.
+
+The all-votes paths are read from the store's ``ideal_points`` table (the series
+``period_type = 'year'``, ``vote_set = 'all'`` the refresh materialises with
+:func:`alignment.ideal_points.ideal_points` and its default options); a report never runs the
+sampler for them. Only a spec that asks for a topic's ideal points (``ideal_topic``) has them
+estimated for the report from that topic's roll calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import plotly.graph_objects as go
+import polars as pl
+
+from alignment import analyses
+from alignment.convergence import (
+    CONVERGED_SHARE,
+    ESS_TARGET,
+    RHAT_TARGET,
+    Convergence,
+    check_convergence,
+)
+from alignment.ideal_points import SUMMARY_SCHEMA
+from alignment.reports.charts import (
+    TEMPLATE,
+    band,
+    esc,
+    few,
+    figure_html,
+    interval_text,
+    legend_rank,
+    mark_events,
+    series_trace,
+    year_axis,
+)
+from alignment.reports.context import Context
+from alignment.reports.findings import MIN_VOTES
+from alignment.reports.inputs import Inputs
+from alignment.reports.names import bloc_short_name, name_of
+from alignment.reports.palette import GREY, SUBJECT
+from alignment.reports.spec import ReportSpec, is_majority
+from alignment.sessions import regular_session
+from alignment.vocabulary import ideal_points_meta_prefix
+
+# The stored series' columns, with the period named for what it is here: a calendar year.
+IDEAL_SCHEMA = {
+    ("year" if k == "period" else k): SUMMARY_SCHEMA[k]
+    for k in ("iso3", "period", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk",
+              "ess_tail")
+}  # fmt: skip
+SERIES_META = ideal_points_meta_prefix("year", "all")
+# The publication standard of convergence, as the page states it.
+TARGETS = (RHAT_TARGET, ESS_TARGET, CONVERGED_SHARE)
+
+
+@dataclass
+class IdealPaths:
+    """The ideal point paths shown (by calendar year), where they come from, and how
+    converged they are.
+
+    ``source``: ``"store"`` (the all-votes estimates by year the refresh materialised in table
+    ``ideal_points``), ``"topic"`` (estimated for the report from the topic's roll calls) or
+    ``"none"`` (the table holds no such series: nothing to show)."""
+
+    frame: pl.DataFrame  # IDEAL_SCHEMA
+    source: str
+    topic: str | None = None
+    years: tuple[int, int] | None = None
+    convergence: Convergence | None = None  # of the estimates shown
+    series: dict[str, str] = field(default_factory=dict)  # store_meta ideal_points_year_all_*
+
+    @property
+    def n_states(self) -> int:
+        return self.frame["iso3"].n_unique() if self.frame.height else 0
+
+
+@dataclass(frozen=True)
+class Ideal:
+    paths: IdealPaths
+    html: str  # the chart
+    targets: tuple[float, float, float] = TARGETS  # R-hat, effective draws, share converged
+
+
+def states(inputs: Inputs, spec: ReportSpec) -> list[str]:
+    """The spec's states and the members of its ideal-point blocs at any time in the window."""
+    chosen = set(spec.ideal_states) | set(
+        inputs.on_date.filter(pl.col("bloc").is_in(list(spec.ideal_blocs)))["iso3"].to_list()
+    )
+    return sorted(s for s in chosen if not is_majority(s))
+
+
+def paths(
+    con: duckdb.DuckDBPyConnection,
+    years: tuple[int, int],
+    wanted: Sequence[str],
+    *,
+    topic: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> IdealPaths:
+    """Ideal points of ``wanted`` by calendar year, ``years`` (first, last): read from the
+    store, or for a ``topic`` estimated with ``options``
+    (:func:`alignment.ideal_points.ideal_points`)."""
+    first, last = years
+    wanted = sorted(set(wanted))
+    columns = "iso3, period AS year, ideal_point, lower, upper, n_votes, rhat, ess_bulk, ess_tail"
+    if topic is None:
+        series = "period_type = 'year' AND vote_set = 'all'"
+        n_rows = con.sql(f"SELECT count(*) FROM ideal_points WHERE {series}").fetchall()[0][0]
+        frame = con.sql(
+            f"""SELECT {columns} FROM ideal_points
+               WHERE {series} AND period BETWEEN $first AND $last AND list_contains($states, iso3)
+               ORDER BY iso3, period""",
+            params={"first": first, "last": last, "states": wanted},
+        ).pl()
+        meta = dict(
+            con.sql(
+                "SELECT key, value FROM store_meta WHERE starts_with(key, $p) ORDER BY key",
+                params={"p": SERIES_META},
+            ).fetchall()
+        )
+        source = "store" if n_rows else "none"
+    else:
+        est = analyses.ideal_points(
+            con, topic=topic, by="year", from_session=regular_session(dt.date(first, 1, 1)),
+            to_session=regular_session(dt.date(last, 12, 31)), **dict(options or {}),
+        )  # fmt: skip
+        frame = est.filter(pl.col("iso3").is_in(wanted), pl.col("period").is_between(first, last))
+        frame = frame.rename({"period": "year"}).select(list(IDEAL_SCHEMA))
+        meta, source = {}, "topic"
+    frame = (
+        frame.cast(IDEAL_SCHEMA).sort("iso3", "year")
+        if frame.height
+        else pl.DataFrame(schema=IDEAL_SCHEMA)
+    )
+    shown = check_convergence(frame) if frame.height else None
+    return IdealPaths(frame, source, topic, years, shown, meta)
+
+
+def build(ctx: Context, ideal: IdealPaths, colours: dict[str, str]) -> Ideal:
+    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever)
+    return Ideal(ideal, figure_html(fig, "fig-ideal_points"))
+
+
+def figure(
+    ip: pl.DataFrame,
+    spec: ReportSpec,
+    names: dict[str, str],
+    colours: dict[str, str],
+    members: Sequence[str] = (),
+) -> go.Figure:
+    """Ideal points by year; a bloc report's ``members`` drawn thin in the subject's colour,
+    under one legend entry."""
+    fig = go.Figure()
+    present = set(ip["iso3"])
+    in_bloc = set(members) - {k for k, c in colours.items() if c != GREY}
+    shown = [s for s in dict.fromkeys([*colours, *sorted(present)]) if s in present]
+    # Members and grey lines first, so the coloured ones are drawn over them.
+    shown.sort(key=lambda s: (s not in in_bloc, colours.get(s, GREY) != GREY))
+    first_member = True
+    for s in shown:
+        d = ip.filter(pl.col("iso3") == s).sort("year")
+        colour = colours.get(s, GREY)
+        if s in in_bloc:
+            hover = interval_text(
+                f"{esc(name_of(s, names))} ({esc(bloc_short_name(spec.subject))}), ",
+                d.select("year", "ideal_point", "lower", "upper", "n_votes").iter_rows(),
+            )
+            trace = series_trace(spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
+                                 d["n_votes"].to_list(), hover, SUBJECT, "",
+                                 name=esc(f"{bloc_short_name(spec.subject)} members"),
+                                 showlegend=first_member, opacity=0.5, legendrank=1)  # fmt: skip
+            trace.line.width = 1
+            fig.add_trace(trace)
+            first_member = False
+            continue
+        if colour != GREY:
+            ok = d.filter(pl.col("n_votes") >= MIN_VOTES)
+            fig.add_trace(band(ok["year"].to_list(), ok["lower"].to_list(),
+                               ok["upper"].to_list(), colour, legendgroup=s))  # fmt: skip
+        hover = [
+            f"{esc(name_of(s, names))}, {y}: {v:.2f} [{lo:.2f}, {hi:.2f}], {n} votes{few(n)}"
+            f"<br>R-hat {r:.3f}, effective draws {b:.0f} (bulk), {t:.0f} (tail)"
+            for y, v, lo, hi, n, r, b, t in d.select(
+                "year", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk", "ess_tail"
+            ).iter_rows()
+        ]
+        fig.add_trace(
+            series_trace(s, d["year"].to_list(), d["ideal_point"].to_list(),
+                         d["n_votes"].to_list(), hover, colour, spec.focus,
+                         name=esc(name_of(s, names)), legendrank=legend_rank(s, colours))
+        )  # fmt: skip
+    mark_events(fig, spec)
+    fig.update_layout(
+        template=TEMPLATE,
+        height=520,
+        xaxis=year_axis(ip["year"].to_list(), "year"),
+        yaxis_title="ideal point (higher: closer to the United States)",
+        legend={"title": {"text": "state (click to hide)"}},
+    )
+    return fig

@@ -515,7 +515,7 @@ class DateOrYear(click.ParamType):
 
 @cli.command("metrics")
 @click.option("--metric", type=click.Choice(METRICS), default="agree", show_default=True,
-              help="Which metric (see the README's Metrics section).")  # fmt: skip
+              help="Which metric (see the docs: Metrics).")  # fmt: skip
 @click.option("--by", type=click.Choice(["session", "year"]), default="session",
               show_default=True, help="One value per session or per calendar year.")  # fmt: skip
 @click.option("--countries", default=None, metavar="ISO3,ISO3,...",
@@ -599,7 +599,7 @@ class Years(click.ParamType):
 @click.option("--to", "second", type=Years(), required=True,
               help="The second period, in the same form.")  # fmt: skip
 @click.option("--metric", type=click.Choice(METRICS), default="agree", show_default=True,
-              help="Which metric (see the README's Metrics section).")  # fmt: skip
+              help="Which metric (see the docs: Metrics).")  # fmt: skip
 @min_n_option(" in either period")
 @top_option("Keep the K largest rises, or with -K the K largest falls.")
 @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=1000, show_default=True,

@@ -238,9 +238,8 @@ def state_map(
     Returns :class:`StateMap` with points ``iso3, x, y, cluster, cluster_spectral`` (+ labels)
     and the mean bootstrap ARI of each method.
 
-    BLAS and OpenMP run on one thread here: the matrices are small (states x states), and on a busy
-    machine a multi-threaded BLAS spent most of the map's time waiting for its own threads
-    (the eigen-decomposition of the map took 0.7 s instead of 0.01 s on two shared cores).
+    BLAS and OpenMP run on one thread here: the matrices are small (states x states), and on a
+    busy machine a multi-threaded BLAS waits on its own threads (measured in the design notes).
     """
     # Load scikit-learn (and with it SciPy's own BLAS) first: a limit set before a BLAS
     # library is loaded does not apply to it.

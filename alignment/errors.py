@@ -1,6 +1,6 @@
 """Typed errors: the CLI maps each kind to one message style and one exit code.
 
-Scheduled jobs act on the exit code (see the README): bad data is not worth retrying until
+Scheduled jobs act on the exit code (docs: Scheduled refresh): bad data is not worth retrying until
 someone looks, a temporary failure is.
 
 | exit | kind |

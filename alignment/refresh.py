@@ -77,7 +77,7 @@ class RefreshResult:
 
 
 def outcome_of(exc: BaseException) -> str:
-    """The outcome an exception ends an attempt with (the README's table of outcomes)."""
+    """The outcome an exception ends an attempt with (docs/guides/refresh.md lists the outcomes)."""
     if isinstance(exc, BadDataError):
         return "bad_data"
     if isinstance(exc, TemporaryFailure):

@@ -19,7 +19,7 @@ VOTE_CODES: dict[str, int] = {"Y": 1, "A": 2, "N": 3}
 # paragraph, or a procedural motion.
 KINDS: tuple[str, ...] = ("resolution", "amendment", "paragraph", "procedural")
 
-# The dyadic agreement metrics (alignment.metrics defines them; the README's Metrics section
+# The dyadic agreement metrics (alignment.metrics defines them; docs/guides/metrics.md
 # states them).
 METRICS: tuple[str, ...] = (
     "exact",

@@ -1,15 +1,15 @@
-"""The README's cookbook: the researcher's questions, the one command that answers each, and
-what it prints, with the time it takes.
+"""The cookbook (docs/guides/cookbook.md): the researcher's questions, the one command that
+answers each, and what it prints, with the time it takes.
 
     python benchmarks/cookbook.py [--db data/alignment.duckdb] [--runs 3]
 
 Runs every command of ``ENTRIES`` in a fresh process (the installed ``alignment`` beside this
 Python, store from ``--db`` through ``$ALIGNMENT_DB``), checks that each run prints the same,
 and writes the outputs and the median wall times to benchmarks/results/cookbook.json, from
-which cog writes the README's Cookbook section. tests/test_cookbook.py runs every command
-against the store the tests build and checks that it prints exactly what the file holds, so
-the README cannot go stale: after a change to the data or to a command, run this script and
-`make readme`.
+which cog writes the cookbook page (and the times in docs/reference/figures.md).
+tests/test_cookbook.py runs every command against the store the tests build and checks that
+it prints exactly what the file holds, so the page cannot go stale: after a change to the
+data or to a command, run this script and `make readme`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results" / "cookbook.json"
 
 # (question, the one command that answers it). Outputs are trimmed (--top, LIMIT, a short
-# window) so that the README stays short and every command stays fast.
+# window) so that the page stays short and every command stays fast.
 ENTRIES: list[tuple[str, str]] = [
     (
         "Which states moved most toward Russia between 2021 and 2023?",
@@ -49,7 +49,7 @@ ENTRIES: list[tuple[str, str]] = [
     ),
     (
         "Where did Belarus, China, Russia and the USA stand, year by year (ideal points)?",
-        # One line of shell with newlines inside the quoted SQL, as the README shows it.
+        # One line of shell with newlines inside the quoted SQL, as the cookbook page shows it.
         'alignment sql "PIVOT (SELECT period AS year, iso3, round(ideal_point, 2) AS ip\n'
         "                        FROM ideal_points WHERE period_type = 'year' AND period >= 2016\n"
         "                          AND vote_set = 'all' AND iso3 IN ('BLR', 'CHN', 'RUS', 'USA'))\n"

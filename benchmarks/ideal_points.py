@@ -9,7 +9,7 @@ Voeten's published estimates (``IdealpointestimatesAll_Apr2020.csv``, sessions 1
 with at least 30 states), the correlation over all country-sessions and how wide the 90%
 intervals are next to the published ones (Q5%-Q95%). The figures are also written to
 benchmarks/results/ideal_points.md (the lines printed) and ideal_points.json (the numbers, with
-every session's r), which the README quotes.
+every session's r), which docs/reference/figures.md quotes.
 
     .venv/bin/python benchmarks/ideal_points.py [--db STORE] [--data ../shared/data]
         [--draws N] [--burn-in N] [--chains N] [--seed N] [--one-seed] [--no-write]

@@ -8,7 +8,7 @@ and a bloc without a topic (USA, the EU), a state and a bloc with one (Kazakhsta
 the wall time of the build (goal: under 20 s, counting the imports a command pays once:
 plotly, jinja2, scikit-learn), the time of each part and the size of the HTML (goal: under
 10 MB), and writes the table to
-``benchmarks/results/report.md`` (the README quotes it). Build a store first:
+``benchmarks/results/report.md`` (docs/reference/figures.md quotes it). Build a store first:
 ``.venv/bin/alignment refresh --from ../shared/data --db data/alignment.duckdb``.
 """
 

@@ -5,7 +5,7 @@
 Builds one store per source found in ../shared/data (Voeten's complete vote file, the unvotes
 tables, the UN's per-session JSON, the UN Digital Library CSV excerpt and MARCXML record, and
 all of them together) and writes the roll calls, votes and date range of each to
-benchmarks/results/single_sources.json, which the README's Install section quotes.
+benchmarks/results/single_sources.json, which docs/reference/figures.md quotes.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Goal (issue 11): `alignment --help` within 3 times `python -c "import click"`: scripted calls
 pay the start-up every time, so commands import only what they use. Each command runs ``runs``
 times in a fresh process; the figures are the median and the best wall time. The result is
-written to benchmarks/results/startup.md, which the README quotes.
+written to benchmarks/results/startup.md, which docs/reference/figures.md quotes.
 """
 
 from __future__ import annotations

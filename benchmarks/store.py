@@ -5,8 +5,7 @@
 Goal (issue 2): under 10 s on the 2-core machine for the votes, peak memory under 2 GB. The
 build also derives the analyses' tables (agreement counts, bloc cohesion, ideal points); their
 stage is printed apart, since a fresh build must estimate the ideal points that a refresh with
-unchanged votes carries over. The figures go to benchmarks/results/store.md (the README quotes
-them).
+unchanged votes carries over. The figures go to benchmarks/results/store.md.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Writes benchmarks/results/topic_counts.md (per named topic: the roll calls about it and
 those that only mention it; with --before, the roll calls a store built by an earlier version
 tags with it, every match counted) and benchmarks/results/coverage.md (the coverage rows of
-the store for ES-10, ES-11 and the three latest regular sessions), which the README quotes.
+the store for ES-10, ES-11 and the three latest regular sessions), which docs/reference/figures.md quotes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The README's cookbook: every command runs against the store the tests build and prints
-exactly what benchmarks/results/cookbook.json holds, which cog copies into the README (and
-tests/test_readme.py checks the copy). After a change to the data or to a command: `python
+"""The cookbook (docs/guides/cookbook.md): every command runs against the store the tests build
+and prints exactly what benchmarks/results/cookbook.json holds, which cog copies into the page
+(and tests/test_docs.py checks the copy). After a change to the data or to a command: `python
 benchmarks/cookbook.py`, then `make readme`."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def test_the_results_answer_every_question_of_the_list_in_order() -> None:
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["command"][:60] for e in ENTRIES])
-def test_each_command_prints_what_the_readme_shows(built_store: Path, entry: dict) -> None:
+def test_each_command_prints_what_the_cookbook_shows(built_store: Path, entry: dict) -> None:
     argv = shlex.split(entry["command"])
     assert argv[0] == "alignment" and "--db" not in argv  # as a user types it
     result = CliRunner(env={"ALIGNMENT_DB": str(built_store)}).invoke(cli, argv[1:])
@@ -42,7 +42,8 @@ def test_each_command_prints_what_the_readme_shows(built_store: Path, entry: dic
     assert result.stdout == entry["output"]
 
 
-def test_the_readme_shows_each_command_and_its_output() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_cookbook_page_shows_each_command_and_its_output() -> None:
+    page = (ROOT / "docs" / "guides" / "cookbook.md").read_text()
     for entry in ENTRIES:
-        assert f"$ {entry['command']}\n{entry['output']}```" in readme, entry["question"]
+        assert f"**{entry['question']}**" in page
+        assert f"$ {entry['command']}\n{entry['output']}```" in page, entry["question"]

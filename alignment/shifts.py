@@ -2,8 +2,9 @@
 session against the session before, with the bootstrap interval of the change
 (:func:`alignment.metrics.score_change`, the computation behind ``alignment movers``).
 
-A shift is *notable* when both sessions hold at least ``min_votes`` contested roll calls of the
-pair, the change is at least ``min_change`` and its interval excludes no change. The reports'
+A shift is *notable* when in both sessions the pair shares at least ``min_votes`` contested roll
+calls and at least ``min_share`` of those the target voted on, the change is at least
+``min_change`` and its interval excludes no change. The reports'
 "What changed in the latest session" box lists the notable shifts of the latest session; a
 change feed can ask the same of any session.
 """
@@ -11,6 +12,7 @@ change feed can ask the same of any session.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -21,6 +23,9 @@ from alignment import metrics
 # Fewest contested roll calls in common in each session: a share of a handful of votes moves
 # by tens of points on one vote.
 MIN_VOTES = 20
+# ... and at least this share of the target's: a state absent from a fifth of them (arrears,
+# a boycott) shares too few of its votes to speak for it.
+MIN_SHARE = 0.8
 # Smallest change worth a sentence: ten points of the share cast alike.
 MIN_CHANGE = 0.10
 # Scanning every state, one in twenty would pass a 95% interval by chance: the scan asks 99%.
@@ -39,7 +44,8 @@ class SessionShifts:
     last_day: dt.date
     n_roll_calls: int  # roll calls of the session counted (the contested ones among those given)
     level: float
-    frame: pl.DataFrame  # metrics.CHANGE_SCHEMA and notable (bool), largest change first
+    frame: pl.DataFrame  # metrics.CHANGE_SCHEMA, enough and notable (bool), largest change first
+    least: tuple[int, int]  # contested votes in common a state needs, before and now
 
     @property
     def notable(self) -> pl.DataFrame:
@@ -68,6 +74,7 @@ def session_shifts(
     roll_call_ids: Collection[int] | None = None,
     metric: str = "exact",
     min_votes: int = MIN_VOTES,
+    min_share: float = MIN_SHARE,
     min_change: float = MIN_CHANGE,
     bootstrap: int = 1000,
     level: float = LEVEL,
@@ -102,12 +109,21 @@ def session_shifts(
         first=before, second=now, metric=metric, bootstrap=bootstrap, level=level, seed=seed,
         selection=metrics.Selection(roll_call_ids=ids),
     )  # fmt: skip
-    enough = (pl.col("n_from") >= min_votes) & (pl.col("n_to") >= min_votes)
+    # The target's contested votes in each session: the pair must share ``min_share`` of them.
+    own = votes.filter(pl.col("iso3") == target, pl.col("vote").is_in(["Y", "A", "N"]))
+    mine = [
+        len(set(contested(votes, rc.filter(pl.col("session") == s)["roll_call_id"]))
+            & set(own["roll_call_id"].to_list()))
+        for s in (previous, session)
+    ]  # fmt: skip
+    least = [max(min_votes, math.ceil(min_share * k - 1e-9)) for k in mine]
+    enough = (pl.col("n_from") >= least[0]) & (pl.col("n_to") >= least[1])
     apart = (pl.col("lower") > 0) | (pl.col("upper") < 0)
     frame = frame.with_columns(
         notable=(enough & apart & (pl.col("change").abs() >= min_change - 1e-12)).fill_null(False)
     )
     counted = contested(votes, rc.filter(pl.col("session") == session)["roll_call_id"])
     return SessionShifts(
-        target, metric, session, previous, now[0], now[1], len(counted), level, frame
-    )
+        target, metric, session, previous, now[0], now[1], len(counted), level,
+        frame.with_columns(enough=enough), (least[0], least[1]),
+    )  # fmt: skip

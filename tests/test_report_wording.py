@@ -204,7 +204,9 @@ def _all_sentences(kind: str, key: str, others: list[str]) -> Iterator[str | Mar
         yield from sentences.summary(facts, NAMES)
         who = sentences.subject_phrase(kind, key, NAMES)
         if facts.latest:
-            yield from sentences.latest(facts.latest, who, "votes", lambda k: names.in_text(k, NAMES))
+            yield from sentences.latest(
+                facts.latest, who, "votes", lambda k: names.in_text(k, NAMES)
+            )
     focus = key if kind == "country" else majority_key(key)
     yield from _details(focus, others[0], others[1])
 

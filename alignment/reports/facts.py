@@ -70,6 +70,7 @@ class Latest:
     level: float
     min_votes: int
     min_change: float
+    min_share: float = 0.8
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ CHANGE_THRESHOLD = 0.10  # a session-to-session move in agreement that counts as
 # "Most / least alike" ranks only states that voted on at least this share of the contested
 # votes the focus voted on: a state absent from a fifth of them (Turkmenistan on 413 of 1,479)
 # shares too few of its votes to speak for it.
-SHARE_OF_FOCUS = 0.8
+SHARE_OF_FOCUS = shifts.MIN_SHARE
 # The largest change: resamples of the bootstrap interval of the change, and its level.
 CHANGE_BOOTSTRAP = 1000
 CHANGE_LEVEL = 0.95
@@ -274,7 +274,8 @@ def extremes(
     """The states (outside the bloc, for a bloc report) most and least often voting like the
     focus, among those that share at least SHARE_OF_FOCUS of the ``focus_n`` contested roll
     calls the focus voted on (and at least MIN_VOTES): a state absent from a fifth of them does
-    not top the list. Every state at the printed percentage of the first is tied with it.
+    not top the list. Every state at the printed percentage of the first is tied with it
+    (the report's partners first, then most votes in common).
     ``world``: every key against the focus (iso3, exact, n)."""
     states = world.filter(~pl.col("iso3").str.starts_with(MAJORITY_PREFIX))
     if spec.kind == "bloc":
@@ -286,9 +287,12 @@ def extremes(
         return None
     shares = [_share(r) for r in eligible.iter_rows(named=True)]
 
+    # Tied states the report compares with come first: they are the ones a reader knows.
+    known = {p: i for i, p in enumerate(spec.partners)}
+
     def tied(best: StateShare) -> list[StateShare]:
         same = [s for s in shares if percent(s.exact) == percent(best.exact)]
-        return sorted(same, key=lambda s: (-s.n, s.iso3))
+        return sorted(same, key=lambda s: (known.get(s.iso3, len(known)), -s.n, s.iso3))
 
     top = max(shares, key=lambda s: (s.exact, s.n, _neg(s.iso3)))
     bottom = min(shares, key=lambda s: (s.exact, -s.n, s.iso3))
@@ -385,6 +389,7 @@ def latest(
         level=found.level,
         min_votes=shifts.MIN_VOTES,
         min_change=shifts.MIN_CHANGE,
+        min_share=shifts.MIN_SHARE,
     )
 
 

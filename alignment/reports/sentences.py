@@ -162,7 +162,7 @@ def _who_list(shares: list[StateShare], n: Callable[[str], str]) -> str:
     """Tied states: all of them up to three, else the count and the two with most votes."""
     if len(shares) <= 3:
         return and_list([n(s.iso3) for s in shares])
-    return f"{len(shares)} states, among them {n(shares[0].iso3)} and {n(shares[1].iso3)}"
+    return f"{len(shares)} states, among them {n(shares[0].iso3)} and {n(shares[1].iso3)},"
 
 
 def extremes(
@@ -183,10 +183,7 @@ def extremes(
     elif percent(top[0].exact) == 100:
         best = f"{_who_list(top, n)} voted the same way as {who} on every one they both voted on"
     else:
-        best = (
-            f"{_who_list(top, n)} voted the same way as {who} most often "
-            f"({_pct(top[0].exact)} each of those both voted on)"
-        )
+        best = f"{_who_list(top, n)} voted the same way as {who} most often ({_pct(top[0].exact)} each)"
     if len(bottom) == 1:
         worst = f"{n(bottom[0].iso3)} least often ({_pct(bottom[0].exact)} of {bottom[0].n:,})"
     elif percent(bottom[0].exact) == 0:
@@ -315,9 +312,10 @@ def latest(lt: Latest, who: str, votes: str, n: Callable[[str], str]) -> list[st
     ]
     out.append(f"The largest changes: {'; '.join(moves)}.")
     out.append(
-        f"A change counts here when it is at least {_points(lt.min_change)} points, rests on "
-        f"at least {lt.min_votes} contested votes in each session, and its {lt.level:.0%} "
-        "bootstrap interval excludes no change."
+        f"A change counts here when it is at least {_points(lt.min_change)} points, its "
+        f"{lt.level:.0%} bootstrap interval excludes no change, and in each session the state "
+        f"voted on at least {lt.min_share:.0%} of the contested votes {who} voted on (and on "
+        f"at least {lt.min_votes})."
     )
     return out
 

@@ -215,9 +215,7 @@ def test_country_summary(tiny: Path, facts: dict, topic: str | None) -> None:
     rus, usa = _alike(blr, _series("RUS"), calls), _alike(blr, _series("USA"), calls)
     expected = [
         _first(calls, votes),
-        _extremes(
-            blr, [s for s in STATES if s != "BLR"], calls, ["RUS", "USA"], "Belarus", votes
-        ),
+        _extremes(blr, [s for s in STATES if s != "BLR"], calls, ["RUS", "USA"], "Belarus", votes),
         f"Belarus voted the same way as Russia on {_pct(*rus)} of {rus[1]} contested "
         f"{votes} and the United States on {_pct(*usa)} of {usa[1]}.",
         _key_vote(members, calls, "vote on Syria" if topic else "vote", TITLES),

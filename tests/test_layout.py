@@ -31,6 +31,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("sampler", "convergence"),
     # computations on frames
     ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
+    # what changed between sessions (reports and change feeds), on the metrics
+    ("shifts",),
     # the derived tables of a build
     ("derived",),
     # the store file; downloading

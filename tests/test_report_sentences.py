@@ -15,9 +15,24 @@ import math
 from pathlib import Path
 
 import pytest
-from report_fixtures import N_OTHER, N_SYRIA, PATTERNS, STATES, build_tiny_store
+from report_fixtures import (
+    FORMULA_TITLES,
+    N_OTHER,
+    N_SYRIA,
+    PATTERNS,
+    STATES,
+    XSS_TITLE,
+    build_tiny_store,
+)
 
 from alignment import reports, store
+from alignment.reports import citation
+from alignment.reports import names as names_module
+
+TITLES = {j: XSS_TITLE if j == 3 else FORMULA_TITLES.get(j, f"Syria resolution number {j}")
+          for j in range(N_SYRIA)} | {
+    j: f"Cooperation between the United Nations and regional organisations {j}"
+    for j in range(N_SYRIA, N_SYRIA + N_OTHER)}  # fmt: skip
 
 CAST = "YAN"
 
@@ -94,17 +109,62 @@ def _series(key: str) -> dict[int, str]:
     return dict(enumerate(PATTERNS[key]))
 
 
-def _closest_farthest(focus: dict[int, str], others: list[str], calls: list[int]) -> tuple:
+def _extremes(
+    focus: dict[int, str],
+    others: list[str],
+    calls: list[int],
+    partners: list[str],
+    who: str,
+    votes: str,
+    outside: str = "",
+) -> str:
+    """Most and least alike among the states sharing 80% of the focus's contested votes (and at
+    least 5); ties at the printed percentage, the report's partners first, then most votes."""
+    focus_n = sum(focus[j] in CAST for j in _contested(calls))
+    least = max(5, math.ceil(0.8 * focus_n))
     rows = [(s, *_alike(_series(s), focus, calls)) for s in others]
-    rows = [(s, same, n) for s, same, n in rows if n]
-    least = max(5, math.ceil(max(n for _, _, n in rows) / 2))
     eligible = [r for r in rows if r[2] >= least]
-    near = min(eligible, key=lambda r: (-r[1] / r[2], -r[2], r[0]))
-    far = min(eligible, key=lambda r: (r[1] / r[2], -r[2], r[0]))
-    return near, far
+    pct = {s: math.floor(100 * same / n + 0.5) for s, same, n in eligible}
+
+    def tied(p: int) -> list[str]:
+        same = [r for r in eligible if pct[r[0]] == p]
+        order = {k: i for i, k in enumerate(partners)}
+        return [r[0] for r in sorted(same, key=lambda r: (order.get(r[0], 99), -r[2], r[0]))]
+
+    n_of = {s: n for s, _, n in eligible}
+    top, bottom = tied(max(pct.values())), tied(min(pct.values()))
+
+    def group(keys: list[str]) -> str:
+        if len(keys) <= 3:
+            return _list([_name(k) for k in keys])
+        return f"{len(keys)} states, among them {_name(keys[0])} and {_name(keys[1])},"
+
+    states = f"states outside {outside}" if outside else "states"
+    head = (
+        f"Of the {len(eligible)} {states} that voted on at least 80% of the {focus_n} contested "
+        f"{votes} that {who} voted on, "
+    )
+    p_top, p_bottom = pct[top[0]], pct[bottom[0]]
+    if len(top) == 1:
+        best = f"{_name(top[0])} voted the same way as {who} most often ({p_top}% of the {n_of[top[0]]} both voted on)"
+    elif p_top == 100:
+        best = f"{group(top)} voted the same way as {who} on every one they both voted on"
+    else:
+        best = f"{group(top)} voted the same way as {who} most often ({p_top}% each)"
+    if len(bottom) == 1:
+        worst = f"{_name(bottom[0])} least often ({p_bottom}% of {n_of[bottom[0]]})"
+    elif p_bottom == 0:
+        worst = f"{group(bottom)} never did"
+    else:
+        worst = f"{group(bottom)} least often ({p_bottom}% each)"
+    return head + best + "; " + worst + "."
 
 
-def _key_vote(members: dict[int, list[str]], calls: list[int], about: str, names: dict) -> str:
+def _name(key: str) -> str:
+    return names_module.in_text(key, {})
+
+
+def _key_vote(members: dict[int, list[str]], calls: list[int], about: str, titles: dict) -> str:
     """The topic roll call with the lowest agreement index among CSTO members (the latest on a
     tie), and how each member voted."""
 
@@ -114,14 +174,19 @@ def _key_vote(members: dict[int, list[str]], calls: list[int], about: str, names
         return (top - 0.5 * (len(votes) - top)) / len(votes)
 
     j = min(calls, key=lambda j: (ai(j), -j))
-    by = {v: sorted(names[m] for m in members[j] if PATTERNS[m][j] == v) for v in "YANX"}
-    text = (
-        f"On {_symbol(j)} ({_date(_day(j))}) (the {about} that divided the CSTO most), the CSTO "
-        f"members that voted no were {_list(by['N'])}"
-    )
-    for v, words in (("Y", "voted yes"), ("A", "abstained"), ("X", "cast no vote")):
-        if by[v]:
-            text += f"; {_list(by[v])} {words}"
+    by = {v: sorted((m for m in members[j] if PATTERNS[m][j] == v), key=_name) for v in "NYAX"}
+    groups = [(by[v], first, later) for v, first, later in
+              (("N", "voted no", "no"), ("Y", "voted yes", "yes"), ("A", "abstained", "abstained"))
+              if by[v]]  # fmt: skip
+    title = citation.short_title(titles[j], citation.CITED_TITLE_CHARS)
+    text = f"On {_symbol(j)} “{title}” ({_date(_day(j))}), the {about} that divided the CSTO most, "
+    if len(groups) == 1 and not by["X"]:
+        return text + f"all {len(groups[0][0])} CSTO members {groups[0][1]}."
+    parts = [f"{len(keys)} {later if i else first} ({_list([_name(k) for k in keys])})"
+             for i, (keys, first, later) in enumerate(groups)]  # fmt: skip
+    text += f"CSTO members split: {_list(parts)}"
+    if by["X"]:
+        text += f"; {_list([_name(k) for k in by['X']])} cast no vote"
     return text + "."
 
 
@@ -143,38 +208,30 @@ def _summary(tiny: Path, kind: str, key: str, topic: str | None, **choices) -> l
 
 @pytest.mark.parametrize("topic", ["syria", None])
 def test_country_summary(tiny: Path, facts: dict, topic: str | None) -> None:
-    names, members = facts["names"], facts["members"]
+    members = facts["members"]
     calls = _calls(topic)
     votes = "votes on Syria" if topic else "votes"
     blr = _series("BLR")
-    (near, same_n, n_n), (far, same_f, n_f) = _closest_farthest(
-        blr, [s for s in STATES if s != "BLR"], calls
-    )
     rus, usa = _alike(blr, _series("RUS"), calls), _alike(blr, _series("USA"), calls)
     expected = [
         _first(calls, votes),
-        f"Of all states, {names[near]} voted most often like Belarus: the same way on "
-        f"{_pct(same_n, n_n)} of the {n_n} contested {votes} both cast; {names[far]} least "
-        f"often, on {_pct(same_f, n_f)} of {n_f}.",
-        f"Belarus voted the same way as Russian Federation on {_pct(*rus)} of {rus[1]} contested "
-        f"{votes} and United States on {_pct(*usa)} of {usa[1]}.",
-        _key_vote(members, calls, "vote on Syria" if topic else "vote", names),
+        _extremes(blr, [s for s in STATES if s != "BLR"], calls, ["RUS", "USA"], "Belarus", votes),
+        f"Belarus voted the same way as Russia on {_pct(*rus)} of {rus[1]} contested "
+        f"{votes} and the United States on {_pct(*usa)} of {usa[1]}.",
+        _key_vote(members, calls, "vote on Syria" if topic else "vote", TITLES),
     ]
-    # No "largest change" sentence: no session holds MIN_VOTES (5) roll calls.
+    # No "largest change" sentence: no session holds 20 roll calls.
     got = _summary(tiny, "country", "BLR", topic, partners=["RUS", "USA"], blocs=["csto"])
     assert got == expected
 
 
 @pytest.mark.parametrize("topic", ["syria", None])
 def test_bloc_summary(tiny: Path, facts: dict, topic: str | None) -> None:
-    names, members = facts["names"], facts["members"]
+    members = facts["members"]
     calls = _calls(topic)
     votes = "votes on Syria" if topic else "votes"
     majority = {j: _majority(j, members[j]) for j in calls}
     ever = {m for j in calls for m in members[j]}
-    (near, same_n, n_n), (far, same_f, n_f) = _closest_farthest(
-        majority, [s for s in STATES if s not in ever], calls
-    )
     usa, chn = _alike(majority, _series("USA"), calls), _alike(majority, _series("CHN"), calls)
     voting = {j: [PATTERNS[m][j] for m in members[j] if PATTERNS[m][j] in CAST] for j in calls}
     counted = [j for j in calls if len(voting[j]) >= 2]
@@ -188,20 +245,27 @@ def test_bloc_summary(tiny: Path, facts: dict, topic: str | None) -> None:
         for m in ever
     }
     top = sorted((m for m in ever if against[m]), key=lambda m: (-against[m], m))[:3]
-    listed = [f"{names[top[0]]} ({against[top[0]]} {votes})"] + [
-        f"{names[m]} ({against[m]})" for m in top[1:]
+    listed = [f"{_name(top[0])} ({against[top[0]]} {votes})"] + [
+        f"{_name(m)} ({against[m]})" for m in top[1:]
     ]
+    who = "the majority of CSTO members"
     expected = [
         _first(calls, votes),
-        f"Of the states outside the CSTO, {names[near]} voted most often like the majority of "
-        f"the CSTO's members: the same way on {_pct(same_n, n_n)} of the {n_n} contested {votes} "
-        f"both cast; {names[far]} least often, on {_pct(same_f, n_f)} of {n_f}.",
-        f"The majority of the CSTO's members voted the same way as United States on "
+        _extremes(
+            majority,
+            [s for s in STATES if s not in ever],
+            calls,
+            ["USA", "CHN"],
+            who,
+            votes,
+            "the CSTO",
+        ),
+        f"The majority of CSTO members voted the same way as the United States on "
         f"{_pct(*usa)} of {usa[1]} contested {votes} and China on {_pct(*chn)} of {chn[1]}.",
         f"All CSTO members that voted cast the same vote on {alike} of {len(counted)} {votes} "
         f"({_pct(alike, len(counted))}).",
-        f"The members that most often voted against the majority of the CSTO: {_list(listed)}.",
-        _key_vote(members, calls, "vote on Syria" if topic else "vote", names),
+        f"The CSTO members that most often voted against their majority: {_list(listed)}.",
+        _key_vote(members, calls, "vote on Syria" if topic else "vote", TITLES),
     ]
     got = _summary(tiny, "bloc", "csto", topic, partners=["USA", "CHN"], blocs=[])
     assert got == expected

@@ -22,7 +22,7 @@ import plotly.offline
 import polars as pl
 
 from alignment import store
-from alignment.reports import findings, palette, sentences
+from alignment.reports import citation, findings, palette, sentences
 from alignment.reports import inputs as inputs_module
 from alignment.reports.context import Context
 from alignment.reports.sections import (
@@ -45,13 +45,15 @@ log = logging.getLogger("alignment.reports")
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("alignment.reports", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["linkify"] = citation.linkify
+    return env
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,8 @@ class Report:
 
     @property
     def summary(self) -> list[str]:
-        """The summary's sentences."""
-        return self.sections.summary.sentences
+        """The summary's sentences, as plain text."""
+        return self.sections.summary.text
 
 
 def _colours(ctx: Context, matrix: votes.VoteMatrix, paths: ideal.IdealPaths) -> dict[str, str]:
@@ -177,12 +179,12 @@ def build(
     lap("world")
     smap = state_map.compute(ctx)
     lap("map")
-    said = summary.build(ctx, every, agree)
+    covered = coverage.build(con, ctx)
+    said = summary.build(ctx, every, covered.rows)
     found = details.build(ctx)
     lap("findings")
     drawn_cohesion = cohesion.build(ctx, colours)
     lap("cohesion")
-    covered = coverage.build(con, ctx)
     credited = sources.build(con, ctx)
     lap("provenance")
     sections = Sections(

@@ -21,8 +21,24 @@ class StateShare:
 
 
 @dataclass(frozen=True)
+class Extremes:
+    """Who voted most and least often like the focus, among the states with enough votes in
+    common: at least ``least`` contested roll calls, ``share`` of the ``focus_n`` on which the
+    focus voted. ``top`` and ``bottom`` hold every state tied at the printed percentage, most
+    votes in common first."""
+
+    focus_n: int
+    share: float
+    least: int
+    n_eligible: int
+    top: list[StateShare]
+    bottom: list[StateShare]
+
+
+@dataclass(frozen=True)
 class Move:
-    """The share alike with a partner in two successive sessions."""
+    """The share alike with a partner in two successive sessions, with the bootstrap interval
+    (``level``) of the change."""
 
     partner: str
     session_before: int
@@ -31,6 +47,39 @@ class Move:
     session_after: int
     after: float
     n_after: int
+    lower: float | None = None
+    upper: float | None = None
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
+class Latest:
+    """What changed in the latest session: the notable shifts of every state's share alike
+    with the focus against the session before (:func:`alignment.shifts.session_shifts`)."""
+
+    session: int
+    previous: int
+    first_day: dt.date
+    last_day: dt.date
+    sitting: bool  # the store's records stop before the session's end
+    n_roll_calls: int
+    n_states: int  # states compared in both sessions
+    falls: int  # notable falls and rises
+    rises: int
+    largest: list[Move]  # the largest notable shifts, at most three
+    level: float
+    min_votes: int
+    min_change: float
+    min_share: float = 0.8
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A series of sessions whose records stop inside the report's window: later votes of it,
+    if it met again, are missing."""
+
+    series: str  # "ES-11"
+    last_record: dt.date
 
 
 @dataclass(frozen=True)
@@ -68,6 +117,8 @@ class KeyVote:
     voted_yes: list[str]
     abstained: list[str]
     no_vote: list[str]
+    kind: str = "resolution"
+    undl_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,12 +133,13 @@ class SummaryFacts:
     first_date: dt.date
     last_date: dt.date
     key_vote: KeyVote | None
-    closest: StateShare | None
-    farthest: StateShare | None
+    extremes: Extremes | None
     partners: list[StateShare]
-    largest_change: Move | None
+    largest_change: Move | None  # the largest session-to-session change that passes the rule
     unity: Unity | None = None  # bloc reports only
     defectors: list[Defection] | None = None  # bloc reports only
+    gaps: list[Gap] | None = None  # series whose records stop inside the window
+    latest: Latest | None = None  # the latest session, when it differs
 
 
 @dataclass(frozen=True)
@@ -101,6 +153,7 @@ class DifferentVote:
     kind: str
     vote_a: str
     vote_b: str
+    undl_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +192,9 @@ class ChangePoint:
     after: float
     n_before: int
     n_after: int
+    title: str | None = None
+    kind: str = "resolution"
+    undl_id: int | None = None
 
 
 @dataclass(frozen=True)

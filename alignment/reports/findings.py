@@ -7,13 +7,15 @@ both voted Y/A/N, dropping roll calls on which every voting state voted alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import math
 from collections.abc import Sequence
 
 import polars as pl
 
 from alignment import cohesion as cohesion_module
-from alignment import metrics
+from alignment import metrics, shifts
 from alignment.changes import change_point
 from alignment.reports.facts import (
     ChangePoint,
@@ -21,7 +23,10 @@ from alignment.reports.facts import (
     Differences,
     DifferentVote,
     EventSplit,
+    Extremes,
+    Gap,
     KeyVote,
+    Latest,
     Move,
     PositionChange,
     SessionAgreement,
@@ -32,12 +37,20 @@ from alignment.reports.facts import (
 )
 from alignment.reports.inputs import Inputs
 from alignment.reports.spec import MAJORITY_PREFIX, ReportSpec
+from alignment.sessions import opening_year
 from alignment.vocabulary import VOTE_CODES
 
 # A share resting on fewer contested roll calls is not a finding: the summary and the world map
 # leave such pairs out, and the charts draw such points hollow without their band.
 MIN_VOTES = 5
 CHANGE_THRESHOLD = 0.10  # a session-to-session move in agreement that counts as a change
+# "Most / least alike" ranks only states that voted on at least this share of the contested
+# votes the focus voted on: a state absent from a fifth of them (Turkmenistan on 413 of 1,479)
+# shares too few of its votes to speak for it.
+SHARE_OF_FOCUS = shifts.MIN_SHARE
+# The largest change: resamples of the bootstrap interval of the change, and its level.
+CHANGE_BOOTSTRAP = 1000
+CHANGE_LEVEL = 0.95
 
 
 def _per_call_agreement(votes: pl.DataFrame, a: str, b: str, ids: Sequence[int]) -> pl.DataFrame:
@@ -104,6 +117,8 @@ def key_vote(inputs: Inputs, spec: ReportSpec) -> KeyVote | None:
         date=row["date"],
         title=row["title"],
         tally=(row["yes"], row["no"], row["abstain"]),
+        kind=row["kind"],
+        undl_id=row["undl_id"],
         bloc=bloc,
         chosen_by=chosen_by,
         members=members,
@@ -119,11 +134,11 @@ def differences(inputs: Inputs, votes: pl.DataFrame, a: str, b: str) -> Differen
     """Topic roll calls where both a and b voted Y/A/N and their votes differ."""
     both = _per_call_agreement(votes, a, b, inputs.topic_ids)
     diff = both.filter(pl.col("vote_a") != pl.col("vote_b")).join(
-        inputs.roll_calls.select("roll_call_id", "symbol", "date", "title", "kind"),
+        inputs.roll_calls.select("roll_call_id", "symbol", "date", "title", "kind", "undl_id"),
         on="roll_call_id",
     )
     rows = diff.sort("date", "roll_call_id").select(
-        "roll_call_id", "symbol", "date", "title", "kind", "vote_a", "vote_b"
+        "roll_call_id", "symbol", "date", "title", "kind", "vote_a", "vote_b", "undl_id"
     )
     return Differences(a, b, both.height, [DifferentVote(**r) for r in rows.iter_rows(named=True)])
 
@@ -161,7 +176,10 @@ def position_change(
     per = (
         _per_call_agreement(votes, spec.focus, partner, inputs.topic_ids)
         .filter(~pl.col("roll_call_id").is_in(list(unanimous)))
-        .join(inputs.roll_calls.select("roll_call_id", "date", "symbol"), on="roll_call_id")
+        .join(
+            inputs.roll_calls.select("roll_call_id", "date", "symbol", "title", "kind", "undl_id"),
+            on="roll_call_id",
+        )
         .sort("date", "roll_call_id")
     )
     values = metrics.agreement_per_roll_call(
@@ -181,6 +199,9 @@ def position_change(
             after=float(values[k:].mean()),
             n_before=k,
             n_after=len(values) - k,
+            title=row["title"],
+            kind=row["kind"],
+            undl_id=row["undl_id"],
         )
     events = []
     for day, label in spec.events:
@@ -229,65 +250,180 @@ def _share(row: dict) -> StateShare:
     return StateShare(row["iso3"], row["exact"], row["n"])
 
 
-def closest_and_farthest(
-    inputs: Inputs, spec: ReportSpec, world: pl.DataFrame
-) -> tuple[StateShare | None, StateShare | None]:
+def percent(share: float) -> int:
+    """A share as the whole percentage a sentence prints, halves rounded up (0.125 is 13)."""
+    return math.floor(100 * share + 0.5)
+
+
+def focus_contested(inputs: Inputs, votes: pl.DataFrame, focus: str) -> int:
+    """The report's contested roll calls on which the focus voted yes, no or abstain."""
+    ids = shifts.contested(
+        votes.filter(~pl.col("iso3").str.starts_with(MAJORITY_PREFIX)), inputs.topic_ids
+    )
+    cast = votes.filter(
+        pl.col("iso3") == focus,
+        pl.col("vote").is_in(list(VOTE_CODES)),
+        pl.col("roll_call_id").is_in(ids),
+    )
+    return cast.height
+
+
+def extremes(
+    inputs: Inputs, spec: ReportSpec, world: pl.DataFrame, focus_n: int
+) -> Extremes | None:
     """The states (outside the bloc, for a bloc report) most and least often voting like the
-    focus, among those sharing at least half as many contested roll calls with it as the state
-    sharing most (and at least MIN_VOTES), so that a state that voted a few times does not top
-    the list. ``world`` is sorted from most to least alike (ties: more votes, then ISO3)."""
+    focus, among those that share at least SHARE_OF_FOCUS of the ``focus_n`` contested roll
+    calls the focus voted on (and at least MIN_VOTES): a state absent from a fifth of them does
+    not top the list. Every state at the printed percentage of the first is tied with it
+    (the report's partners first, then most votes in common).
+    ``world``: every key against the focus (iso3, exact, n)."""
     states = world.filter(~pl.col("iso3").str.starts_with(MAJORITY_PREFIX))
     if spec.kind == "bloc":
         members = inputs.on_date.filter(pl.col("bloc") == spec.subject)["iso3"].unique()
         states = states.filter(~pl.col("iso3").is_in(members.to_list()))
-    if not states.height:
-        return None, None
-    least = max(MIN_VOTES, -(-int(states["n"].max()) // 2))
-    eligible = states.filter(pl.col("n") >= least)
-    if not eligible.height:
-        return None, None
-    farthest = eligible.sort(["exact", "n", "iso3"], descending=[False, True, False])
-    return _share(eligible.row(0, named=True)), _share(farthest.row(0, named=True))
-
-
-def largest_change(spec: ReportSpec, agree: pl.DataFrame) -> Move | None:
-    """The largest move in the share alike with a change partner between two successive
-    sessions with at least MIN_VOTES contested roll calls (ties: the earlier partner, then
-    the earlier session). ``agree``: the agreement section's frame."""
-    moves = []
-    for order, partner in enumerate(spec.change_partners):
-        series = agree.filter(
-            pl.col("scope") == ("topic" if spec.topic else "all"),
-            pl.col("partner") == partner,
-            pl.col("metric") == "exact",
-            pl.col("n") >= MIN_VOTES,
-            pl.col("value").is_not_nan(),
-        ).sort("session")
-        rows = series.select("session", "value", "n").rows()
-        moves += [
-            (abs(b[1] - a[1]), -order, -a[0], partner, a, b)
-            for a, b in itertools.pairwise(rows)
-            if b[1] != a[1]
-        ]
-    if not moves:
+    least = max(MIN_VOTES, math.ceil(SHARE_OF_FOCUS * focus_n - 1e-9))
+    eligible = states.filter(pl.col("n") >= least, pl.col("exact").is_not_nan())
+    if eligible.height < 2:
         return None
-    *_, partner, a, b = max(moves)
-    return Move(partner, a[0], a[1], a[2], b[0], b[1], b[2])
+    shares = [_share(r) for r in eligible.iter_rows(named=True)]
+
+    # Tied states the report compares with come first: they are the ones a reader knows.
+    known = {p: i for i, p in enumerate(spec.partners)}
+
+    def tied(best: StateShare) -> list[StateShare]:
+        same = [s for s in shares if percent(s.exact) == percent(best.exact)]
+        return sorted(same, key=lambda s: (known.get(s.iso3, len(known)), -s.n, s.iso3))
+
+    top = max(shares, key=lambda s: (s.exact, s.n, _neg(s.iso3)))
+    bottom = min(shares, key=lambda s: (s.exact, -s.n, s.iso3))
+    if percent(top.exact) == percent(bottom.exact):
+        return None
+    return Extremes(focus_n, SHARE_OF_FOCUS, least, eligible.height, tied(top), tied(bottom))
+
+
+def _neg(text: str) -> tuple[int, ...]:
+    """A key that sorts strings backwards (for max with the earlier ISO3 first)."""
+    return tuple(-ord(c) for c in text)
+
+
+def largest_change(
+    inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, *, bootstrap: int = CHANGE_BOOTSTRAP
+) -> Move | None:
+    """The largest move in the share alike with a partner between two successive sessions
+    of the report that passes the rule: at least shifts.MIN_VOTES contested roll calls in
+    common in each, and a 95% bootstrap interval of the change
+    (:func:`alignment.metrics.score_change`) that excludes no change. Ties: the earlier
+    partner, then the earlier session."""
+    real = votes.filter(~pl.col("iso3").str.starts_with(MAJORITY_PREFIX))
+    ids = shifts.contested(real, inputs.topic_ids)
+    rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(ids))
+    sessions = sorted(rc["session"].drop_nulls().unique().to_list())
+    windows = {
+        s: (d["date"].min(), d["date"].max())
+        for s in sessions
+        for d in [rc.filter(pl.col("session") == s)]
+    }
+    best: tuple | None = None
+    for order, partner in enumerate(spec.partners):
+        pair = votes.filter(
+            pl.col("iso3").is_in([spec.focus, partner]), pl.col("roll_call_id").is_in(ids)
+        )
+        for a, b in itertools.pairwise(sessions):
+            change = metrics.score_change(
+                pair, rc, target=spec.focus, first=windows[a], second=windows[b],
+                metric="exact", bootstrap=bootstrap, level=CHANGE_LEVEL,
+                selection=metrics.Selection(drop_unanimous=False),
+            ).filter(pl.col("iso3") == partner)  # fmt: skip
+            if change.is_empty():
+                continue
+            r = change.row(0, named=True)
+            if min(r["n_from"], r["n_to"]) < shifts.MIN_VOTES or r["lower"] is None:
+                continue
+            if not (r["lower"] > 0 or r["upper"] < 0):
+                continue
+            key = (abs(r["change"]), -order, -a)
+            if best is None or key > best[0]:
+                best = (key, Move(partner, a, r["value_from"], r["n_from"], b, r["value_to"],
+                                  r["n_to"], r["lower"], r["upper"], CHANGE_LEVEL))  # fmt: skip
+    return None if best is None else best[1]
+
+
+def latest(
+    inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, *, bootstrap: int = CHANGE_BOOTSTRAP
+) -> Latest | None:
+    """What changed in the report's latest session (:func:`alignment.shifts.session_shifts`
+    over the report's roll calls): None when no state's share alike with the focus shifted
+    notably, or there is no earlier session."""
+    found = shifts.session_shifts(
+        votes, inputs.roll_calls, spec.focus, roll_call_ids=inputs.topic_ids, bootstrap=bootstrap
+    )
+    if found is None:
+        return None
+    states = found.frame.filter(~pl.col("iso3").str.starts_with(MAJORITY_PREFIX))
+    if spec.kind == "bloc":
+        members = inputs.on_date.filter(pl.col("bloc") == spec.subject)["iso3"].unique()
+        states = states.filter(~pl.col("iso3").is_in(members.to_list()))
+    both = states.filter(pl.col("n_from") >= shifts.MIN_VOTES, pl.col("n_to") >= shifts.MIN_VOTES)
+    notable = both.filter(pl.col("notable")).sort(
+        pl.col("change").abs(), "iso3", descending=[True, False]
+    )
+    if notable.is_empty():
+        return None
+    largest = [
+        Move(r["iso3"], found.previous, r["value_from"], r["n_from"], found.session,
+             r["value_to"], r["n_to"], r["lower"], r["upper"], found.level)
+        for r in notable.head(3).iter_rows(named=True)
+    ]  # fmt: skip
+    session_end = dt.date(opening_year(found.session) + 1, 9, 1)
+    return Latest(
+        session=found.session,
+        previous=found.previous,
+        first_day=found.first_day,
+        last_day=found.last_day,
+        sitting=found.last_day < session_end and found.last_day >= inputs.roll_calls["date"].max(),
+        n_roll_calls=found.n_roll_calls,
+        n_states=both.height,
+        falls=notable.filter(pl.col("change") < 0).height,
+        rises=notable.filter(pl.col("change") > 0).height,
+        largest=largest,
+        level=found.level,
+        min_votes=shifts.MIN_VOTES,
+        min_change=shifts.MIN_CHANGE,
+        min_share=shifts.MIN_SHARE,
+    )
+
+
+def gaps(coverage_rows: pl.DataFrame, last_day: dt.date) -> list[Gap]:
+    """The emergency special sessions among ``coverage_rows`` (the report's series,
+    :func:`alignment.analyses.coverage`) whose records stop before ``last_day`` (the report's
+    last vote) while the store runs on: any later votes of them are missing."""
+    store = coverage_rows.filter(pl.col("source") == "store")
+    if store.is_empty():
+        return []
+    until = min(last_day, store["last_record"].max())
+    stopped = store.filter(
+        pl.col("series_kind") == "emergency special", pl.col("last_record") < until
+    ).sort("series_number")
+    return [Gap(r["series"], r["last_record"]) for r in stopped.iter_rows(named=True)]
 
 
 def summary_facts(
     inputs: Inputs,
     spec: ReportSpec,
+    votes: pl.DataFrame,
     world: pl.DataFrame,
-    agree: pl.DataFrame,
     topic_label: str | None,
+    coverage_rows: pl.DataFrame | None = None,
+    *,
+    bootstrap: int = CHANGE_BOOTSTRAP,
 ) -> SummaryFacts:
-    """The numbers of the summary: the window, who votes most and least alike, the share
-    alike with each partner, a bloc's unity and defectors, the key vote, the largest change."""
+    """The numbers of the summary: the window and its gaps, who votes most and least alike,
+    the share alike with each partner, a bloc's unity and defectors, the key vote, the
+    largest change, and what changed in the latest session."""
     topic_rc = inputs.topic_roll_calls
-    closest, farthest = closest_and_farthest(inputs, spec, world)
     by_key = {r["iso3"]: r for r in world.iter_rows(named=True)}
     bloc = spec.kind == "bloc"
+    last = topic_rc["date"].max()
     return SummaryFacts(
         kind=spec.kind,
         subject=spec.subject,
@@ -295,12 +431,13 @@ def summary_facts(
         topic_label=topic_label,
         n_roll_calls=topic_rc.height,
         first_date=topic_rc["date"].min(),
-        last_date=topic_rc["date"].max(),
+        last_date=last,
         key_vote=key_vote(inputs, spec),
-        closest=closest,
-        farthest=farthest,
+        extremes=extremes(inputs, spec, world, focus_contested(inputs, votes, spec.focus)),
         partners=[_share(by_key[p]) for p in spec.partners if p in by_key],
-        largest_change=largest_change(spec, agree),
+        largest_change=largest_change(inputs, spec, votes, bootstrap=bootstrap),
         unity=bloc_unity(inputs, spec.subject) if bloc else None,
         defectors=defections(inputs, spec.subject) if bloc else None,
+        gaps=gaps(coverage_rows, last) if coverage_rows is not None else [],
+        latest=latest(inputs, spec, votes, bootstrap=bootstrap),
     )

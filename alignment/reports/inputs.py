@@ -5,7 +5,7 @@ Nothing here writes: the store is opened read-only by the caller. Vote codes are
 Y yes, A abstain, N no, X present or absent without a vote. A bloc's *majority* on a roll call
 is the plurality among its members on that day (status ``member`` in ``bloc_memberships``) who
 voted Y, A or N; a tie between two votes, or no member voting, gives no majority vote (X). It
-stands in the matrix and the metrics as one pseudo-state, e.g. "EU members' majority".
+stands in the matrix and the metrics as one pseudo-state, e.g. "EU majority".
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from alignment import analyses
 from alignment import blocs as blocs_module
 from alignment import cohesion as cohesion_module
 from alignment.reports import errors
-from alignment.reports.names import majority_name
+from alignment.reports.names import majority_name, short_names
 from alignment.reports.spec import ReportSpec, is_majority, majority_key
+from alignment.titles import readable_titles
 from alignment.vocabulary import VOTE_CODES
 
 
@@ -36,7 +37,7 @@ class Inputs:
     topic_ids: list[int]  # roll calls of the topic in the window (all when no topic)
     memberships: pl.DataFrame  # bloc_memberships
     on_date: pl.DataFrame  # roll_call_id, date, bloc, iso3, status (members only)
-    names: dict[str, str]  # iso3 -> name, and majority keys -> label
+    names: dict[str, str]  # iso3 -> short name, and majority keys -> label
     blocs: pl.DataFrame
 
     @property
@@ -55,12 +56,14 @@ def load_inputs(con: duckdb.DuckDBPyConnection, spec: ReportSpec) -> Inputs:
     }
     roll_calls = con.sql(
         """SELECT roll_call_id, symbol, date, session, title, kind, important, yes, no, abstain,
-                  non_voting, rcid
+                  non_voting, rcid, undl_id
            FROM roll_calls WHERE date BETWEEN $start AND $end ORDER BY date, roll_call_id""",
         params=params,
     ).pl()
     if roll_calls.is_empty():
         raise errors.no_roll_calls()
+    # A meeting record is no title: the text's own title stands for it (null when none is known).
+    roll_calls = roll_calls.with_columns(readable_titles(roll_calls))
     votes = con.sql(
         """SELECT v.roll_call_id, v.iso3, v.vote FROM votes v JOIN roll_calls r USING (roll_call_id)
            WHERE r.date BETWEEN $start AND $end""",
@@ -79,7 +82,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, spec: ReportSpec) -> Inputs:
         memberships, roll_calls.select("roll_call_id", "date"), statuses=("member",)
     )
     countries = con.sql("SELECT iso3, name FROM countries").pl()
-    names = dict(countries.iter_rows())
+    names = short_names(dict(countries.iter_rows()))
     bloc_rows = con.sql("SELECT bloc, name, source FROM blocs ORDER BY bloc").pl()
     for b in bloc_rows["bloc"]:
         names[majority_key(b)] = majority_name(b)

@@ -11,6 +11,7 @@ import duckdb
 from alignment import analyses
 from alignment.reports import errors
 from alignment.reports import spec as spec_module
+from alignment.reports.names import short_names
 from alignment.reports.spec import (
     MAX_BLOC_COLUMNS,
     MAX_IDEAL_MEMBERS,
@@ -83,6 +84,8 @@ def resolve(
     (name,) = con.sql(
         f"SELECT name FROM {table} WHERE {column} = $key", params={"key": key}
     ).fetchall()[0]
+    if kind == "country":  # the name as people write it: "Netherlands", not its UN form
+        name = short_names({key: name})[key]
     chosen_blocs = (
         [analyses.check_bloc(con, b) for b in blocs] if blocs is not None else [*own, "eu"]
     )

@@ -140,7 +140,7 @@ def subject(
     members = tuple(b for b in blocs if b in small)
     majorities = tuple(b for b in blocs if b not in small)
     own = (key,) if kind == "country" else ()
-    about = f" on {topic_label(topic)}" if topic else ""
+    about = f": votes on {topic_label(topic)}" if topic else ""
     return ReportSpec(
         slug=_slug(kind, key.lower(), topic, start_year, end_year),
         title=f"{name} in the UN General Assembly{about}",

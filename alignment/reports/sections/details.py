@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from alignment.reports import findings, sentences
+from alignment.reports.citation import record_url
 from alignment.reports.context import Context
 from alignment.reports.facts import Differences, PositionChange
 from alignment.reports.names import VOTE_WORDS, name_of
@@ -46,11 +47,14 @@ def differences_table(d: Differences, names: dict[str, str], slug: str) -> Table
                 "title": r.title,
                 d.a: VOTE_WORDS[r.vote_a],
                 d.b: VOTE_WORDS[r.vote_b],
+                "un_record": record_url(r.undl_id),
             }
             for r in d.roll_calls
         ],
         schema={"date": pl.Date, "symbol": pl.String, "title": pl.String, d.a: pl.String,
-                d.b: pl.String},
+                d.b: pl.String, "un_record": pl.String},
     )  # fmt: skip
-    labels = ["Date", "Symbol", "Title", name_of(d.a, names), name_of(d.b, names)]
+    labels = ["Date", "Symbol", "Title", name_of(d.a, names), name_of(d.b, names), "UN record"]
+    if frame["un_record"].null_count() == frame.height:  # no record known: no empty column
+        frame, labels = frame.drop("un_record"), labels[:-1]
     return frame_table(frame, "differences", labels, slug)

@@ -45,6 +45,10 @@ def build(con: duckdb.DuckDBPyConnection, ctx: Context) -> Sources:
                 "files": [
                     {
                         "name": str(r["location"]).replace("\\", "/").rsplit("/", 1)[-1],
+                        # A file fetched from the network links to where it came from.
+                        "url": r["location"]
+                        if str(r["location"]).startswith(("https://", "http://"))
+                        else None,
                         "sha256": (r["sha256"] or "")[:16],
                         "size": r["size"],
                         "modified": r["modified"],

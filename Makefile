@@ -8,12 +8,14 @@ DATA ?= ../shared/data
 # defaults to the user data folder instead (see docs/install.md).
 demo refresh: export ALIGNMENT_DB ?= $(CURDIR)/data/alignment.duckdb
 
-.PHONY: install demo refresh test benchmark lint chromium readme docs serve-docs
+.PHONY: install demo refresh test test-fast test-lowest benchmark lint typecheck chromium readme docs serve-docs lock
 
-$(BIN)/alignment: pyproject.toml
+# The test environment is pinned by requirements/lock.txt (`make lock` renews it), so that
+# tests comparing printed tables see the same polars and DuckDB as on the maintainer's machine.
+$(BIN)/alignment: pyproject.toml requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,docs]'
+	$(BIN)/pip install --quiet -c requirements/lock.txt -e '.[test,docs,pandas]'
 	touch $@
 
 install: $(BIN)/alignment
@@ -32,10 +34,33 @@ refresh: install
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: install chromium
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: install chromium lint
 	$(BIN)/pytest -n 2
+
+# The fast loop: everything but the tests that read the store built from all of
+# ../shared/data, the slow ones and the browser (about a minute and a half on 2 cores).
+test-fast: install
+	$(BIN)/pytest -n 2 -m "not store and not slow and not browser"
+
+# The fast loop on the lowest versions pyproject.toml admits (requirements/lowest.txt, from
+# `make lock`), in a venv of its own: the floors are tested, not guessed.
+LOWEST := .venv-lowest
+test-lowest: requirements/lowest.txt
+	test -x $(LOWEST)/bin/pytest || ($(PYTHON) -m venv $(LOWEST) && \
+	  $(LOWEST)/bin/pip install --quiet --no-deps -r requirements/lowest.txt && \
+	  $(LOWEST)/bin/pip install --quiet --no-deps -e .)
+	$(LOWEST)/bin/pytest -n 2 -p no:cacheprovider -m "not store and not slow and not browser"
+
+# Renew both pins from pyproject.toml with uv (installed into .venv on demand).
+lock: install
+	test -x $(BIN)/uv || $(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml \
+	  --extra test --extra docs --extra pandas -o requirements/lock.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --resolution lowest-direct \
+	  pyproject.toml --extra test --extra pandas -o requirements/lowest.txt
+
+typecheck: install
+	$(BIN)/mypy alignment
 
 benchmark: install
 	$(BIN)/python benchmarks/store.py
@@ -57,4 +82,5 @@ serve-docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

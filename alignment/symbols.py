@@ -44,7 +44,6 @@ _VOETEN = re.compile(
 # R/6444A (a slash lost between session and number), R/10 65 (a space for the slash)
 _VOETEN_RUN_ON = re.compile(r"^R/(?P<rest>\d+)\s*(?P<part>[A-Z])?$")
 _VOETEN_SPACE = re.compile(r"^R/(?P<session>\d+) (?P<number>\d+)$")
-_OFFICIAL = re.compile(r"^A/RES/(?:(?:ES|S)-)?[\dA-Z]+(?:/\d+)?")
 
 
 def _official(kind: str, session: int, number: int, part: str | None, sub: str | None) -> str:
@@ -104,10 +103,6 @@ def tidy(symbol: str) -> str:
     text = re.sub(r"^(A/RES/(?:(?:ES|S)-)?\d+/\d+)([A-Z]{1,2})$", r"\1 \2", text)
     text = re.sub(r"\s*\(\s*", "(", text)
     return text
-
-
-def is_official(symbol: str) -> bool:
-    return bool(_OFFICIAL.match(symbol))
 
 
 # --- what a symbol says: its series, its number, its part ---------------------------------------

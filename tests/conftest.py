@@ -14,6 +14,14 @@ ROOT = Path(__file__).parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the store built from all of ../shared/data, so that the
+    fast loop (`make test-fast`: `-m "not store and not slow and not browser"`) leaves them."""
+    for item in items:
+        if "built_store" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.store)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.exists():

@@ -39,10 +39,6 @@ RECORD_ID = re.compile(r"[0-9]{1,18}")  # fits the store's BIGINT
 _PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False)
 
 
-def matches_bytes(head: bytes) -> bool:
-    return b"<collection" in head or (b"<record" in head and b"MARC21" in head)
-
-
 def _subfields(field: etree._Element, path: Path) -> dict[str, str]:
     """Each subfield's plain text by code; markup or an entity inside a value is refused."""
     tag = str(field.get("tag"))[:8]

@@ -43,7 +43,7 @@ def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
     """store_meta rows of a stored series: its worst diagnostics and the verdict."""
     from alignment.convergence import check_convergence
 
-    out = {}
+    out: dict[str, str] = {}
     for (period_type, vote_set), part in estimates.group_by(
         "period_type", "vote_set", maintain_order=True
     ):

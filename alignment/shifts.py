@@ -15,6 +15,7 @@ import datetime as dt
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -94,13 +95,13 @@ def session_shifts(
     if session is None and sessions:
         session = sessions[-1]
     earlier = [s for s in sessions if session is not None and s < session]
-    if session not in sessions or not earlier:
+    if session is None or session not in sessions or not earlier:
         return None
     previous = earlier[-1]
 
     def window(s: int) -> tuple[dt.date, dt.date]:
         days = rc.filter(pl.col("session") == s)["date"]
-        return days.min(), days.max()
+        return cast(dt.date, days.min()), cast(dt.date, days.max())
 
     now, before = window(session), window(previous)
     ids = rc.filter(pl.col("session").is_in([previous, session]))["roll_call_id"].to_list()

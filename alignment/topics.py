@@ -144,7 +144,9 @@ def evidence(items: pl.DataFrame, rules: pl.DataFrame, lists: pl.DataFrame) -> p
     for rule in rules.iter_rows(named=True):
         pattern, field = rule["pattern"], rule["field"]
         since = pl.lit(True) if rule["from_date"] is None else pl.col("date") >= rule["from_date"]
-        strength, basis = pl.lit(rule["strength"]), pl.lit(field)
+        strength: pl.Expr = pl.lit(rule["strength"])
+        basis: pl.Expr = pl.lit(field)
+        matched: pl.Expr
         if field == "title":
             # A long title (a meeting record) is shown around the words that matched.
             around = pl.col("title").str.extract(f"(?s)(.{{0,80}}(?:{pattern}).{{0,80}})", 1)

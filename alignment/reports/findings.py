@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import polars as pl
 
@@ -319,7 +320,7 @@ def largest_change(
     rc = inputs.roll_calls.filter(pl.col("roll_call_id").is_in(ids))
     sessions = sorted(rc["session"].drop_nulls().unique().to_list())
     windows = {
-        s: (d["date"].min(), d["date"].max())
+        s: (cast(dt.date, d["date"].min()), cast(dt.date, d["date"].max()))
         for s in sessions
         for d in [rc.filter(pl.col("session") == s)]
     }
@@ -380,7 +381,7 @@ def latest(
         previous=found.previous,
         first_day=found.first_day,
         last_day=found.last_day,
-        sitting=found.last_day < session_end and found.last_day >= inputs.roll_calls["date"].max(),
+        sitting=session_end > found.last_day >= cast(dt.date, inputs.roll_calls["date"].max()),
         n_roll_calls=found.n_roll_calls,
         n_states=both.height,
         falls=notable.filter(pl.col("change") < 0).height,
@@ -400,7 +401,7 @@ def gaps(coverage_rows: pl.DataFrame, last_day: dt.date) -> list[Gap]:
     store = coverage_rows.filter(pl.col("source") == "store")
     if store.is_empty():
         return []
-    until = min(last_day, store["last_record"].max())
+    until = min(last_day, cast(dt.date, store["last_record"].max()))
     stopped = store.filter(
         pl.col("series_kind") == "emergency special", pl.col("last_record") < until
     ).sort("series_number")
@@ -423,14 +424,14 @@ def summary_facts(
     topic_rc = inputs.topic_roll_calls
     by_key = {r["iso3"]: r for r in world.iter_rows(named=True)}
     bloc = spec.kind == "bloc"
-    last = topic_rc["date"].max()
+    last = cast(dt.date, topic_rc["date"].max())
     return SummaryFacts(
         kind=spec.kind,
         subject=spec.subject,
         focus=spec.focus,
         topic_label=topic_label,
         n_roll_calls=topic_rc.height,
-        first_date=topic_rc["date"].min(),
+        first_date=cast(dt.date, topic_rc["date"].min()),
         last_date=last,
         key_vote=key_vote(inputs, spec),
         extremes=extremes(inputs, spec, world, focus_contested(inputs, votes, spec.focus)),

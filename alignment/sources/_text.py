@@ -10,7 +10,6 @@ import gzip
 import io
 import zlib
 from pathlib import Path
-from typing import BinaryIO
 
 from alignment.errors import BadDataError, shorten
 
@@ -43,7 +42,7 @@ def without_bom(data: bytes, path: Path) -> bytes:
     return data
 
 
-def _open(path: Path) -> tuple[BinaryIO, bool]:
+def _open(path: Path) -> tuple[io.BufferedIOBase, bool]:
     """The file as a binary stream (gunzipping when it is gzip) and whether it was gzip."""
     try:
         with path.open("rb") as handle:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alignment import formulas
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
 SCHEMA_VERSION = 2
@@ -79,23 +80,9 @@ def _agreement_columns(first: str, second: str) -> tuple[Column, ...]:
     )
 
 
-# The metric columns of the views agreement_scores and agreement_pairs (SQL: METRIC_SQL).
-METRIC_COMMENTS = {
-    "exact": "Share of the n roll calls on which both cast the same vote.",
-    "agree": "Voeten's agreement index (= Lijphart's): mean of 1 - |x - y| / 2, votes coded "
-    "yes 1, abstain 2, no 3.",
-    "s_abs": "Signorino-Ritter S, absolute distance: 1 - 2 mean(|x - y|) / 2 (= 2 agree - 1).",
-    "s_sq": "Signorino-Ritter S, squared distance: 1 - 2 mean((x - y)^2) / 4.",
-    "kappa_abs": "Cohen's kappa (Häge 2011), distance |x - y| / 2: 1 - observed / chance "
-    "disagreement, chance from each state's own vote shares. NaN when undefined (both cast one "
-    "and the same vote throughout).",
-    "kappa_sq": "Cohen's kappa, distance (|x - y| / 2)^2. NaN when undefined.",
-    "kappa_nominal": "Cohen's kappa, any two different votes at distance 1. NaN when undefined.",
-    "pi_abs": "Scott's pi (Häge 2011), distance |x - y| / 2: chance disagreement from the pooled "
-    "vote shares of the two states. NaN when undefined.",
-    "pi_sq": "Scott's pi, distance (|x - y| / 2)^2. NaN when undefined.",
-    "pi_nominal": "Scott's pi, any two different votes at distance 1. NaN when undefined.",
-}
+# The metric columns of the views agreement_scores and agreement_pairs: their SQL and their
+# words come from the one table of formulas.
+METRIC_COMMENTS = {m: formulas.comment(m) for m in METRICS}
 _METRIC_COLUMNS = tuple(Column(m, "DOUBLE", METRIC_COMMENTS[m]) for m in METRICS)
 
 # Views the build creates over the tables (their SQL: alignment.derived), with these comments.

@@ -256,13 +256,17 @@ def _evaluate(
         """Σ a_i row_i of the rows called ``name``, computed once per distinct combination."""
         key = (name, *coefficients)
         if key not in cache:
-            acc = np.zeros(size, dtype=c.dtype)
+            acc = buf()
+            first = True
             for a, row in zip(coefficients, rows, strict=True):
-                if a == 1:
-                    np.add(acc, row, out=acc)
-                elif a:
-                    np.multiply(row, a, out=scratch)
-                    np.add(acc, scratch, out=acc)
+                if not a:
+                    continue
+                term = row if a == 1 else np.multiply(row, a, out=scratch)
+                if first:
+                    np.copyto(acc, term)
+                else:
+                    np.add(acc, term, out=acc)
+                first = False
             cache[key] = acc
         return cache[key]
 
@@ -276,10 +280,22 @@ def _evaluate(
             q = [add(c[k], c[k + 3], c[k + 6]) for k in range(3)]  # b's counts
             if baseline == "pooled":
                 p = q = [add(p[k], q[k]) for k in range(3)]
-            chance[baseline] = [
-                np.sum([p[k] * q[j] for k, j in pairs], axis=0, dtype=c.dtype)
-                for pairs in formulas.CHANCE_PAIRS[baseline]
-            ]
+            sums = []
+            for pairs in formulas.CHANCE_PAIRS[baseline]:
+                # Σ_k p_k (Σ_j q_j): one product per vote k of the first state.
+                partners: dict[int, list[int]] = {}
+                for k, j in pairs:
+                    partners.setdefault(k, []).append(j)
+                acc = None
+                for k, js in partners.items():
+                    inner = q[js[0]] if len(js) == 1 else add(*(q[j] for j in js))
+                    if acc is None:
+                        acc = np.multiply(p[k], inner)
+                    else:
+                        np.multiply(p[k], inner, out=scratch)
+                        np.add(acc, scratch, out=acc)
+                sums.append(acc)
+            chance[baseline] = sums
         return chance[baseline]
 
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -124,6 +124,38 @@ VIEWS: tuple[Table, ...] = (
             ),
         ),
     ),
+    Table(
+        "source_differences",
+        "Where the sources differ: every vote a lower-precedence source published otherwise "
+        "than the vote kept (kind vote: vote_disagreements) and every roll call whose rows do "
+        "not add up to a published tally (kind tally: tally_checks, finding not 'match'). What "
+        "a report or analysis of some roll calls should disclose: WHERE roll_call_id IN "
+        "(SELECT roll_call_id FROM topic_roll_calls('syria')).",
+        (
+            Column("kind", "VARCHAR", "vote (a vote the sources disagree on) or tally."),
+            Column("roll_call_id", "BIGINT", "The roll call (roll_calls.roll_call_id)."),
+            Column("symbol", "VARCHAR", "Its UN symbol."),
+            Column("date", "DATE", "Its date."),
+            Column("iso3", "VARCHAR", "The state whose vote differs (kind vote); else null."),
+            Column(
+                "kept",
+                "VARCHAR",
+                "The source and vote kept ('undl_csv: Y'), or a source's rows counted "
+                "yes-no-abstain ('unxml_json rows: 100-7-58').",
+            ),
+            Column(
+                "other",
+                "VARCHAR",
+                "The other source and its vote, or the published tally it is checked against "
+                "('undl_marcxml tally: 100-7-59').",
+            ),
+            Column(
+                "finding",
+                "VARCHAR",
+                "For a tally: the tally check's finding and by how many votes; else null.",
+            ),
+        ),
+    ),
 )
 
 
@@ -165,6 +197,22 @@ MACROS: tuple[Macro, ...] = (
         "view (the same formulas, generated from one definition). value is NULL when n = 0 "
         "and NaN where kappa or pi is undefined. Example: SELECT * FROM agreement('BLR', "
         "'RUS', start_date := DATE '2011-01-01').",
+    ),
+    Macro(
+        "active_on",
+        "active_on(first_day, last_day, day)",
+        "Whether a spell from first_day to last_day (both inclusive; last_day NULL while it "
+        "lasts) holds on day: the one rule of bloc_memberships and UN membership by date. The "
+        "members of a bloc on a roll call's date: JOIN bloc_memberships m ON m.status = "
+        "'member' AND active_on(m.joined, m.\"left\", r.date).",
+        table=False,
+    ),
+    Macro(
+        "topic_roll_calls",
+        "topic_roll_calls(topic_name)",
+        "The roll calls about a topic (roll_call_id): those roll_call_topics tags with "
+        "strength primary, not those that only mention it. WHERE roll_call_id IN (SELECT "
+        "roll_call_id FROM topic_roll_calls('syria')).",
     ),
     Macro(
         "alignment_metric",

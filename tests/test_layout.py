@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alignment"
 # Floors, from the ground up. A module not listed here fails the test: place it.
 FLOORS: list[tuple[str, ...]] = [
     # the words, errors and locations every layer shares
-    ("vocabulary", "formulas", "errors", "resources", "location", "sessions", "symbols", "titles", "faults",
+    ("vocabulary", "formulas", "spells", "errors", "resources", "location", "sessions", "symbols", "titles", "faults",
      "attempt"),
     # facts the project keeps (data/), and the public schema
     ("countries", "blocs", "topics", "schema"),

@@ -165,7 +165,7 @@ def explain_topics(
 RESUMED_WITHIN_YEARS = 10
 
 
-def coverage(
+def read_coverage(
     con: duckdb.DuckDBPyConnection,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -206,7 +206,7 @@ def coverage_notes(
     rows: pl.DataFrame, end: dt.date | None = None, *, gaps: bool = True
 ) -> list[str]:
     """Sentences on what the store lacks within a window ending at ``end`` (None: the last
-    record), from :func:`coverage` rows of the store: an emergency special session whose
+    record), from :func:`read_coverage` rows of the store: an emergency special session whose
     records stop before the window ends while the store runs on (it may have been resumed),
     and resolution numbers with no recorded vote that no source lists as adopted without a
     vote, where the sources list every other decision of the series (left out with

@@ -286,14 +286,11 @@ def _evaluate(
                 partners: dict[int, list[int]] = {}
                 for k, j in pairs:
                     partners.setdefault(k, []).append(j)
-                acc = None
+                acc = np.zeros(size, dtype=c.dtype)
                 for k, js in partners.items():
                     inner = q[js[0]] if len(js) == 1 else add(*(q[j] for j in js))
-                    if acc is None:
-                        acc = np.multiply(p[k], inner)
-                    else:
-                        np.multiply(p[k], inner, out=scratch)
-                        np.add(acc, scratch, out=acc)
+                    np.multiply(p[k], inner, out=scratch)
+                    np.add(acc, scratch, out=acc)
                 sums.append(acc)
             chance[baseline] = sums
         return chance[baseline]

@@ -165,7 +165,7 @@ def explain_topics(
 RESUMED_WITHIN_YEARS = 10
 
 
-def coverage(
+def read_coverage(
     con: duckdb.DuckDBPyConnection,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -206,7 +206,7 @@ def coverage_notes(
     rows: pl.DataFrame, end: dt.date | None = None, *, gaps: bool = True
 ) -> list[str]:
     """Sentences on what the store lacks within a window ending at ``end`` (None: the last
-    record), from :func:`coverage` rows of the store: an emergency special session whose
+    record), from :func:`read_coverage` rows of the store: an emergency special session whose
     records stop before the window ends while the store runs on (it may have been resumed),
     and resolution numbers with no recorded vote that no source lists as adopted without a
     vote, where the sources list every other decision of the series (left out with
@@ -247,24 +247,11 @@ def coverage_notes(
 
 
 def differences(con: duckdb.DuckDBPyConnection, roll_call_ids: Sequence[int]) -> pl.DataFrame:
-    """The votes on which the sources differ and the tallies the rows do not match, among
-    ``roll_call_ids``: kind ('vote' or 'tally'), roll_call_id, symbol, date, iso3 (votes),
-    kept (source and vote kept, or the rows counted), other (the other source's vote, or
-    the tally), detail (a tally check's finding)."""
+    """The rows of the view ``source_differences`` (the votes on which the sources differ and
+    the tallies the rows do not match) among ``roll_call_ids``: kind ('vote' or 'tally'),
+    roll_call_id, symbol, date, iso3 (votes), kept, other, finding (tallies)."""
     return con.sql(
-        """SELECT 'vote' AS kind, d.roll_call_id, r.symbol, r.date, d.iso3,
-                  d.kept_source || ': ' || d.kept_vote AS kept,
-                  d.other_source || ': ' || d.other_vote AS other, NULL AS detail
-           FROM vote_disagreements d JOIN roll_calls r USING (roll_call_id)
-           WHERE list_contains($ids, d.roll_call_id)
-           UNION ALL
-           SELECT 'tally', t.roll_call_id, r.symbol, r.date, NULL,
-                  t.source || ': ' || t.yes || '-' || t.no || '-' || t.abstain,
-                  t.tally_source || ': ' || t.tally_yes || '-' || t.tally_no || '-'
-                      || t.tally_abstain,
-                  t.finding || ' by ' || (t.missing + t.excess)
-           FROM tally_checks t JOIN roll_calls r USING (roll_call_id)
-           WHERE list_contains($ids, t.roll_call_id) AND t.finding <> 'match'
+        """SELECT * FROM source_differences WHERE list_contains($ids, roll_call_id)
            ORDER BY date, roll_call_id, kind DESC, iso3""",
         params={"ids": list(roll_call_ids)},
     ).pl()

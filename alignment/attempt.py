@@ -28,7 +28,7 @@ def path_of(db: Path) -> Path:
     return db.with_name(db.name + ".last-refresh.json")
 
 
-def write(db: Path, record: dict[str, Any]) -> None:
+def write_attempt(db: Path, record: dict[str, Any]) -> None:
     """Replace the record beside the store in one rename."""
     path = path_of(db)
     tmp = path.with_name(path.name + f".{os.getpid()}")

@@ -14,9 +14,10 @@ Two hand-maintained CSV files (UTF-8, one header row, no comment lines):
 Date conventions:
 
 * ``joined`` is the first day and ``left`` the **last day** of the spell, both inclusive: a spell
-  is active on day ``d`` when ``joined <= d`` and (``left`` is empty or ``d <= left``). A state
-  whose withdrawal "takes effect" on day X therefore has ``left`` = X - 1; the UK, which left the
-  EU at the end of 2020-01-31, has ``left`` = 2020-01-31.
+  is active on day ``d`` when ``joined <= d`` and (``left`` is empty or ``d <= left``): the rule
+  of ``alignment.spells``. A state whose withdrawal "takes effect" on day X therefore has
+  ``left`` = X - 1; the UK, which left the EU at the end of 2020-01-31, has ``left`` =
+  2020-01-31.
 * A change of status (suspension, freeze, associate membership) closes one spell and opens the
   next the following day, so at most one spell per bloc and state is active on any day; the loader
   rejects overlaps.
@@ -43,6 +44,7 @@ import polars as pl
 
 from alignment import resources
 from alignment.errors import BadDataError
+from alignment.spells import active_on, join_active
 
 BLOCS_FILE = "blocs.csv"
 MEMBERSHIPS_FILE = "bloc_memberships.csv"
@@ -83,8 +85,6 @@ MEMBERSHIPS_SCHEMA: dict[str, pl.DataType] = {
 _BLOC_ID = re.compile(r"[a-z][a-z0-9_]*")
 _ISO3 = re.compile(r"[A-Z]{3}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Stands in for "still active" in range comparisons; no vote will ever be dated later.
-_OPEN_END = dt.date(9999, 12, 31)
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -295,8 +295,7 @@ def members_on(
     active = memberships.filter(
         pl.col("bloc") == bloc,
         pl.col("status").is_in(list(statuses)),
-        pl.col("joined") <= on,
-        pl.col("left").is_null() | (pl.col("left") >= on),
+        active_on(on, first="joined", last="left"),
     )
     return sorted(active["iso3"].unique().to_list())
 
@@ -316,22 +315,14 @@ def membership_on_dates(
     """
     if "date" not in dates.columns:
         raise ValueError("dates needs a 'date' column")
-    spells = memberships.select(
-        "bloc",
-        "iso3",
-        "status",
-        "joined",
-        pl.col("left").fill_null(_OPEN_END).alias("last"),
-    )
+    spells = memberships.select("bloc", "iso3", "status", "joined", "left")
     if statuses is not None:
         spells = spells.filter(pl.col("status").is_in(list(statuses)))
     dates = dates.with_columns(pl.col("date").cast(pl.Date))
     # Range-join the distinct days only (a few thousand), then fan back out to the input rows:
     # many roll calls share a day.
     days = dates.select("date").drop_nulls().unique()
-    active = days.join_where(
-        spells,
-        pl.col("date") >= pl.col("joined"),
-        pl.col("date") <= pl.col("last"),
-    ).select("date", "bloc", "iso3", "status")
+    active = join_active(days, spells, day="date", first="joined", last="left").select(
+        "date", "bloc", "iso3", "status"
+    )
     return dates.join(active, on="date", how="inner", maintain_order="left")

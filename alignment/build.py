@@ -4,7 +4,7 @@ as a new file and swapped in.
 source files -> canonical rows (``alignment.sources``) -> one roll call per vote
 (``alignment.reconcile``) -> topics, coverage, facts and derived tables (``alignment.topics``,
 ``alignment.coverage``, ``alignment.derived``) -> a new store file (``alignment.store``). The refresh (local files or
-upstream) calls :func:`build` under the store's lock; nothing here knows where files came from
+upstream) calls :func:`build_store` under the store's lock; nothing here knows where files came from
 beyond the provenance it is given.
 """
 
@@ -27,7 +27,7 @@ from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.reconcile import combine, fill_absent, reconcile
 from alignment.schema import BY_NAME, SCHEMA_VERSION
-from alignment.sources import SourceRows
+from alignment.sources.rows import SourceRows
 
 log = logging.getLogger("alignment.build")
 
@@ -110,7 +110,7 @@ def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
-def build(
+def build_store(
     db: Path,
     rows: list[SourceRows],
     *,
@@ -159,7 +159,7 @@ def build(
             "topic_evidence": evidence,
             "tally_checks": reconciled.tally_checks,
             "decisions_without_vote": decisions_table(reconciled.decisions, rules, lists),
-            "coverage": coverage.coverage(
+            "coverage": coverage.coverage_table(
                 calls, reconciled.roll_call_sources, reconciled.decisions, listing
             ),
             "voeten_matches": matches,
@@ -198,7 +198,7 @@ def build(
     }
     tables["store_meta"] = pl.DataFrame({"key": list(meta), "value": list(meta.values())})
     with _timed(seconds, "write"):
-        tmp = store.write(db, tables, derived.statements())
+        tmp = store.write_store(db, tables, derived.statements())
         store.swap_in(tmp, db)
     for stage, spent in seconds.items():
         log.info("build stage %s took %.1f s", stage, spent)

@@ -670,7 +670,7 @@ def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
 
     with open_store(db) as con:
         spec = make_spec(reports, con)
-    path, report = reports.write(locate(db).path, spec, output)
+    path, report = reports.write_report(locate(db).path, spec, output)
     size = path.stat().st_size / 1e6
     summary = f"{report.n_figures} charts, {report.matrix.height} roll calls, {size:.1f} MB"
     click.echo(f"{path}: {summary}")
@@ -724,7 +724,7 @@ def report_gallery(output: Path, db: Path | None) -> None:
 
     with open_store(db) as con:
         specs = gallery.specs(con)
-    index, _ = gallery.write(locate(db).path, specs, output, progress=click.echo)
+    index, _ = gallery.write_gallery(locate(db).path, specs, output, progress=click.echo)
     click.echo(f"{index}: {len(specs)} reports")
 
 
@@ -816,7 +816,7 @@ def coverage_command(start: Any, end: Any, source: str, db: Path | None) -> pl.D
     from alignment import analyses
 
     with open_store(db) as con:
-        rows = analyses.coverage(con, start, end, source=source)
+        rows = analyses.read_coverage(con, start, end, source=source)
     for note in analyses.coverage_notes(rows, end):
         click.echo(note, err=True)
     return rows

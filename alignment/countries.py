@@ -38,12 +38,12 @@ import polars as pl
 
 from alignment import resources
 from alignment.errors import BadDataError, shorten
+from alignment.spells import OPEN_END, active_on, join_active
 
 COUNTRIES_FILE = "countries.csv"
 CODES_FILE = "country_codes.csv"
 SCHEMES = ("name", "cow", "iso2", "iso3")
 # Far-future stand-in for an open end, so interval tests need no null handling.
-_OPEN_END = dt.date(9999, 12, 31)
 
 # Apostrophes and quotes that sources type differently (the UN's CÔTE D’IVOIRE); U+0091/0092
 # are what a Windows-1252 curly quote becomes when a file is decoded as Latin-1 (Voeten's
@@ -178,7 +178,7 @@ def _membership(countries: pl.DataFrame) -> pl.DataFrame:
         iso3, start, end = row
         if start is None:
             continue
-        end = end or _OPEN_END
+        end = end or OPEN_END
         for gap in _split(gaps[i] if gaps is not None else None):
             gap_start, gap_end = _parse_gap(gap, path=COUNTRIES_FILE, line=i + 2)
             if gap_start > start:
@@ -225,7 +225,7 @@ class Crosswalk:
                 pl.col("code").alias("_key"),
                 "iso3",
                 pl.col("valid_from").fill_null(dt.date(1, 1, 1)),
-                pl.col("valid_to").fill_null(_OPEN_END),
+                pl.col("valid_to").fill_null(OPEN_END),
             )
         dated_keys = set(zip(dated["scheme"], dated["code"], strict=True))
         for scheme, code, iso3 in codes.select("scheme", "code", "iso3").iter_rows():
@@ -271,7 +271,7 @@ class Crosswalk:
                 )
             start = _parse_date(row["valid_from"], path=str(path), line=line, column="valid_from")
             end = _parse_date(row["valid_to"], path=str(path), line=line, column="valid_to")
-            start, end = start or dt.date(1, 1, 1), end or _OPEN_END
+            start, end = start or dt.date(1, 1, 1), end or OPEN_END
             if end < start:
                 raise BadDataError(
                     f"valid_to before valid_from for {code!r}", path=str(path), line=line
@@ -386,7 +386,7 @@ class Crosswalk:
             raise fail(first, f"{scheme} {values[first]!r} needs a date, and the date is missing")
         found = (
             pending.join(dated_table, on="_key", how="inner")
-            .filter(pl.col("_date").is_between(pl.col("valid_from"), pl.col("valid_to")))
+            .filter(active_on(pl.col("_date"), first="valid_from", last="valid_to"))
             .select("_row", "iso3")
         )
         if found.height < pending.height:
@@ -400,7 +400,7 @@ class Crosswalk:
 
     def un_members(self, on: dt.date) -> set[str]:
         """ISO3 of the states holding a UN seat on one day."""
-        spells = self.membership.filter((pl.col("member_from") <= on) & (pl.col("member_to") >= on))
+        spells = self.membership.filter(active_on(on, first="member_from", last="member_to"))
         return set(spells["iso3"])
 
     def members_on(self, dates: pl.Series | pl.DataFrame, *, column: str = "date") -> pl.DataFrame:
@@ -413,9 +413,7 @@ class Crosswalk:
         days = pl.DataFrame({column: _as_dates(series).unique().drop_nulls()})
         if days.is_empty():
             return pl.DataFrame(schema={column: pl.Date, "iso3": pl.String})
-        joined = days.join_where(
-            self.membership,
-            pl.col(column) >= pl.col("member_from"),
-            pl.col(column) <= pl.col("member_to"),
+        joined = join_active(
+            days, self.membership, day=column, first="member_from", last="member_to"
         )
         return joined.select(column, "iso3").sort(column, "iso3")

@@ -12,7 +12,7 @@ such decisions), and the date through which the holdings are complete: the last 
 unless the numbering has a gap where every decision is known, then the date of the last
 resolution numbered before the first gap.
 
-Frames in, frame out; :mod:`alignment.derived` stores it, :func:`alignment.analyses.coverage`
+Frames in, frame out; :mod:`alignment.derived` stores it, :func:`alignment.analyses.read_coverage`
 reads it for reports.
 """
 
@@ -130,7 +130,7 @@ def _series_rows(source: str, votes: pl.DataFrame, decisions: pl.DataFrame | Non
     return rows
 
 
-def coverage(
+def coverage_table(
     roll_calls: pl.DataFrame,
     roll_call_sources: pl.DataFrame,
     decisions: pl.DataFrame,

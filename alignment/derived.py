@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from alignment import blocs, cohesion, metrics
+from alignment import blocs, cohesion, metrics, spells
 from alignment.schema import MACROS, VIEWS
 from alignment.vocabulary import (
     CELL_COLUMNS,
@@ -211,6 +211,17 @@ def _view_sql() -> dict[str, str]:
             f"UNPIVOT (SELECT iso3_a, iso3_b, {keys}, {', '.join(METRICS)} FROM agreement_pairs)\n"
             f"ON {', '.join(METRICS)} INTO NAME metric VALUE value"
         ),
+        "source_differences": """SELECT 'vote' AS kind, d.roll_call_id, r.symbol, r.date, d.iso3,
+       d.kept_source || ': ' || d.kept_vote AS kept,
+       d.other_source || ': ' || d.other_vote AS other, NULL::VARCHAR AS finding
+FROM vote_disagreements d JOIN roll_calls r USING (roll_call_id)
+UNION ALL
+SELECT 'tally', t.roll_call_id, r.symbol, r.date, NULL,
+       t.source || ' rows: ' || t.yes || '-' || t.no || '-' || t.abstain,
+       t.tally_source || ' tally: ' || t.tally_yes || '-' || t.tally_no || '-' || t.tally_abstain,
+       t.finding || ' by ' || (t.missing + t.excess)
+FROM tally_checks t JOIN roll_calls r USING (roll_call_id)
+WHERE t.finding <> 'match'""",
     }
 
 
@@ -264,6 +275,11 @@ s AS (
 )
 SELECT metric, CASE WHEN n > 0 THEN value END AS value, n
 FROM s UNPIVOT INCLUDE NULLS (value FOR metric IN ({", ".join(METRICS)}))""",
+        "active_on": f"\n{spells.active_on_sql('day', 'first_day', 'last_day')}",
+        # A topic means the roll calls about it; mentions are a column, never the default.
+        "topic_roll_calls": """
+SELECT roll_call_id FROM roll_call_topics
+WHERE topic = topic_name AND strength = 'primary'""",
         "alignment_metric": f"""
 CASE WHEN name IN ({", ".join(_quote(m) for m in METRICS)}) THEN name
      ELSE error('unknown metric ''' || name || '''; known: {", ".join(METRICS)}') END""",

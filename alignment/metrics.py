@@ -29,9 +29,11 @@ C_kl = A_k · diag(w) · A_lᵀ where A_k is the (states x roll calls) indicator
 BLAS product instead of a self-join of the votes on roll call. Counts stay exact (integers in
 float32 / float64 below 2**24), so the matrix path equals ``pair_scores`` to rounding.
 
-``agreement_tables`` gives every pair's table of votes per period (what the store keeps) and
-``METRIC_SQL`` states each metric as SQL over those cells, generated from the same formulas as
-``_scores_flat`` (a test holds them equal), so that no SQL restates a metric by hand.
+Every metric is one row of ``alignment.formulas.FORMULAS``: the float form (``_scores_flat``,
+weighted tables), the exact count form (``_scores_counts``) and ``METRIC_SQL`` (each metric as
+SQL over the cells of ``agreement_tables``, what the store keeps) are evaluated or generated
+from it, and ``pair_scores`` restates the definitions plainly for the tests to hold the three
+equal to.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
+import math
 import os
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +52,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from alignment import formulas
 from alignment.sessions import Period, period_expr
 from alignment.vocabulary import CELL_COLUMNS, METRICS, VOTE_CODES
 
@@ -193,86 +197,48 @@ def scores_from_tables(
 
 
 def _scores_flat(t: np.ndarray, wanted: Sequence[str]) -> dict[str, np.ndarray]:
-    """Metrics of (9, N) tables: row k * 3 + l holds the cell (a's vote k, b's vote l).
+    """The float form: metrics of (9, N) tables, weighted or not; row k * 3 + l holds the cell
+    (a's vote k, b's vote l)."""
+    return _evaluate(np.ascontiguousarray(t, dtype=np.float64), wanted)
 
-    Written on the counts, cell by cell on contiguous rows (BLAS products with inner dimension
-    3 or 9 were slower than these few vector operations), with one division per metric: the
-    chance-corrected ones use the margins P (a's counts), Q (b's counts) and M = P + Q, so that
-    kappa = 1 - T · O / (Σ_kl P_k Q_l δ(k, l)) and pi = 1 - 2T · O / (Σ_{k<l} M_k M_l δ(k, l)),
-    O being the table's summed disagreement Σ C_kl δ(k, l) and T its total.
-    """
-    c = t
-    total = c.sum(axis=0)
-    # Disagreements one step apart (yes/abstain, abstain/no) and two apart (yes/no).
-    near = c[1] + c[3] + c[5] + c[7]
-    far = c[2] + c[6]
-    want = set(wanted)
-    kinds = {m.split("_")[1] for m in want if m.startswith(("kappa_", "pi_"))}
-    # Weight of a one-step disagreement; a two-step one weighs 1 (abs, sq) and so does any
-    # disagreement under nominal.
-    near_weight = {"abs": 0.5, "sq": 0.25, "nominal": 1.0}
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # Sums over counts first, one division last: keeps e.g. agree of identical votes at
-        # exactly 1 rather than 1 + 2e-16.
-        if "exact" in want:
-            out["exact"] = (c[0] + c[4] + c[8]) / total
-        if "agree" in want:
-            out["agree"] = 1 - (0.5 * near + far) / total
-        if "s_abs" in want:
-            out["s_abs"] = 1 - (near + 2 * far) / total
-        if "s_sq" in want:
-            out["s_sq"] = 1 - (near + 4 * far) / (2 * total)
-        if kinds:
-            observed = {k: near_weight[k] * near + far for k in kinds}
-        if any(m.startswith("kappa_") for m in want):
-            p = [c[3 * k] + c[3 * k + 1] + c[3 * k + 2] for k in range(3)]  # a's counts
-            q = [c[k] + c[k + 3] + c[k + 6] for k in range(3)]  # b's counts
-            e_near = p[0] * q[1] + p[1] * (q[0] + q[2]) + p[2] * q[1]
-            e_far = p[0] * q[2] + p[2] * q[0]
-            scaled = {k: total * observed[k] for k in kinds}
-            for k in kinds:
-                if f"kappa_{k}" in want:
-                    expected = near_weight[k] * e_near + e_far
-                    value = 1 - scaled[k] / expected
-                    # No expected disagreement (one shared vote throughout): undefined.
-                    out[f"kappa_{k}"] = np.where(expected > 0, value, np.nan)
-        if any(m.startswith("pi_") for m in want):
-            m0 = 2 * c[0] + c[1] + c[2] + c[3] + c[6]  # pooled yes count (a's + b's)
-            m2 = c[2] + c[5] + c[6] + c[7] + 2 * c[8]  # pooled no count
-            m1 = c[1] + c[3] + 2 * c[4] + c[5] + c[7]  # pooled abstentions
-            e_near = m1 * (m0 + m2)
-            e_far = m0 * m2
-            for k in kinds:
-                if f"pi_{k}" in want:
-                    expected = near_weight[k] * e_near + e_far
-                    value = 1 - 2 * total * observed[k] / expected
-                    out[f"pi_{k}"] = np.where(expected > 0, value, np.nan)
-    return {m: out[m] for m in wanted}
+
+# Largest table total the int32 count form holds (16384 with today's formulas: 8 T² < 2**31).
+_INT32_TOTAL = math.isqrt((2**31 - 1) // formulas.count_bound())
 
 
 def _scores_counts(
     c: np.ndarray, wanted: Sequence[str], out: dict[str, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
-    """``_scores_flat`` for unweighted (9, N) tables of counts, in exact integer arithmetic.
+    """The count form: unweighted (9, N) tables of counts in exact integer arithmetic.
 
-    Every metric is 1 - (integer) / (integer): one-step disagreements weigh 1 and two-step ones
-    f = 2 (abs), 4 (sq) or 1 (nominal) once numerator and denominator are scaled alike, so each
-    value is the correctly rounded ratio. Written with ``out=`` into reused buffers (and into
-    ``out``, one float64 array per metric, when given): the arrays of one period stay in cache.
+    Every metric is 1 - (integer) / (integer) (``formulas.RATIOS``), so each value is the
+    correctly rounded ratio. Written into ``out`` (one float64 array per metric) when given.
     """
     c = np.ascontiguousarray(c, dtype=np.int32)
-    size = c.shape[1]
-    if size and int(c.sum(axis=0).max()) >= 16384:  # 8 T² must stay below 2**31
+    if c.shape[1] and int(c.sum(axis=0).max()) >= _INT32_TOTAL:
         c = c.astype(np.int64)
-    dt_ = c.dtype
+    return _evaluate(c, wanted, out)
+
+
+def _evaluate(
+    c: np.ndarray, wanted: Sequence[str], out: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Every wanted metric of (9, N) tables from ``formulas.RATIOS``, one division each.
+
+    Integer tables give exact integers up to that division; float tables (weighted) the same
+    operations in floats. Sums shared by several metrics are computed once, with ``out=`` into
+    reused buffers: the arrays of one period stay in cache. 0 / 0 (no common roll call, or no
+    expected disagreement: one shared vote throughout) is NaN.
+    """
+    size = c.shape[1]
+    floats = c.dtype.kind == "f"
     out = {} if out is None else out
     for m in wanted:
         if m not in out:
             out[m] = np.empty(size)
 
     def buf() -> np.ndarray:
-        return np.empty(size, dtype=dt_)
+        return np.empty(size, dtype=c.dtype)
 
     def add(*rows: np.ndarray) -> np.ndarray:
         acc = buf()
@@ -281,74 +247,68 @@ def _scores_counts(
             np.add(acc, r, out=acc)
         return acc
 
-    def one_minus(num: np.ndarray, den: np.ndarray, dst: np.ndarray) -> None:
-        np.divide(num, den, out=dst)
-        np.subtract(1.0, dst, out=dst)
+    scratch = buf()
+    cache: dict[tuple, np.ndarray] = {}
+
+    def combination(
+        name: str, coefficients: tuple[int, ...], rows: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        """Σ a_i row_i of the rows called ``name``, computed once per distinct combination."""
+        key = (name, *coefficients)
+        if key not in cache:
+            acc = buf()
+            first = True
+            for a, row in zip(coefficients, rows, strict=True):
+                if not a:
+                    continue
+                term = row if a == 1 else np.multiply(row, a, out=scratch)
+                if first:
+                    np.copyto(acc, term)
+                else:
+                    np.add(acc, term, out=acc)
+                first = False
+            cache[key] = acc
+        return cache[key]
 
     total = add(*c)
-    near = add(c[1], c[3], c[5], c[7])
-    far = add(c[2], c[6])
-    want = set(wanted)
-    tmp, tmp2 = buf(), buf()
-    weights = {"abs": 2, "sq": 4, "nominal": 1}
+    steps = [add(*(c[i] for i in cells)) for cells in formulas.STEP_CELLS]
+    chance: dict[str, list[np.ndarray]] = {}
+
+    def expected_sums(baseline: str) -> list[np.ndarray]:
+        if baseline not in chance:
+            p = [add(c[3 * k], c[3 * k + 1], c[3 * k + 2]) for k in range(3)]  # a's counts
+            q = [add(c[k], c[k + 3], c[k + 6]) for k in range(3)]  # b's counts
+            if baseline == "pooled":
+                p = q = [add(p[k], q[k]) for k in range(3)]
+            sums = []
+            for pairs in formulas.CHANCE_PAIRS[baseline]:
+                # Σ_k p_k (Σ_j q_j): one product per vote k of the first state.
+                partners: dict[int, list[int]] = {}
+                for k, j in pairs:
+                    partners.setdefault(k, []).append(j)
+                acc = np.zeros(size, dtype=c.dtype)
+                for k, js in partners.items():
+                    inner = q[js[0]] if len(js) == 1 else add(*(q[j] for j in js))
+                    np.multiply(p[k], inner, out=scratch)
+                    np.add(acc, scratch, out=acc)
+                sums.append(acc)
+            chance[baseline] = sums
+        return chance[baseline]
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        if "exact" in want:
-            np.divide(add(c[0], c[4], c[8]), total, out=out["exact"])
-        if want & {"agree", "s_abs"}:
-            np.multiply(far, 2, out=tmp)
-            np.add(tmp, near, out=tmp)  # near + 2 far
-            if "agree" in want:
-                np.multiply(total, 2, out=tmp2)
-                one_minus(tmp, tmp2, out["agree"])
-            if "s_abs" in want:
-                one_minus(tmp, total, out["s_abs"])
-        if "s_sq" in want:
-            np.multiply(far, 4, out=tmp)
-            np.add(tmp, near, out=tmp)
-            np.multiply(total, 2, out=tmp2)
-            one_minus(tmp, tmp2, out["s_sq"])
-        kappa = [k for k in weights if f"kappa_{k}" in want]
-        pi = [k for k in weights if f"pi_{k}" in want]
-        if not (kappa or pi):
-            return {m: out[m] for m in wanted}
-        p = [add(c[3 * k], c[3 * k + 1], c[3 * k + 2]) for k in range(3)]  # a's counts
-        q = [add(c[k], c[k + 3], c[k + 6]) for k in range(3)]  # b's counts
-        e_near, e_far = buf(), buf()
-
-        def chance_corrected(name: str, scale: np.ndarray) -> None:
-            # 1 - scale · (near + f far) / (e_near + f e_far); 0 / 0 (one shared vote
-            # throughout, no expected disagreement) is NaN.
-            f = weights[name.split("_")[1]]
-            np.multiply(far, f, out=tmp)
-            np.add(tmp, near, out=tmp)
-            np.multiply(tmp, scale, out=tmp)
-            np.multiply(e_far, f, out=tmp2)
-            np.add(tmp2, e_near, out=tmp2)
-            one_minus(tmp, tmp2, out[name])
-
-        if kappa:
-            # Σ_kl p_k q_l over one-step pairs: q1 (p0 + p2) + p1 (q0 + q2); two-step: p0 q2 + p2 q0
-            np.add(p[0], p[2], out=e_near)
-            np.multiply(e_near, q[1], out=e_near)
-            np.add(q[0], q[2], out=e_far)
-            np.multiply(e_far, p[1], out=e_far)
-            np.add(e_near, e_far, out=e_near)
-            np.multiply(p[0], q[2], out=e_far)
-            np.multiply(p[2], q[0], out=tmp)
-            np.add(e_far, tmp, out=e_far)
-            for k in kappa:
-                chance_corrected(f"kappa_{k}", total)
-        if pi:
-            # Pooled counts m = p + q: one-step m1 (m0 + m2), two-step m0 m2 (halved, hence 2T).
-            for k in range(3):
-                np.add(p[k], q[k], out=p[k])
-            np.add(p[0], p[2], out=e_near)
-            np.multiply(e_near, p[1], out=e_near)
-            np.multiply(p[0], p[2], out=e_far)
-            twice = buf()
-            np.multiply(total, 2, out=twice)
-            for k in pi:
-                chance_corrected(f"pi_{k}", twice)
+        for m in wanted:
+            f, r = formulas.FORMULAS[m], formulas.RATIOS[m]
+            num = combination("steps", r.observed, steps)
+            times = total if r.times_total == 1 else combination("total", (r.times_total,), [total])
+            if f.baseline == "none":
+                np.divide(num, times, out=out[m])
+            else:
+                den = combination(f.baseline, r.expected, expected_sums(f.baseline))
+                np.multiply(num, times, out=scratch)
+                np.divide(scratch, den, out=out[m])
+                if floats:  # rounding must not turn "no expected disagreement" into a value
+                    np.copyto(out[m], np.nan, where=den <= 0)
+            np.subtract(1.0, out[m], out=out[m])
     return {m: out[m] for m in wanted}
 
 
@@ -857,49 +817,8 @@ def agreement_tables(
     return pl.DataFrame(columns).with_columns(pl.col("period", "n").cast(pl.Int32))
 
 
-def _metric_sql() -> dict[str, str]:
-    """Each metric as a SQL expression of the cell columns and n, the formulas of _scores_flat.
-
-    The same operations in the same order as the numpy path, so the values agree to rounding.
-    """
-
-    def d(*cells: str) -> str:
-        return f"CAST({' + '.join(cells)} AS DOUBLE)"
-
-    yy, ya, yn, ay, aa, an, ny, na, nn = CELL_COLUMNS
-    total = "CAST(n AS DOUBLE)"
-    near = d(ya, ay, an, na)
-    far = d(yn, ny)
-    p = [d(yy, ya, yn), d(ay, aa, an), d(ny, na, nn)]
-    q = [d(yy, ay, ny), d(ya, aa, na), d(yn, an, nn)]
-    m0 = d(f"2 * {yy}", ya, yn, ay, ny)
-    m2 = d(yn, an, ny, na, f"2 * {nn}")
-    m1 = d(ya, ay, f"2 * {aa}", an, na)
-    out = {
-        "exact": f"{d(yy, aa, nn)} / {total}",
-        "agree": f"1 - (0.5 * {near} + {far}) / {total}",
-        "s_abs": f"1 - ({near} + 2 * {far}) / {total}",
-        "s_sq": f"1 - ({near} + 4 * {far}) / (2 * {total})",
-    }
-    kappa_near = f"({p[0]} * {q[1]} + {p[1]} * ({q[0]} + {q[2]}) + {p[2]} * {q[1]})"
-    kappa_far = f"({p[0]} * {q[2]} + {p[2]} * {q[0]})"
-    pi_near = f"({m1} * ({m0} + {m2}))"
-    pi_far = f"({m0} * {m2})"
-    for kind, w in (("abs", "0.5"), ("sq", "0.25"), ("nominal", "1.0")):
-        observed = f"({w} * {near} + {far})"
-        for family, e_near, e_far, scale in (
-            ("kappa", kappa_near, kappa_far, total),
-            ("pi", pi_near, pi_far, f"2 * {total}"),
-        ):
-            expected = f"({w} * {e_near} + {e_far})"
-            out[f"{family}_{kind}"] = (
-                f"CASE WHEN {expected} > 0 THEN 1 - {scale} * {observed} / {expected} "
-                "ELSE 'NaN'::DOUBLE END"
-            )
-    return {m: out[m] for m in METRICS}
-
-
-METRIC_SQL: dict[str, str] = _metric_sql()
+# Each metric as SQL over the cell columns and n (generated from formulas.FORMULAS).
+METRIC_SQL: dict[str, str] = formulas.metric_sql()
 
 
 # --------------------------------------------------------------------------- pair frames

@@ -37,7 +37,7 @@ import polars as pl
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
-from alignment.sources import DECISION_SCHEMA, SourceRows
+from alignment.sources.rows import DECISION_SCHEMA, SourceRows
 from alignment.symbols import base
 
 # The UN Digital Library is the Assembly's official record; the DGACM extract comes from the

@@ -36,7 +36,7 @@ from alignment import attempt, build, download, store, upstream
 from alignment.countries import Crosswalk
 from alignment.errors import AlignmentError, BadDataError, TemporaryFailure, UsageError
 from alignment.faults import fault_point
-from alignment.sources import read_all
+from alignment.sources.registry import read_all
 
 LOG = logging.getLogger("alignment.refresh")
 
@@ -100,7 +100,7 @@ def _attempt(
         finished = attempt.now()
         if outcome in attempt.SUCCESSFUL:
             last_success = finished
-        attempt.write(db, {
+        attempt.write_attempt(db, {
             "started_at": started, "finished_at": finished, "outcome": outcome,
             "message": message, "sources": origin, "last_success_at": last_success, **more,
         })  # fmt: skip
@@ -163,7 +163,7 @@ def refresh_from_paths(
         crosswalk = Crosswalk.load(data_dir)
         rows = read_all([Path(p) for p in paths], crosswalk)
         read = time.perf_counter() - clock
-        summary = build.build(
+        summary = build.build_store(
             db, rows, crosswalk=crosswalk, files=build.local_files(rows), origin=origin, started_at=started,
             matches_path=build.find_matches(paths), data_dir=data_dir,
         )  # fmt: skip
@@ -399,7 +399,7 @@ def _build(
                     "etag": res.etag,
                 })  # fmt: skip
         matches = next((Path(p) for p in by_path if Path(p).name == build.MATCHES_FILE), None)
-        return build.build(
+        return build.build_store(
             db, rows, crosswalk=crosswalk, files=files, origin=origin, started_at=started, matches_path=matches,
             extra_tables={"fetch_state": _fetch_state_frame(results, previous, checked_at)},
             data_dir=data_dir,

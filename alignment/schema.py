@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alignment import formulas
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
 SCHEMA_VERSION = 2
@@ -79,23 +80,9 @@ def _agreement_columns(first: str, second: str) -> tuple[Column, ...]:
     )
 
 
-# The metric columns of the views agreement_scores and agreement_pairs (SQL: METRIC_SQL).
-METRIC_COMMENTS = {
-    "exact": "Share of the n roll calls on which both cast the same vote.",
-    "agree": "Voeten's agreement index (= Lijphart's): mean of 1 - |x - y| / 2, votes coded "
-    "yes 1, abstain 2, no 3.",
-    "s_abs": "Signorino-Ritter S, absolute distance: 1 - 2 mean(|x - y|) / 2 (= 2 agree - 1).",
-    "s_sq": "Signorino-Ritter S, squared distance: 1 - 2 mean((x - y)^2) / 4.",
-    "kappa_abs": "Cohen's kappa (Häge 2011), distance |x - y| / 2: 1 - observed / chance "
-    "disagreement, chance from each state's own vote shares. NaN when undefined (both cast one "
-    "and the same vote throughout).",
-    "kappa_sq": "Cohen's kappa, distance (|x - y| / 2)^2. NaN when undefined.",
-    "kappa_nominal": "Cohen's kappa, any two different votes at distance 1. NaN when undefined.",
-    "pi_abs": "Scott's pi (Häge 2011), distance |x - y| / 2: chance disagreement from the pooled "
-    "vote shares of the two states. NaN when undefined.",
-    "pi_sq": "Scott's pi, distance (|x - y| / 2)^2. NaN when undefined.",
-    "pi_nominal": "Scott's pi, any two different votes at distance 1. NaN when undefined.",
-}
+# The metric columns of the views agreement_scores and agreement_pairs: their SQL and their
+# words come from the one table of formulas.
+METRIC_COMMENTS = {m: formulas.comment(m) for m in METRICS}
 _METRIC_COLUMNS = tuple(Column(m, "DOUBLE", METRIC_COMMENTS[m]) for m in METRICS)
 
 # Views the build creates over the tables (their SQL: alignment.derived), with these comments.
@@ -134,6 +121,38 @@ VIEWS: tuple[Table, ...] = (
                 "DOUBLE",
                 "The metric's value (NaN where undefined: kappa and pi when both states cast "
                 "one and the same vote throughout).",
+            ),
+        ),
+    ),
+    Table(
+        "source_differences",
+        "Where the sources differ: every vote a lower-precedence source published otherwise "
+        "than the vote kept (kind vote: vote_disagreements) and every roll call whose rows do "
+        "not add up to a published tally (kind tally: tally_checks, finding not 'match'). What "
+        "a report or analysis of some roll calls should disclose: WHERE roll_call_id IN "
+        "(SELECT roll_call_id FROM topic_roll_calls('syria')).",
+        (
+            Column("kind", "VARCHAR", "vote (a vote the sources disagree on) or tally."),
+            Column("roll_call_id", "BIGINT", "The roll call (roll_calls.roll_call_id)."),
+            Column("symbol", "VARCHAR", "Its UN symbol."),
+            Column("date", "DATE", "Its date."),
+            Column("iso3", "VARCHAR", "The state whose vote differs (kind vote); else null."),
+            Column(
+                "kept",
+                "VARCHAR",
+                "The source and vote kept ('undl_csv: Y'), or a source's rows counted "
+                "yes-no-abstain ('unxml_json rows: 100-7-58').",
+            ),
+            Column(
+                "other",
+                "VARCHAR",
+                "The other source and its vote, or the published tally it is checked against "
+                "('undl_marcxml tally: 100-7-59').",
+            ),
+            Column(
+                "finding",
+                "VARCHAR",
+                "For a tally: the tally check's finding and by how many votes; else null.",
             ),
         ),
     ),
@@ -178,6 +197,22 @@ MACROS: tuple[Macro, ...] = (
         "view (the same formulas, generated from one definition). value is NULL when n = 0 "
         "and NaN where kappa or pi is undefined. Example: SELECT * FROM agreement('BLR', "
         "'RUS', start_date := DATE '2011-01-01').",
+    ),
+    Macro(
+        "active_on",
+        "active_on(first_day, last_day, day)",
+        "Whether a spell from first_day to last_day (both inclusive; last_day NULL while it "
+        "lasts) holds on day: the one rule of bloc_memberships and UN membership by date. The "
+        "members of a bloc on a roll call's date: JOIN bloc_memberships m ON m.status = "
+        "'member' AND active_on(m.joined, m.\"left\", r.date).",
+        table=False,
+    ),
+    Macro(
+        "topic_roll_calls",
+        "topic_roll_calls(topic_name)",
+        "The roll calls about a topic (roll_call_id): those roll_call_topics tags with "
+        "strength primary, not those that only mention it. WHERE roll_call_id IN (SELECT "
+        "roll_call_id FROM topic_roll_calls('syria')).",
     ),
     Macro(
         "alignment_metric",

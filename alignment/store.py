@@ -104,7 +104,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM rows")
 
 
-def write(db: Path, tables: Mapping[str, pl.DataFrame], statements: Sequence[str] = ()) -> Path:
+def write_store(
+    db: Path, tables: Mapping[str, pl.DataFrame], statements: Sequence[str] = ()
+) -> Path:
     """Write a complete new store beside ``db`` and return its path (not yet swapped in).
 
     Every table of the schema is created with its comments and filled from ``tables`` (a table

@@ -47,7 +47,7 @@ def main() -> None:
     rows = []
     for spec in specs:
         start = time.perf_counter()
-        path, report = reports.write(args.db, spec, out)
+        path, report = reports.write_report(args.db, spec, out)
         wall = time.perf_counter() - start
         size = path.stat().st_size
         rows.append((spec, wall, size, report))

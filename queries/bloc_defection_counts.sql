@@ -11,7 +11,7 @@ WITH member_votes AS (
     JOIN votes v USING (roll_call_id)
     JOIN bloc_memberships m
       ON m.iso3 = v.iso3 AND m.bloc = $bloc AND m.status = 'member'
-     AND m.joined <= r.date AND (m."left" IS NULL OR r.date <= m."left")
+     AND active_on(m.joined, m."left", r.date)
     WHERE v.vote IN ('Y', 'N', 'A')
 )
 SELECT mv.session, mv.iso3, k.name,

@@ -9,5 +9,5 @@ SELECT m.bloc, m.iso3, k.name, m.status, m.joined, m."left", m.date_precision, m
 FROM bloc_memberships m
 LEFT JOIN countries k ON k.iso3 = m.iso3
 WHERE m.bloc = $bloc
-  AND m.joined <= $date::DATE AND (m."left" IS NULL OR $date::DATE <= m."left")
+  AND active_on(m.joined, m."left", $date::DATE)
 ORDER BY m.status, m.iso3;

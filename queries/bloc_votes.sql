@@ -15,14 +15,13 @@ WITH rc AS (
     SELECT roll_call_id, symbol, date
     FROM roll_calls
     WHERE ($series = '' OR symbol LIKE $series)
-      AND ($topic = '' OR roll_call_id IN (SELECT roll_call_id FROM roll_call_topics
-                                           WHERE topic = $topic AND strength = 'primary'))
+      AND ($topic = '' OR roll_call_id IN (SELECT roll_call_id FROM topic_roll_calls($topic)))
 ),
 member_votes AS (
     SELECT rc.roll_call_id, m.bloc, m.iso3, coalesce(v.vote, 'X') AS vote
     FROM rc
     JOIN bloc_memberships m
-      ON m.status = 'member' AND m.joined <= rc.date AND (m."left" IS NULL OR rc.date <= m."left")
+      ON m.status = 'member' AND active_on(m.joined, m."left", rc.date)
     LEFT JOIN votes v ON v.roll_call_id = rc.roll_call_id AND v.iso3 = m.iso3
     WHERE list_contains(string_split(replace($blocs, ' ', ''), ','), m.bloc)
 )

@@ -15,8 +15,7 @@ voted AS (
     SELECT series, count(DISTINCT symbol) AS n
     FROM roll_calls
     WHERE kind = 'resolution' AND symbol IS NOT NULL
-      AND ($topic = '' OR roll_call_id IN (SELECT roll_call_id FROM roll_call_topics
-                                          WHERE topic = $topic AND strength = 'primary'))
+      AND ($topic = '' OR roll_call_id IN (SELECT roll_call_id FROM topic_roll_calls($topic)))
     GROUP BY series
 ),
 without AS (

@@ -14,15 +14,14 @@ WITH rc AS (
     SELECT r.roll_call_id, r.symbol, r.date, r.session, r.title
     FROM roll_calls r
     WHERE r.kind = 'resolution'
-      AND r.roll_call_id IN (SELECT roll_call_id FROM roll_call_topics
-                             WHERE topic = $topic AND strength = 'primary')
+      AND r.roll_call_id IN (SELECT roll_call_id FROM topic_roll_calls($topic))
 ),
 members AS (
     SELECT rc.roll_call_id, m.iso3,
            string_agg(DISTINCT m.bloc, ',' ORDER BY m.bloc) AS blocs
     FROM rc
     JOIN bloc_memberships m
-      ON m.joined <= rc.date AND (m."left" IS NULL OR rc.date <= m."left")
+      ON active_on(m.joined, m."left", rc.date)
     WHERE m.status = 'member'
       AND list_contains(string_split(replace($blocs, ' ', ''), ','), m.bloc)
     GROUP BY rc.roll_call_id, m.iso3

@@ -9,7 +9,7 @@ import polars as pl
 
 from alignment import build
 from alignment.countries import Crosswalk
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
+from alignment.sources.rows import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_IMG = '"><img src=x onerror="window.__xss=2">'
@@ -82,7 +82,7 @@ def build_tiny_store(db: Path) -> Path:
     )
     files = [{"source": "unxml_json", "location": "tiny.json", "sha256": "0" * 64, "size": 1,
               "modified": dt.datetime(2026, 1, 1), "etag": None}]  # fmt: skip
-    build.build(
+    build.build_store(
         db, [rows], crosswalk=Crosswalk.load(), files=files, origin="tests",
         started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )  # fmt: skip

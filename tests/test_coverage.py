@@ -80,7 +80,7 @@ def test_coverage_of_hand_made_series() -> None:
         [("json", "A/RES/80/4", D(2025, 10, 2), 80), ("json", "A/RES/80/5", D(2025, 10, 9), 80)],
         schema=["source", "symbol", "date", "session"], orient="row",
     )  # fmt: skip
-    table = coverage.coverage(calls, sources, decisions, {"json"})
+    table = coverage.coverage_table(calls, sources, decisions, {"json"})
     row = {(r["series"], r["source"]): r for r in table.iter_rows(named=True)}
     s80 = row[("80", "store")]
     assert (s80["roll_calls"], s80["resolutions"], s80["without_vote"]) == (2, 2, 2)
@@ -161,12 +161,12 @@ def test_es_11_stops_where_its_file_does(con: duckdb.DuckDBPyConnection) -> None
     ).fetchall()[0]
     assert last > D(2026, 1, 1)
     notes = analyses.coverage_notes(
-        analyses.coverage(con, D(2024, 1, 1), D(2026, 12, 31)), D(2026, 12, 31)
+        analyses.read_coverage(con, D(2024, 1, 1), D(2026, 12, 31)), D(2026, 12, 31)
     )
     assert any(n.startswith("ES-11 (emergency special session): the sources here hold its "
                             "records only through 23 February 2023") for n in notes)  # fmt: skip
     # Without the numbering gaps: only the notes on where records stop.
-    rows = analyses.coverage(con, D(2024, 1, 1), D(2026, 12, 31))
+    rows = analyses.read_coverage(con, D(2024, 1, 1), D(2026, 12, 31))
     stops = analyses.coverage_notes(rows, D(2026, 12, 31), gaps=False)
     assert stops == [n for n in notes if "resolution number" not in n]
     assert any(n.startswith("ES-11") for n in stops)

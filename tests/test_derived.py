@@ -11,6 +11,7 @@ import pytest
 from frames import hand_frames
 
 from alignment import derived, metrics
+from alignment.schema import TABLES
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
 
@@ -60,6 +61,22 @@ def test_ideal_points_are_carried_over_when_their_inputs_are_unchanged(
     assert derived.ideal_points_input(votes.reverse(), roll_calls, matches) == digest
 
 
+def _store(**frames: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+    """An in-memory store: every table of the schema (these frames' rows, the others empty)
+    and every view and macro over them."""
+    con = duckdb.connect()
+    for table in TABLES:
+        con.execute(table.ddl())
+    for name, frame in frames.items():
+        con.register("frame", frame)
+        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")
+        con.unregister("frame")
+    for statement in derived.statements():
+        if not statement.startswith("COMMENT"):
+            con.execute(statement)
+    return con
+
+
 def test_views_and_macro_compute_what_the_kernel_computes() -> None:
     """agreement_scores (the view's SQL) and the agreement macro against the numpy kernel, on
     hand-made votes: the SQL is generated from the kernel's formulas, and this holds the two
@@ -80,18 +97,11 @@ def test_views_and_macro_compute_what_the_kernel_computes() -> None:
             "important": [False] * 40,
         }
     )
-    con = duckdb.connect()
-    for name, frame in {
-        "agreement_counts": derived.agreement_counts(votes, roll_calls),
-        "votes": votes,
-        "roll_calls": roll_calls,
-    }.items():
-        con.register("frame", frame)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
-        con.unregister("frame")
-    for statement in derived.statements():
-        if not statement.startswith("COMMENT"):
-            con.execute(statement)
+    con = _store(
+        agreement_counts=derived.agreement_counts(votes, roll_calls),
+        votes=votes,
+        roll_calls=roll_calls,
+    )
     view = con.sql(
         "SELECT * FROM agreement_scores ORDER BY period_type, period, iso3_a, iso3_b"
     ).pl()
@@ -115,12 +125,7 @@ def test_agreement_long_and_the_metric_check() -> None:
     """agreement_long is agreement_pairs with the metric as a value, NaN kept; alignment_metric
     passes a metric's name through and turns any other text into an error naming them."""
     votes, roll_calls = hand_frames()
-    con = duckdb.connect()
-    con.register("frame", derived.agreement_counts(votes, roll_calls))
-    con.execute("CREATE TABLE agreement_counts AS SELECT * FROM frame")
-    for statement in derived.view_statements() + derived.macro_statements()[-2:]:
-        if not statement.startswith("COMMENT"):
-            con.execute(statement)
+    con = _store(agreement_counts=derived.agreement_counts(votes, roll_calls))
     wide = con.sql("SELECT * FROM agreement_pairs").pl()
     long = con.sql("SELECT * FROM agreement_long").pl()
     assert long.columns == ["iso3_a", "iso3_b", "period_type", "period", "n", "metric", "value"]

@@ -23,6 +23,7 @@ from alignment.metrics import (
     pair_scores,
     scores_from_tables,
 )
+from alignment.schema import TABLES
 from alignment.vocabulary import METRICS
 
 VOETEN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "voeten"
@@ -314,6 +315,8 @@ def duck(votes: pl.DataFrame, rcs: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     con.register("r_df", rcs.to_arrow())
     con.execute("CREATE TABLE votes AS SELECT * FROM v_df")
     con.execute("CREATE TABLE roll_calls AS SELECT * FROM r_df")
+    for table in TABLES:  # the tables other macros read, empty
+        con.execute(table.ddl().replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
     for statement in derived.macro_statements():
         con.execute(statement)
     return con

@@ -31,7 +31,7 @@ from alignment import build, reports, store
 from alignment.countries import Crosswalk
 from alignment.reports import findings
 from alignment.reports.citation import cite, linkify
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
+from alignment.sources.rows import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.titles import readable_titles
 
 N = 25  # contested roll calls per session
@@ -78,7 +78,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
                         pl.DataFrame(votes, schema=VOTE_SCHEMA), absent_listed=True)  # fmt: skip
     files = [{"source": "unxml_json", "location": "https://example.invalid/findings.json",
               "sha256": "0" * 64, "size": 1, "modified": dt.datetime(2026, 1, 1), "etag": None}]  # fmt: skip
-    build.build(db, [source], crosswalk=Crosswalk.load(), files=files, origin="tests",
+    build.build_store(db, [source], crosswalk=Crosswalk.load(), files=files, origin="tests",
                 started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))  # fmt: skip
     return db
 
@@ -90,7 +90,7 @@ def report(tiny: Path) -> reports.Report:
         spec = reports.resolve(
             con, "country", "USA", start_year=2024, partners=["GBR", "BRA", "IND"], blocs=[]
         )
-        return reports.build(con, spec, bootstrap=200)
+        return reports.build_report(con, spec, bootstrap=200)
     finally:
         con.close()
 

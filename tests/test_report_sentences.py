@@ -201,7 +201,7 @@ def _summary(tiny: Path, kind: str, key: str, topic: str | None, **choices) -> l
     con = store.connect(tiny)
     try:
         spec = reports.resolve(con, kind, key, topic=topic, **choices)
-        return reports.build(con, spec, bootstrap=10).summary
+        return reports.build_report(con, spec, bootstrap=10).summary
     finally:
         con.close()
 

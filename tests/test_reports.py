@@ -58,7 +58,7 @@ pair AS (
 def flagship(built_store: Path) -> reports.Report:
     con = store.connect(built_store)
     try:
-        return reports.build(con, reports.flagship(), bootstrap=50)
+        return reports.build_report(con, reports.flagship(), bootstrap=50)
     finally:
         con.close()
 
@@ -206,7 +206,7 @@ def test_build_does_not_write_the_store(built_store: Path, tmp_path: Path) -> No
     modified = built_store.stat().st_mtime_ns
     with store.connect(built_store) as con:
         spec = reports.resolve_country(con, "KAZ", topic="syria", start_year=2015)
-    path, report = reports.write(built_store, spec, tmp_path)
+    path, report = reports.write_report(built_store, spec, tmp_path)
     assert path.is_file() and report.matrix.height > 0
     con = store.connect(built_store)
     with pytest.raises(duckdb.Error):
@@ -364,7 +364,7 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
     con = store.connect(db)
     try:
         spec = reports.resolve_country(con, "BLR", topic="syria", start_year=2011)
-        report = reports.build(con, spec, bootstrap=10)
+        report = reports.build_report(con, spec, bootstrap=10)
     finally:
         con.close()
     ideal = report.sections.ideal.paths
@@ -387,7 +387,7 @@ def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
     try:
         spec = reports.resolve_country(con, "BLR", topic="syria", start_year=2011)
         spec = dataclasses.replace(spec, ideal_topic="syria")
-        report = reports.build(con, spec, bootstrap=10)
+        report = reports.build_report(con, spec, bootstrap=10)
     finally:
         con.close()
     assert report.sections.ideal.paths.source == "topic"
@@ -422,7 +422,7 @@ def test_gallery_writes_the_reports_and_an_index(tmp_path: Path) -> None:
             reports.resolve(con, "country", "BLR", topic="syria"),
             reports.resolve(con, "bloc", "csto"),
         ]
-    index, _ = gallery.write(db, specs, tmp_path / "site", bootstrap=10)
+    index, _ = gallery.write_gallery(db, specs, tmp_path / "site", bootstrap=10)
     page = index.read_text()
     for spec in specs:
         assert (tmp_path / "site" / f"{spec.slug}.html").is_file()
@@ -448,7 +448,7 @@ def test_a_report_says_where_a_series_it_draws_stops(built_store: Path, con) -> 
     reader = store.connect(built_store)
     try:
         spec = reports.resolve(reader, "bloc", "csto", topic="ukraine")
-        report = reports.build(reader, spec, bootstrap=20)
+        report = reports.build_report(reader, spec, bootstrap=20)
     finally:
         reader.close()
     (last_es11,) = con.execute(

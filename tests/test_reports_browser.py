@@ -57,7 +57,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 
 
 def build(db: Path, spec: reports.ReportSpec, out: Path) -> tuple[Path, reports.Report]:
-    return reports.write(db, spec, out, bootstrap=30)
+    return reports.write_report(db, spec, out, bootstrap=30)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def gallery_site(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("site")
     with store.connect(built_store) as con:
         specs = gallery.specs(con)
-    _, written = gallery.write(built_store, specs, out, bootstrap=30)
+    _, written = gallery.write_gallery(built_store, specs, out, bootstrap=30)
     return out, {report.spec.slug: (path, report) for path, report in written}
 
 

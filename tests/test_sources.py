@@ -14,15 +14,8 @@ import raw
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
-from alignment.sources import (
-    discover,
-    reader_for,
-    undl_csv,
-    undl_marcxml,
-    unvotes,
-    unxml_json,
-    voeten,
-)
+from alignment.sources import undl_csv, undl_marcxml, unvotes, unxml_json, voeten
+from alignment.sources.registry import discover, reader_for
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ import pytest
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
-from alignment.sources import _text, reader_for, undl_csv, undl_marcxml, unvotes, unxml_json, voeten
+from alignment.sources import _text, undl_csv, undl_marcxml, unvotes, unxml_json, voeten
+from alignment.sources.registry import reader_for
 
 MiB = 1024 * 1024
 BIG = 20 * MiB  # "an unknown name of 20 MB"

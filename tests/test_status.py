@@ -79,7 +79,7 @@ def test_cli_exit_codes_and_json_times(built_store: Path, tmp_path: Path) -> Non
     times = [doc["last_build"]["started_at"], doc["last_build"]["finished_at"]]
     assert all(t.endswith("+00:00") for t in times), times
     # The last attempt failed: exit 3, one line on stderr saying why.
-    attempt.write(db, {"started_at": attempt.now(), "outcome": "bad_data", "message": "x.csv:3: bad",
+    attempt.write_attempt(db, {"started_at": attempt.now(), "outcome": "bad_data", "message": "x.csv:3: bad",
                        "last_success_at": attempt.now()})  # fmt: skip
     failed = CliRunner().invoke(cli, ["status", "--max-age", "1d", "--db", str(db)])
     assert failed.exit_code == 3

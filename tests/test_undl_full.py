@@ -19,7 +19,8 @@ from alignment import store
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.reconcile import Reconciled, combine, fill_absent, reconcile
-from alignment.sources import read_all, undl_csv
+from alignment.sources import undl_csv
+from alignment.sources.registry import read_all
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared" / "data"

@@ -703,7 +703,7 @@ def test_schema_of_one_table_exact(built_store: Path) -> None:
     assert result.exit_code == 1
     assert "no table, view or macro 'nope' in the store; tables: agreement_counts" in result.output
     assert "views: agreement_long, agreement_pairs" in result.output
-    assert "macros: alignment_metric" in result.output
+    assert "macros: active_on, alignment_metric" in result.output
 
 
 def test_schema_of_a_view_and_of_a_macro(built_store: Path) -> None:

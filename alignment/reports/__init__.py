@@ -1,8 +1,8 @@
 """Interactive HTML reports built from the store (``alignment report ...``).
 
-``build(con, spec)`` builds every section (``alignment.reports.sections``: one module each,
+``build_report(con, spec)`` builds every section (``alignment.reports.sections``: one module each,
 returning its chart, tables and facts) and renders one self-contained HTML file;
-``write(db, spec, output)`` opens the store read-only and writes it. Specs:
+``write_report(db, spec, output)`` opens the store read-only and writes it. Specs:
 :func:`alignment.reports.spec.flagship` (Belarus and Syria) and ``spec.subject``;
 :func:`resolve` makes the latter for any state or bloc from a store
 (``alignment.reports.gallery`` writes a set of them with an index).
@@ -17,12 +17,12 @@ names of states and blocs, :mod:`~alignment.reports.names`; how a vote is cited,
 
 from __future__ import annotations
 
-from alignment.reports.build import Report, build, write
+from alignment.reports.build import Report, build_report, write_report
 from alignment.reports.errors import ReportError
 from alignment.reports.resolve import resolve, resolve_bloc, resolve_country
 from alignment.reports.spec import ReportSpec, flagship
 
 __all__ = [
-    "Report", "ReportError", "ReportSpec", "build", "flagship", "resolve", "resolve_bloc",
-    "resolve_country", "write",
+    "Report", "ReportError", "ReportSpec", "build_report", "flagship", "resolve", "resolve_bloc",
+    "resolve_country", "write_report",
 ]  # fmt: skip

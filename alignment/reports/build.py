@@ -126,7 +126,7 @@ def _colours(ctx: Context, matrix: votes.VoteMatrix, paths: ideal.IdealPaths) ->
     )
 
 
-def build(
+def build_report(
     con: duckdb.DuckDBPyConnection,
     spec: ReportSpec,
     *,
@@ -220,14 +220,16 @@ def build(
     return Report(spec, page, sections, colours, t)
 
 
-def write(db: Path | str, spec: ReportSpec, output: Path, **options: Any) -> tuple[Path, Report]:
+def write_report(
+    db: Path | str, spec: ReportSpec, output: Path, **options: Any
+) -> tuple[Path, Report]:
     """Build the report from the store at ``db`` (opened read-only) and write it.
 
     ``output`` is a file ending in .html, or a directory (the file is ``<slug>.html`` there).
     """
     con = store.connect(db)
     try:
-        report = build(con, spec, **options)
+        report = build_report(con, spec, **options)
     finally:
         con.close()
     path = output if output.suffix.lower() == ".html" else output / f"{spec.slug}.html"

@@ -396,7 +396,7 @@ def latest(
 
 def gaps(coverage_rows: pl.DataFrame, last_day: dt.date) -> list[Gap]:
     """The emergency special sessions among ``coverage_rows`` (the report's series,
-    :func:`alignment.analyses.coverage`) whose records stop before ``last_day`` (the report's
+    :func:`alignment.analyses.read_coverage`) whose records stop before ``last_day`` (the report's
     last vote) while the store runs on: any later votes of them are missing."""
     store = coverage_rows.filter(pl.col("source") == "store")
     if store.is_empty():

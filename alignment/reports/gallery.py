@@ -9,8 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from alignment.reports.build import Report, environment
-from alignment.reports.build import write as write_report
+from alignment.reports.build import Report, environment, write_report
 from alignment.reports.resolve import resolve
 from alignment.reports.spec import ReportSpec, flagship
 
@@ -28,7 +27,7 @@ def specs(con: duckdb.DuckDBPyConnection) -> list[ReportSpec]:
     return [flagship(), *(resolve(con, kind, key, **options) for kind, key, options in CHOICES)]
 
 
-def write(
+def write_gallery(
     db: Path | str,
     specs: list[ReportSpec],
     output: Path,
@@ -38,7 +37,7 @@ def write(
 ) -> tuple[Path, list[tuple[Path, Report]]]:
     """Write each report into ``output`` and an ``index.html`` linking them; returns the
     index's path and each report's (path, report). ``options`` go to
-    :func:`alignment.reports.build.build`."""
+    :func:`alignment.reports.build.build_report`."""
     entries = []
     written = []
     for spec in specs:

@@ -401,7 +401,7 @@ KIND_WORDS = {
 }
 
 
-def coverage(n_roll_calls: int, kinds: dict[str, int], without_symbol: int) -> list[str]:
+def coverage_sentences(n_roll_calls: int, kinds: dict[str, int], without_symbol: int) -> list[str]:
     """What the report's roll calls are ("What the data cover"): how many of each kind, and
     how many have no document symbol."""
     parts = [f"{kinds[k]:,} {w}" for k, w in KIND_WORDS.items() if kinds.get(k)]

@@ -171,7 +171,7 @@ def read_csv_strings(path: Path, data: bytes, columns: list[str] | None = None) 
     longest = frame.select(pl.exclude(LINE).str.len_bytes().max()).row(0, named=True)
     for column, size in longest.items():
         if size is not None and size > MAX_FIELD_BYTES:
-            line = first_line(frame, pl.col(column).str.len_bytes() > MAX_FIELD_BYTES)
+            line = first_line_where(frame, pl.col(column).str.len_bytes() > MAX_FIELD_BYTES)
             value = frame.filter(pl.col(LINE) == line)[column].item()
             raise BadDataError(
                 f"column {shorten(column)} holds {size:,} bytes ({shorten(value)}), over the "
@@ -182,7 +182,7 @@ def read_csv_strings(path: Path, data: bytes, columns: list[str] | None = None) 
     return frame
 
 
-def first_line(frame: pl.DataFrame, mask: pl.Expr) -> int | None:
+def first_line_where(frame: pl.DataFrame, mask: pl.Expr) -> int | None:
     hit = frame.filter(mask).select(LINE).head(1)
     return None if hit.is_empty() else int(hit.item())
 
@@ -201,7 +201,7 @@ def require(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
             f"column {column!r} is empty where a value is required (a truncated or malformed "
             "record?); fill it or remove the record",
             path=str(path),
-            line=first_line(frame, empty),
+            line=first_line_where(frame, empty),
         )
 
 
@@ -226,7 +226,7 @@ def parse_checked(
     if out[column].null_count() == empty.item():
         return out
     bad = pl.col(column).is_not_null() & (pl.col(column).str.strip_chars() != "") & parsed.is_null()
-    line = first_line(frame, bad)
+    line = first_line_where(frame, bad)
     raise BadDataError(
         f"column {column!r} has {shorten(_value_at(frame, column, line))}, expected {what}",
         path=str(path),
@@ -246,7 +246,7 @@ def check_dates(frame: pl.DataFrame, column: str, path: Path) -> None:
     outside = ~date_ok_expr(pl.col(column))
     if not frame.select(outside.any()).item():
         return
-    line = first_line(frame, outside)
+    line = first_line_where(frame, outside)
     raise BadDataError(
         f"column {column!r} has the date {_value_at(frame, column, line)}, impossible for the "
         f"General Assembly: dates are {date_bounds_text()}",
@@ -283,7 +283,7 @@ def check_values(frame: pl.DataFrame, column: str, allowed: set, path: Path, mea
     unknown = set(frame[column].drop_nulls().unique().to_list()) - set(allowed)
     if not unknown:
         return
-    line = first_line(frame, pl.col(column).is_in(list(unknown)))
+    line = first_line_where(frame, pl.col(column).is_in(list(unknown)))
     raise BadDataError(
         f"unknown {meaning} {shorten(_value_at(frame, column, line))} in column {column!r} "
         f"(expected one of {', '.join(map(str, sorted(allowed)))})",

@@ -24,7 +24,9 @@ import polars as pl
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session_expr
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows, _csv
+from alignment.sources import _csv
+from alignment.sources.reader import Sample
+from alignment.sources.rows import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -70,6 +72,11 @@ def layout_of(header: list[str]) -> Layout | None:
         if layout.required <= names and not (layout.absent & names):
             return layout
     return None
+
+
+def recognises(sample: Sample) -> bool:
+    """A CSV whose header is this layout's."""
+    return not sample.looks_json and matches(sample.header)
 
 
 def matches(header: list[str]) -> bool:

@@ -18,9 +18,10 @@ from lxml import etree
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session
-from alignment.sources import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.sources._text import check_field, read_bytes
 from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
+from alignment.sources.reader import Sample
+from alignment.sources.rows import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -37,6 +38,11 @@ RECORD_ID = re.compile(r"[0-9]{1,18}")  # fits the store's BIGINT
 # never expanded and, below, a document type is refused outright, so that no value can come
 # from an entity (a vote written as &v; would otherwise read as empty, i.e. X).
 _PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def recognises(sample: Sample) -> bool:
+    """Any .xml file: the reader says what is wrong with one that is no MARCXML."""
+    return sample.path.name.endswith(".xml")
 
 
 def _subfields(field: etree._Element, path: Path) -> dict[str, str]:

@@ -21,7 +21,9 @@ import polars as pl
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
-from alignment.sources import SourceRows, _csv, votes_by_rcid
+from alignment.sources import _csv
+from alignment.sources.reader import Sample
+from alignment.sources.rows import SourceRows, votes_by_rcid
 from alignment.sources.voeten import symbols_of
 from alignment.titles import tidy_title
 
@@ -63,6 +65,11 @@ def index_lines(descr: str | None) -> dict[str, list[str]]:
 
 def _text(column: str) -> pl.Expr:
     return pl.when(pl.col(column).str.strip_chars() != "").then(pl.col(column))
+
+
+def recognises(sample: Sample) -> bool:
+    """A CSV whose header is this layout's."""
+    return not sample.looks_json and matches(sample.header)
 
 
 def matches(header: list[str]) -> bool:

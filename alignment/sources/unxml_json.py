@@ -4,7 +4,7 @@ JSON lines, one resolution per line, every resolution of the session whatever th
 adopted (``adoption_type``). Voters are listed by name in ``MS_in_favour``, ``MS_against`` and
 ``MS_abstaining``; absent members are not listed at all (the store marks them absent from the
 membership of the day). Resolutions adopted without a vote are kept as decisions
-(:data:`~alignment.sources.DECISION_SCHEMA`); the agenda item's title is ``agenda_item_name``. Counts are strings with ``"N.A."`` for zero; dates
+(:data:`~alignment.sources.rows.DECISION_SCHEMA`); the agenda item's title is ``agenda_item_name``. Counts are strings with ``"N.A."`` for zero; dates
 come as ``2019-12-03 00:00:00`` or ``2 December 2020`` (with a non-breaking space).
 The files repeat some resolutions (a later line re-issued with more sponsors): a repeat whose
 votes are the same is kept once; a repeat whose votes differ is an error.
@@ -22,9 +22,10 @@ import polars as pl
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
 from alignment.sessions import regular_session
-from alignment.sources import DECISION_SCHEMA, ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.sources._text import check_field, decode_utf8, read_bytes
 from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
+from alignment.sources.reader import Sample
+from alignment.sources.rows import DECISION_SCHEMA, ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.symbols import tidy
 from alignment.titles import tidy_title
 
@@ -191,6 +192,11 @@ class _Record:
                     raise self.fail(f"a subject heading is {_kind(entry[0])}, expected text")
                 headings.append(check_field(entry[0], self.path, self.number, "a subject"))
         return headings
+
+
+def recognises(sample: Sample) -> bool:
+    """JSON whose first record lists the states in favour."""
+    return sample.looks_json and matches_first_line(sample.first_line)
 
 
 def matches_first_line(line: str) -> bool:

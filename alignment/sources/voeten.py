@@ -14,8 +14,10 @@ import polars as pl
 
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError, shorten
-from alignment.sources import SourceRows, _csv, votes_by_rcid
+from alignment.sources import _csv
 from alignment.sources._values import FIRST_DATE, last_date
+from alignment.sources.reader import Sample
+from alignment.sources.rows import SourceRows, votes_by_rcid
 from alignment.symbols import from_voeten
 
 NAME = "voeten"
@@ -32,6 +34,11 @@ COLUMNS = [
     "year",
 ]
 VOTE_CODES = {"1": "Y", "2": "A", "3": "N", "8": "X"}  # 9 = not a member: no row
+
+
+def recognises(sample: Sample) -> bool:
+    """A CSV whose header is this layout's."""
+    return not sample.looks_json and matches(sample.header)
 
 
 def matches(header: list[str]) -> bool:

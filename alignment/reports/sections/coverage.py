@@ -43,8 +43,10 @@ def build(con: duckdb.DuckDBPyConnection, ctx: Context) -> Coverage:
     spec, inputs = ctx.spec, ctx.inputs
     rc = inputs.topic_roll_calls
     kinds = dict(rc.group_by("kind").len().iter_rows())
-    said = sentences.coverage(rc.height, kinds, rc.filter(pl.col("symbol").is_null()).height)
-    rows = analyses.coverage(con, spec.start, spec.end)
+    said = sentences.coverage_sentences(
+        rc.height, kinds, rc.filter(pl.col("symbol").is_null()).height
+    )
+    rows = analyses.read_coverage(con, spec.start, spec.end)
     if spec.topic:
         series = con.sql(
             "SELECT DISTINCT series FROM roll_calls WHERE list_contains($ids, roll_call_id)",

@@ -13,7 +13,7 @@ over them, generated from the metric definitions (``metrics.METRIC_SQL``) and do
 - ``roll_call_cohesion``, ``bloc_cohesion``, ``bloc_defections``: members are the states with
   status ``member`` on the day of each vote.
 - ``ideal_points``: the all-votes estimates; carried over from the previous store when what
-  they depend on (:func:`ideal_points_input`) has not changed, since they take a minute.
+  they depend on (:func:`ideal_points_input`) has not changed.
 """
 
 from __future__ import annotations
@@ -34,21 +34,33 @@ from alignment.vocabulary import (
 )
 
 # The ideal point series a build stores: by session (the legacy series) and by calendar year,
-# both from all votes. Each takes about a minute; others are estimated on demand.
+# both from all votes, by the default method (EM, with its bootstrap); others are estimated on
+# demand.
 STORED_IDEAL_POINTS: tuple[tuple[str, str], ...] = (("session", "all"), ("year", "all"))
 IDEAL_POINTS_INPUT = "ideal_points_input"
 
 
 def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
-    """store_meta rows of a stored series: its worst diagnostics and the verdict."""
+    """store_meta rows of each stored series: its method and that method's diagnostics (EM:
+    iterations, final change, bootstrap replicates; MCMC: the worst convergence diagnostics
+    and the verdict)."""
     from alignment.convergence import check_convergence
 
     out: dict[str, str] = {}
     for (period_type, vote_set), part in estimates.group_by(
         "period_type", "vote_set", maintain_order=True
     ):
+        prefix = ideal_points_meta_prefix(period_type, vote_set)  # type: ignore[arg-type]
+        method = part["method"][0]
+        out[f"{prefix}method"] = method
+        if method == "em":
+            out |= {
+                f"{prefix}iterations": str(part["iterations"][0]),
+                f"{prefix}final_change": f"{part['final_change'][0]:.2g}",
+                f"{prefix}replicates": str(part["replicates"][0]),
+            }
+            continue
         c = check_convergence(part)
-        prefix = ideal_points_meta_prefix(period_type, vote_set)
         out |= {
             f"{prefix}rhat_median": f"{c.rhat_median:.3f}",
             f"{prefix}rhat_max": f"{c.rhat_max:.3f}",

@@ -47,7 +47,17 @@ from typing import Literal
 import numba as nb
 import numpy as np
 
-__all__ = ["PRIORS", "Fit", "Problem", "bootstrap", "data_seed", "fit"]
+__all__ = [
+    "PRIORS",
+    "Fit",
+    "Problem",
+    "bootstrap",
+    "data_seed",
+    "fit",
+    "flip",
+    "intervals",
+    "problem",
+]
 
 PRIORS = ("walk", "forward")
 Prior = Literal["walk", "forward"]
@@ -661,3 +671,36 @@ def bootstrap(
         return np.stack([one(r) for r in range(replicates)])
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return np.stack(list(pool.map(one, range(replicates))))
+
+
+def intervals(
+    f: Fit, replicates: np.ndarray, interval: float = 0.9
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(se, lower, upper) of every position from the bootstrap replicates.
+
+    The replicates give the estimate's sampling spread around its own value; each position
+    also carries its variational variance given the items, which the replicates' point
+    estimates leave out. The standard error adds the two; the interval is the estimate plus
+    the central ``interval`` of the replicates' deviations from their mean, widened by the
+    same factor. On data simulated from the model the 90% intervals cover 0.88-0.93 of the
+    true positions (the replicates alone: 0.80-0.87). Without replicates, the variational
+    variance alone (normal quantiles), which is far too small."""
+    from scipy.special import ndtri  # scipy loads in a few hundred ms: only here
+
+    tail = (1.0 - interval) / 2.0
+    if len(replicates) < 2:
+        se = np.sqrt(f.v)
+        z = float(ndtri(1.0 - tail))
+        return se, f.x - z * se, f.x + z * se
+    dev = replicates - replicates.mean(0)
+    spread = dev.std(0)
+    se = np.sqrt(spread**2 + f.v)
+    widen = np.divide(se, spread, out=np.ones_like(se), where=spread > 0)
+    lo, hi = np.quantile(dev, [tail, 1.0 - tail], axis=0)
+    return se, f.x + widen * lo, f.x + widen * hi
+
+
+def flip(f: Fit) -> Fit:
+    """The mirror image of a fit (the model cannot tell them apart): positions and slopes
+    negated, the likelihood unchanged."""
+    return replace(f, x=-f.x, c=-f.c, vac=-f.vac)

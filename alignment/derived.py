@@ -19,6 +19,7 @@ over them, generated from the metric definitions (``metrics.METRIC_SQL``) and do
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -170,14 +171,17 @@ def ideal_points(
     if previous is not None and previous.meta.get(IDEAL_POINTS_INPUT) == digest:
         meta = {k: v for k, v in previous.meta.items() if k.startswith("ideal_points_")}
         return previous.estimates, meta, "carried"
-    estimates = pl.concat(
-        [
-            estimator.estimate_ideal_points(
-                votes, roll_calls, by=by, vote_set=vote_set, matches=matches
-            )
-            for by, vote_set in STORED_IDEAL_POINTS
-        ]
-    )
+
+    def one(series: tuple[str, str]) -> pl.DataFrame:
+        by, vote_set = series
+        return estimator.estimate_ideal_points(
+            votes, roll_calls, by=by, vote_set=vote_set, matches=matches
+        )
+
+    # The series in parallel threads (the estimator's loops release the GIL); each is
+    # deterministic, so the result does not depend on the threads.
+    with ThreadPoolExecutor(max_workers=len(STORED_IDEAL_POINTS)) as pool:
+        estimates = pl.concat(list(pool.map(one, STORED_IDEAL_POINTS)))
     return estimates, {IDEAL_POINTS_INPUT: digest, **ideal_points_meta(estimates)}, "computed"
 
 

@@ -211,7 +211,7 @@ def prepare_votes(
     (``by="year"``). ``vote_set="final-passage"`` keeps the votes on resolutions and decisions
     as a whole only (``kind`` 'resolution'); ``"all"`` keeps every kind, less amendment and
     paragraph votes from ``drop_amendments_from_year`` on. ``sessions`` bounds the sessions
-    whatever the period."""
+    whatever the period. Rows come sorted by roll call and state."""
     _check_choice("by", by, PERIOD_TYPES)
     _check_choice("vote_set", vote_set, VOTE_SETS)
     rc = roll_calls.select("roll_call_id", "session", "date", "kind")
@@ -240,7 +240,9 @@ def prepare_votes(
         split = out.group_by("roll_call_id").agg(pl.col("category").n_unique().alias("n"))
         keep = split.filter(pl.col("n") > 1).select("roll_call_id")
         out = out.join(keep, on="roll_call_id", how="semi")
-    return out
+    # One order whatever the order of the rows read: the estimates depend on it in their last
+    # bits (sums, and the start where two bridged roll calls fall in one period).
+    return out.sort("roll_call_id", "iso3")
 
 
 def _item_groups(

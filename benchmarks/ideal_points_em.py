@@ -13,7 +13,7 @@ store. The figures are written to benchmarks/results/ideal_points_em.md (the lin
 and ideal_points_em.json, which docs/reference/figures.md quotes.
 
     .venv/bin/python benchmarks/ideal_points_em.py --db STORE [--data ../shared/data]
-        [--refresh] [--no-write]
+        [--refresh [--refresh-into NEW_STORE]] [--no-write]
 """
 
 from __future__ import annotations
@@ -110,14 +110,16 @@ def _agreement_lines(name: str, a: dict) -> list[str]:
     ]
 
 
-def _refresh(data: Path) -> dict:
-    """Wall and CPU time and peak memory of a whole refresh from ``data`` into a new store."""
+def _refresh(data: Path, into: Path | None) -> dict:
+    """Wall and CPU time and peak memory of a whole refresh from ``data`` into a new store
+    (``into``, kept, or a temporary one)."""
     with tempfile.TemporaryDirectory() as tmp:
+        db = into or Path(tmp) / "alignment.duckdb"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(
             [str(Path(sys.executable).parent / "alignment"), "refresh", "--from", str(data),
-             "--db", str(Path(tmp) / "alignment.duckdb")],
+             "--db", str(db)],
             check=True, capture_output=True,
         )  # fmt: skip
         wall = time.perf_counter() - t0
@@ -131,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--refresh", action="store_true", help="also time a whole refresh")
+    parser.add_argument("--refresh-into", type=Path, help="keep the refreshed store here")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "iterations": int(topic["iterations"][0]),
     }
     if args.refresh:
-        figures["refresh"] = _refresh(args.data)
+        figures["refresh"] = _refresh(args.data, args.refresh_into)
 
     b = figures["both_series"]
     lines = [

@@ -307,6 +307,18 @@ def test_bad_options_are_refused_before_estimating(option, message) -> None:
         estimate_ideal_points(votes, roll_calls, **option)
 
 
+def test_em_estimates_do_not_depend_on_the_order_of_the_rows() -> None:
+    """The same votes in another order (a store may return them so) and bridged roll calls
+    in one session: the same estimates, bit for bit."""
+    votes, roll_calls, _ = simulate(n_states=30, n_sessions=3, n_roll_calls=90, seed=3)
+    matches = pl.DataFrame({"rcid1": [0, 1, 40], "rcid2": [2, 60, 85]})  # 0-2 in one session
+    options = {"drop_sessions": (), "matches": matches, "bootstrap": 5}
+    first = estimate_ideal_points(votes, roll_calls, **options)
+    shuffled = votes.sample(fraction=1.0, shuffle=True, seed=1)
+    again = estimate_ideal_points(shuffled, roll_calls.reverse(), **options)
+    assert first.equals(again)
+
+
 def test_bridged_roll_calls_share_item_parameters() -> None:
     votes, roll_calls, _ = simulate(n_states=20, n_sessions=3, n_roll_calls=30, seed=2)
     prepared = prepare_votes(votes, roll_calls, drop_sessions=(), drop_unanimous=False)

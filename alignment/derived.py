@@ -178,9 +178,16 @@ def ideal_points(
             votes, roll_calls, by=by, vote_set=vote_set, matches=matches
         )
 
+    from threadpoolctl import threadpool_limits
+
     # The series in parallel threads (the estimator's loops release the GIL); each is
-    # deterministic, so the result does not depend on the threads.
-    with ThreadPoolExecutor(max_workers=len(STORED_IDEAL_POINTS)) as pool:
+    # deterministic, so the result does not depend on the threads. BLAS is held at one thread
+    # here, once for both: a limit set and lifted inside each thread would let one thread's
+    # exit give the other's small solves more threads, and other last bits.
+    with (
+        threadpool_limits(1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=len(STORED_IDEAL_POINTS)) as pool,
+    ):
         estimates = pl.concat(list(pool.map(one, STORED_IDEAL_POINTS)))
     return estimates, {IDEAL_POINTS_INPUT: digest, **ideal_points_meta(estimates)}, "computed"
 

@@ -738,7 +738,7 @@ def fit_em(
     ``bootstrap`` replicates (0: none). Options as :func:`sample_posterior`; ``prior``
     "forward" (the published scheme) or "walk" (the random walk, ``step_sd`` per period);
     ``threads`` run replicates in parallel without changing them."""
-    from alignment import em
+    from threadpoolctl import threadpool_limits
 
     if bootstrap < 0:
         raise ValueError(f"bootstrap must be at least 0, not {bootstrap}")
@@ -752,6 +752,17 @@ def fit_em(
     if data is None:
         empty = np.array([], dtype=np.int64)
         return EMResult(empty.astype(str), empty, empty, None, np.zeros((0, 0)), by, vote_set)
+    with threadpool_limits(1, user_api="blas"):  # the same bits wherever it runs
+        return _fit_em(data, by, vote_set, anchor, prior, step_sd, bootstrap, max_iter, tol,
+                       replicate_iter, threads)  # fmt: skip
+
+
+def _fit_em(
+    data: _Data, by: str, vote_set: str, anchor: str, prior: str, step_sd: float,
+    bootstrap: int, max_iter: int, tol: float, replicate_iter: int | None, threads: int,
+) -> EMResult:  # fmt: skip
+    from alignment import em
+
     cells, vote_cell = _cells(data, step_sd)
     start = _start_positions(data, cells, vote_cell)
     problem = em.problem(

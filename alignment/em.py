@@ -572,9 +572,8 @@ def _run(
     iteration, or ``max_iter`` iterations (map evaluations), accelerated by SQUAREM (SqS3,
     Varadhan & Roland 2008): from θ0, θ1 = F(θ0), θ2 = F(θ1), step α = -|r|/|v| (at most -1,
     the norms over the positions) along r = θ1 - θ0, v = θ2 - 2θ1 + θ0, then F of the
-    extrapolated point; the plain θ2 when the extrapolation does worse. On the all-votes series
-    by session this halves the iterations to the stop (105 against 236 with norms over all
-    parameters, 290 without acceleration), with the same estimates."""
+    extrapolated point; the plain θ2 when the extrapolation does worse (figures:
+    docs/reference/figures.md)."""
     w = _Work(p)
     links = _Links(p, s)
     done, change = 0, float("inf")
@@ -696,7 +695,7 @@ def intervals(
     estimates leave out. The standard error adds the two; the interval is the estimate plus
     the central ``interval`` of the replicates' deviations from their mean, widened by the
     same factor. On data simulated from the model (``tests/test_em.py``) the 90% intervals
-    cover 0.86-0.91 of the true positions; the replicates' spread alone, 0.79-0.87. Without replicates, the variational
+    cover 0.86-0.91 of the true positions; the replicates' spread alone, 0.77-0.88. Without replicates, the variational
     variance alone (normal quantiles), which is far too small."""
     tail = (1.0 - interval) / 2.0
     if len(replicates) < 2:

@@ -695,8 +695,8 @@ def intervals(
     estimates leave out. The standard error adds the two; the interval is the estimate plus
     the central ``interval`` of the replicates' deviations from their mean, widened by the
     same factor. On data simulated from the model (``tests/test_em.py``) the 90% intervals
-    cover 0.86-0.91 of the true positions; the replicates' spread alone, 0.77-0.88. Without replicates, the variational
-    variance alone (normal quantiles), which is far too small."""
+    cover 0.86-0.91 of the true positions; the replicates' spread alone, 0.77-0.88. Without
+    replicates, the variational variance alone (normal quantiles), which is far too small."""
     tail = (1.0 - interval) / 2.0
     if len(replicates) < 2:
         se = np.sqrt(f.v)

@@ -403,7 +403,9 @@ def _initial(p: Problem, start: np.ndarray, s: Settings, w: _Work) -> Fit:
     counts = np.diff(p.ptr).astype(float)
     w.szz[:] = np.add.reduceat(w.ez**2, p.ptr[:-1]) if len(w.ez) else 0.0
     w.szz[counts == 0] = 0.0
-    f = Fit(x, v, *(np.zeros(n_items) for _ in range(5)), np.ones(n_items))
+    zero = np.zeros(n_items)
+    f = Fit(x=x, v=v, a=zero.copy(), c=zero.copy(), vaa=zero.copy(), vac=zero.copy(),
+            vcc=zero.copy(), tau=np.ones(n_items))  # fmt: skip
     _items(p.ptr, p.cell, w.ez, w.szz, f.x, f.v, 1.0 / s.a_sd**2, 1.0 / s.c_sd**2,
            s.tau_shape, s.tau_rate, f.a, f.c, f.vaa, f.vac, f.vcc, f.tau)  # fmt: skip
     return f

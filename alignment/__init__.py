@@ -2,8 +2,8 @@
 
 ``alignment.connect()`` opens the vote store read-only; the analyses of a store are in
 ``alignment.analyses``, the computations on frames in ``alignment.metrics``,
-``alignment.cohesion``, ``alignment.ideal_points`` (its convergence diagnostics in
-``alignment.convergence``) and ``alignment.clusters``.
+``alignment.cohesion``, ``alignment.ideal_points`` (its EM estimator in ``alignment.em``, the
+sampler's convergence diagnostics in ``alignment.convergence``) and ``alignment.clusters``.
 
 Importing the package loads nothing else: ``connect`` is fetched on first use.
 """

@@ -556,15 +556,16 @@ def ideal_points(
     **options: Any,
 ) -> pl.DataFrame:
     """Dynamic ideal points from the store: one row per state and period with votes in the
-    model (``alignment.ideal_points.SUMMARY_SCHEMA``: period, ideal_point, 90% interval,
-    n_votes, rhat, ess_bulk, ess_tail); ``by="year"`` and ``vote_set="final-passage"`` choose
-    the series.
+    model (``alignment.ideal_points.SUMMARY_SCHEMA``: period, method, ideal_point, se, 90%
+    interval, n_votes and the method's diagnostics); ``by="year"`` and
+    ``vote_set="final-passage"`` choose the series, ``method`` ("em", the default, or "mcmc")
+    the estimator.
 
     Reads ``votes``, ``roll_calls`` and Voeten's bridging pairs ``voeten_matches``; ``topic``
     (a ``roll_call_topics.topic``: ``hr``, ``me``, ``syria`` ...) keeps that topic's roll calls
     only; ``from_session``/``to_session`` bound the sessions. Other ``options`` (``interval``,
-    data rules, priors, ``burn_in``, ``draws``, ``chains``, ``seed``) are those of
-    :func:`alignment.ideal_points.estimate_ideal_points`.
+    data rules, priors, ``bootstrap`` for EM, ``burn_in``, ``draws``, ``chains``, ``seed`` for
+    the sampler) are those of :func:`alignment.ideal_points.estimate_ideal_points`.
     """
     from alignment.ideal_points import estimate_ideal_points
 

@@ -13,12 +13,13 @@ over them, generated from the metric definitions (``metrics.METRIC_SQL``) and do
 - ``roll_call_cohesion``, ``bloc_cohesion``, ``bloc_defections``: members are the states with
   status ``member`` on the day of each vote.
 - ``ideal_points``: the all-votes estimates; carried over from the previous store when what
-  they depend on (:func:`ideal_points_input`) has not changed, since they take a minute.
+  they depend on (:func:`ideal_points_input`) has not changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -34,21 +35,33 @@ from alignment.vocabulary import (
 )
 
 # The ideal point series a build stores: by session (the legacy series) and by calendar year,
-# both from all votes. Each takes about a minute; others are estimated on demand.
+# both from all votes, by the default method (EM, with its bootstrap); others are estimated on
+# demand.
 STORED_IDEAL_POINTS: tuple[tuple[str, str], ...] = (("session", "all"), ("year", "all"))
 IDEAL_POINTS_INPUT = "ideal_points_input"
 
 
 def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
-    """store_meta rows of a stored series: its worst diagnostics and the verdict."""
+    """store_meta rows of each stored series: its method and that method's diagnostics (EM:
+    iterations, final change, bootstrap replicates; MCMC: the worst convergence diagnostics
+    and the verdict)."""
     from alignment.convergence import check_convergence
 
     out: dict[str, str] = {}
     for (period_type, vote_set), part in estimates.group_by(
         "period_type", "vote_set", maintain_order=True
     ):
+        prefix = ideal_points_meta_prefix(period_type, vote_set)  # type: ignore[arg-type]
+        method = part["method"][0]
+        out[f"{prefix}method"] = method
+        if method == "em":
+            out |= {
+                f"{prefix}iterations": str(part["iterations"][0]),
+                f"{prefix}final_change": f"{part['final_change'][0]:.2g}",
+                f"{prefix}replicates": str(part["replicates"][0]),
+            }
+            continue
         c = check_convergence(part)
-        prefix = ideal_points_meta_prefix(period_type, vote_set)
         out |= {
             f"{prefix}rhat_median": f"{c.rhat_median:.3f}",
             f"{prefix}rhat_max": f"{c.rhat_max:.3f}",
@@ -158,14 +171,24 @@ def ideal_points(
     if previous is not None and previous.meta.get(IDEAL_POINTS_INPUT) == digest:
         meta = {k: v for k, v in previous.meta.items() if k.startswith("ideal_points_")}
         return previous.estimates, meta, "carried"
-    estimates = pl.concat(
-        [
-            estimator.estimate_ideal_points(
-                votes, roll_calls, by=by, vote_set=vote_set, matches=matches
-            )
-            for by, vote_set in STORED_IDEAL_POINTS
-        ]
-    )
+
+    def one(series: tuple[str, str]) -> pl.DataFrame:
+        by, vote_set = series
+        return estimator.estimate_ideal_points(
+            votes, roll_calls, by=by, vote_set=vote_set, matches=matches
+        )
+
+    from threadpoolctl import threadpool_limits
+
+    # The series in parallel threads (the estimator's loops release the GIL); each is
+    # deterministic, so the result does not depend on the threads. BLAS is held at one thread
+    # here, once for both: a limit set and lifted inside each thread would let one thread's
+    # exit give the other's small solves more threads, and other last bits.
+    with (
+        threadpool_limits(1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=len(STORED_IDEAL_POINTS)) as pool,
+    ):
+        estimates = pl.concat(list(pool.map(one, STORED_IDEAL_POINTS)))
     return estimates, {IDEAL_POINTS_INPUT: digest, **ideal_points_meta(estimates)}, "computed"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from alignment import formulas
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -642,13 +642,15 @@ TABLES: tuple[Table, ...] = (
         "ideal_points",
         "Dynamic ideal points of every state in every period from its recorded votes: the "
         "ordered probit with a random walk of Bailey, Strezhnev & Voeten (2017), bridged by "
-        "voeten_matches, estimated with their sampler, United States positive "
-        "(alignment.ideal_points). The refresh stores two series, both from all votes: by "
-        "session (the legacy series of Voeten's published estimates) and by calendar year "
-        "(as his current releases); other periods and vote sets: `alignment ideal-points`. "
-        "Recomputed only when the votes change (store_meta key ideal_points_input); "
-        "store_meta holds each series' worst convergence diagnostics "
-        "(ideal_points_<period_type>_<vote_set>_rhat_max, ..._converged).",
+        "voeten_matches, United States positive (alignment.ideal_points). Estimated by a "
+        "deterministic variational EM with a parametric bootstrap (method em), or by the "
+        "published model's sampler (method mcmc). The refresh stores two series, both from "
+        "all votes, by EM with 50 bootstrap replicates: by session (the legacy series of "
+        "Voeten's published estimates) and by calendar year (as his current releases); other "
+        "periods, vote sets and methods: `alignment ideal-points`. Recomputed only when the "
+        "votes change (store_meta key ideal_points_input); store_meta holds each series' "
+        "method and diagnostics (ideal_points_<period_type>_<vote_set>_method, ..._iterations, "
+        "..._replicates; for mcmc ..._rhat_max, ..._converged).",
         (
             C("iso3", "VARCHAR", "The state (countries.iso3)."),
             C(
@@ -668,23 +670,49 @@ TABLES: tuple[Table, ...] = (
                 "CHECK (vote_set IN ('all', 'final-passage'))",
             ),
             C(
+                "method",
+                "VARCHAR",
+                "em (variational EM, intervals by parametric bootstrap) or mcmc (the "
+                "published sampler, intervals from its draws).",
+                "CHECK (method IN ('em', 'mcmc'))",
+            ),
+            C(
                 "ideal_point",
                 "DOUBLE",
-                "Posterior mean of the position on the one dimension (every draw "
-                "standardised to mean 0, sd 1 over all country-periods); higher is closer "
-                "to the United States. Comparable across periods of one series.",
+                "The position on the one dimension (EM: the estimate; mcmc: the posterior "
+                "mean), standardised to mean 0, sd 1 over all country-periods of the series; "
+                "higher is closer to the United States. Comparable across periods of one "
+                "series.",
             ),
-            C("lower", "DOUBLE", "Lower end of the 90% interval (5% quantile of the draws)."),
-            C("upper", "DOUBLE", "Upper end of the 90% interval (95% quantile of the draws)."),
+            C(
+                "se",
+                "DOUBLE",
+                "Standard error (EM: sd of the bootstrap replicates plus the variational "
+                "variance; mcmc: posterior sd).",
+            ),
+            C("lower", "DOUBLE", "Lower end of the 90% interval (5% point)."),
+            C("upper", "DOUBLE", "Upper end of the 90% interval (95% point)."),
             C("n_votes", "INTEGER", "Yes, no and abstain votes of the state in the model."),
+            C(
+                "iterations",
+                "INTEGER",
+                "EM: iterations of the fit; mcmc: draws kept per chain.",
+            ),
+            C(
+                "final_change",
+                "DOUBLE",
+                "EM: the largest change of a position in the last iteration (the fit stops "
+                "below 0.001); null for mcmc.",
+            ),
+            C("replicates", "INTEGER", "EM: bootstrap replicates behind se and the interval."),
             C(
                 "rhat",
                 "DOUBLE",
-                "Rank-normalised split-R-hat of the estimate over the chains (Vehtari et al. "
-                "2021); at most 1.01 is the publication standard.",
+                "mcmc: rank-normalised split-R-hat of the estimate over the chains (Vehtari et "
+                "al. 2021); at most 1.01 is the publication standard. Null for EM.",
             ),
-            C("ess_bulk", "DOUBLE", "Bulk effective sample size of the draws (400 or more)."),
-            C("ess_tail", "DOUBLE", "Tail effective sample size (5% and 95% quantiles)."),
+            C("ess_bulk", "DOUBLE", "mcmc: bulk effective sample size of the draws (400 or more)."),
+            C("ess_tail", "DOUBLE", "mcmc: tail effective sample size (5% and 95% quantiles)."),
         ),
         ("iso3", "period_type", "period", "vote_set"),
     ),

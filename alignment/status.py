@@ -233,21 +233,30 @@ def coverage_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _ideal_point_lines(meta: dict[str, str]) -> list[str]:
-    """One line per stored ideal point series: its worst diagnostics (store_meta, written by
-    the build) and whether they meet the publication standard."""
+    """One line per stored ideal point series (store_meta, written by the build): its method
+    and that method's diagnostics, e.g. "EM, 47 iterations, 50 bootstrap replicates" or the
+    sampler's verdict against the publication standard."""
     lines = []
     for period_type, vote_set in itertools.product(PERIOD_TYPES, VOTE_SETS):
         prefix = ideal_points_meta_prefix(period_type, vote_set)
+        head = f"ideal points by {period_type}, {vote_set} votes: "
+        if meta.get(f"{prefix}method") == "em":
+            n = int(meta.get(f"{prefix}replicates", "0"))
+            lines.append(
+                f"{head}EM, {meta.get(f'{prefix}iterations')} iterations (last change "
+                f"{meta.get(f'{prefix}final_change')}), {n} bootstrap replicate"
+                f"{'' if n == 1 else 's'}"
+            )
+            continue
         if f"{prefix}converged" not in meta:
             continue  # not a stored series
         share = float(meta.get(f"{prefix}converged_share", "nan"))
         verdict = "converged" if meta[f"{prefix}converged"] == "true" else "NOT converged"
         lines.append(
-            f"ideal points by {period_type}, {vote_set} votes: {verdict} to the publication "
-            f"standard ({share:.1%} of estimates meet it); R-hat median "
-            f"{meta.get(f'{prefix}rhat_median')}, max {meta.get(f'{prefix}rhat_max')}; "
-            f"smallest ESS bulk {meta.get(f'{prefix}ess_bulk_min')}, tail "
-            f"{meta.get(f'{prefix}ess_tail_min')}"
+            f"{head}MCMC, {verdict} to the publication standard ({share:.1%} of estimates meet "
+            f"it); R-hat median {meta.get(f'{prefix}rhat_median')}, max "
+            f"{meta.get(f'{prefix}rhat_max')}; smallest ESS bulk "
+            f"{meta.get(f'{prefix}ess_bulk_min')}, tail {meta.get(f'{prefix}ess_tail_min')}"
         )
     return lines
 

@@ -49,6 +49,10 @@ PERIOD_TYPES: tuple[str, ...] = ("session", "year")
 # resolution or decision as a whole), as Voeten's year-based releases offer both.
 VOTE_SETS: tuple[str, ...] = ("all", "final-passage")
 
+# How ideal points are estimated: the deterministic variational EM with bootstrap intervals
+# (the default), or the published model's sampler (publication runs).
+IDEAL_POINT_METHODS: tuple[str, ...] = ("em", "mcmc")
+
 
 def ideal_points_meta_prefix(period_type: str, vote_set: str) -> str:
     """How the store_meta keys of a stored ideal point series begin (then rhat_max, converged

@@ -17,25 +17,25 @@ from alignment.errors import UnknownName
 
 @pytest.mark.slow
 def test_cli_ideal_points(built_store: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        ["ideal-points", "--from-session", "70", "--to-session", "80", "--format", "csv",
-         "--db", str(built_store)],
-    )  # fmt: skip
+    args = ["ideal-points", "--from-session", "70", "--to-session", "80", "--bootstrap", "10",
+            "--format", "csv", "--db", str(built_store)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     frame = pl.read_csv(result.stdout.encode())
     assert frame.columns == [
-        "iso3", "period_type", "period", "vote_set", "ideal_point", "lower", "upper", "n_votes",
-        "rhat", "ess_bulk", "ess_tail",
+        "iso3", "period_type", "period", "vote_set", "method", "ideal_point", "se", "lower",
+        "upper", "n_votes", "iterations", "final_change", "replicates",
     ]  # fmt: skip
     assert set(frame["period_type"]) == {"session"} and set(frame["vote_set"]) == {"all"}
+    assert set(frame["method"]) == {"em"} and set(frame["replicates"]) == {10}
     assert sorted(frame["period"].unique().to_list()) == list(range(70, 81))
     assert frame.height > 190 * 10
-    # A run that misses the publication standard says so on stderr, and only then.
-    verdict = check_convergence(frame)
-    assert result.stderr == ("" if verdict.ok else f"Warning: {verdict.message()}\n")
+    assert result.stderr == ""  # EM has no convergence warning to give
     usa = frame.filter(pl.col("iso3") == "USA")
     assert (usa["ideal_point"] > 0).all()
+    # Deterministic: a second run prints the same bytes.
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and again.stdout == result.stdout
     table = CliRunner().invoke(cli, ["ideal-points", "--topic", "syria", "--db", str(built_store)])
     assert table.exit_code == 0, table.output
     assert "ideal_point" in table.output and "USA" in table.output
@@ -46,12 +46,17 @@ def test_cli_ideal_points(built_store: Path) -> None:
     zero = CliRunner().invoke(cli, ["ideal-points", "--draws", "0", "--db", str(built_store)])
     assert zero.exit_code == 2
     assert "Invalid value for '--draws': 0 is not in the range 1<=x<=100000." in zero.output
-    # Options reach the sampler: another seed, other estimates.
-    args = ["ideal-points", "--topic", "syria", "--draws", "50", "--burn-in", "20",
-            "--chains", "1", "--format", "csv", "--db", str(built_store)]  # fmt: skip
+    # The sampler on request: options reach it, another seed gives other estimates, and a run
+    # that misses the publication standard says so on stderr, and only then.
+    args = ["ideal-points", "--method", "mcmc", "--topic", "syria", "--draws", "50",
+            "--burn-in", "20", "--chains", "1", "--format", "csv", "--db", str(built_store)]  # fmt: skip
     seeded = [CliRunner().invoke(cli, [*args, "--seed", seed]) for seed in ("1", "1", "2")]
     assert all(r.exit_code == 0 for r in seeded), [r.output for r in seeded]
     assert seeded[0].stdout == seeded[1].stdout != seeded[2].stdout
+    sampled = pl.read_csv(seeded[0].stdout.encode())
+    assert set(sampled["method"]) == {"mcmc"} and "rhat" in sampled.columns
+    verdict = check_convergence(sampled)
+    assert seeded[0].stderr == ("" if verdict.ok else f"Warning: {verdict.message()}\n")
 
 
 @pytest.mark.slow

@@ -15,6 +15,36 @@ from alignment.schema import TABLES
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
 
+def test_ideal_points_meta_describes_each_series_by_its_method() -> None:
+    """EM series: iterations, final change, replicates; sampled series: the worst
+    diagnostics and the verdict."""
+    rows = {
+        "period_type": ["session", "session", "year", "year"],
+        "vote_set": ["all"] * 4,
+        "method": ["em", "em", "mcmc", "mcmc"],
+        "iterations": [47, 47, 400, 400],
+        "final_change": [0.00085, 0.00085, None, None],
+        "replicates": [50, 50, None, None],
+        "rhat": [None, None, 1.002, 1.03],
+        "ess_bulk": [None, None, 500.0, 380.0],
+        "ess_tail": [None, None, 450.0, 410.0],
+    }
+    meta = derived.ideal_points_meta(pl.DataFrame(rows))
+    assert meta == {
+        "ideal_points_session_all_method": "em",
+        "ideal_points_session_all_iterations": "47",
+        "ideal_points_session_all_final_change": "0.00085",
+        "ideal_points_session_all_replicates": "50",
+        "ideal_points_year_all_method": "mcmc",
+        "ideal_points_year_all_rhat_median": "1.016",
+        "ideal_points_year_all_rhat_max": "1.030",
+        "ideal_points_year_all_ess_bulk_min": "380",
+        "ideal_points_year_all_ess_tail_min": "410",
+        "ideal_points_year_all_converged_share": "0.5000",
+        "ideal_points_year_all_converged": "false",
+    }
+
+
 def _frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
     roll_calls = con.sql("SELECT * FROM roll_calls").pl()
@@ -37,8 +67,10 @@ def test_ideal_points_are_carried_over_when_their_inputs_are_unchanged(
     assert kept[derived.IDEAL_POINTS_INPUT] == meta[derived.IDEAL_POINTS_INPUT]
     for period_type, vote_set in derived.STORED_IDEAL_POINTS:
         prefix = f"ideal_points_{period_type}_{vote_set}"
-        assert 1.0 < float(kept[f"{prefix}_rhat_median"]) < 1.2
-        assert kept[f"{prefix}_converged"] in ("true", "false")
+        assert kept[f"{prefix}_method"] == "em"
+        assert kept[f"{prefix}_replicates"] == "50"
+        assert 0 < int(kept[f"{prefix}_iterations"]) <= 500
+        assert float(kept[f"{prefix}_final_change"]) < 1e-3
         assert (
             stored.filter(
                 (pl.col("period_type") == period_type) & (pl.col("vote_set") == vote_set)

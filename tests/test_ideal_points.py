@@ -1,4 +1,5 @@
-"""Tests of the dynamic ordinal ideal point sampler."""
+"""Tests of the dynamic ordinal ideal point model: its data rules, the sampler (method mcmc),
+and the estimates of either method (the EM's own tests: tests/test_em.py)."""
 
 from __future__ import annotations
 
@@ -280,23 +281,42 @@ def test_chains_are_oriented_alike_and_the_anchor_positive() -> None:
 
 def test_same_seed_same_estimates_another_seed_close() -> None:
     votes, roll_calls, _ = simulate(n_states=30, n_sessions=3, n_roll_calls=90, seed=3)
-    first = estimate_ideal_points(votes, roll_calls, drop_sessions=(), seed=5)
-    assert first.equals(estimate_ideal_points(votes, roll_calls, drop_sessions=(), seed=5))
-    other = estimate_ideal_points(votes, roll_calls, drop_sessions=(), seed=6)
+    options = {"method": "mcmc", "drop_sessions": ()}
+    first = estimate_ideal_points(votes, roll_calls, seed=5, **options)
+    assert first.equals(estimate_ideal_points(votes, roll_calls, seed=5, **options))
+    other = estimate_ideal_points(votes, roll_calls, seed=6, **options)
     assert not first.equals(other)
     assert np.corrcoef(first["ideal_point"], other["ideal_point"])[0, 1] > 0.98
 
 
 @pytest.mark.parametrize(
     ("option", "message"),
-    [({"draws": 0}, "draws must be at least 1"), ({"chains": 0}, "chains must be at least 1"),
-     ({"burn_in": -1}, "burn_in must be at least 0"), ({"step_sd": 0}, "step_sd must be positive"),
+    [({"method": "mcmc", "draws": 0}, "draws must be at least 1"),
+     ({"method": "mcmc", "chains": 0}, "chains must be at least 1"),
+     ({"method": "mcmc", "burn_in": -1}, "burn_in must be at least 0"),
+     ({"method": "mcmc", "step_sd": 0}, "step_sd must be positive"),
+     ({"step_sd": 0}, "step_sd must be positive"),
+     ({"bootstrap": -1}, "bootstrap must be at least 0"),
+     ({"draws": 10}, "options of the sampler only, not of method em: draws"),
+     ({"method": "gibbs"}, "method must be one of em, mcmc, not 'gibbs'"),
      ({"interval": 1.0}, "interval must be between 0 and 1")],
 )  # fmt: skip
-def test_bad_options_are_refused_before_sampling(option, message) -> None:
+def test_bad_options_are_refused_before_estimating(option, message) -> None:
     votes, roll_calls, _ = simulate(n_states=5, n_sessions=2, n_roll_calls=10, seed=1)
     with pytest.raises(ValueError, match=message):
         estimate_ideal_points(votes, roll_calls, **option)
+
+
+def test_em_estimates_do_not_depend_on_the_order_of_the_rows() -> None:
+    """The same votes in another order (a store may return them so) and bridged roll calls
+    in one session: the same estimates, bit for bit."""
+    votes, roll_calls, _ = simulate(n_states=30, n_sessions=3, n_roll_calls=90, seed=3)
+    matches = pl.DataFrame({"rcid1": [0, 1, 40], "rcid2": [2, 60, 85]})  # 0-2 in one session
+    options = {"drop_sessions": (), "matches": matches, "bootstrap": 5}
+    first = estimate_ideal_points(votes, roll_calls, **options)
+    shuffled = votes.sample(fraction=1.0, shuffle=True, seed=1)
+    again = estimate_ideal_points(shuffled, roll_calls.reverse(), **options)
+    assert first.equals(again)
 
 
 def test_bridged_roll_calls_share_item_parameters() -> None:
@@ -311,11 +331,15 @@ def test_bridged_roll_calls_share_item_parameters() -> None:
     assert data.n_items == 30 - 3
 
 
-def test_anchor_is_positive() -> None:
+@pytest.mark.parametrize("method", ["em", "mcmc"])
+def test_anchor_is_positive(method: str) -> None:
     votes, roll_calls, _ = simulate(n_states=30, n_sessions=3, n_roll_calls=90, seed=3)
     for anchor in ("USA", "S05"):
-        est = estimate_ideal_points(votes, roll_calls, drop_sessions=(), anchor=anchor)
+        est = estimate_ideal_points(
+            votes, roll_calls, method=method, drop_sessions=(), anchor=anchor
+        )
         assert est.filter(pl.col("iso3") == anchor)["ideal_point"].mean() > 0
+        assert est["method"].unique().to_list() == [method]
 
 
 def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -441,11 +465,15 @@ def test_random_walk_steps_by_years_elapsed() -> None:
     assert cells.step_precision.tolist() == [0.0, 4.0, 1.0]
 
 
-def test_year_periods_are_labels_of_the_same_model() -> None:
+@pytest.mark.parametrize(
+    "options",
+    [{"bootstrap": 5}, {"method": "mcmc", "draws": 20, "burn_in": 5, "seed": 4}],
+)
+def test_year_periods_are_labels_of_the_same_model(options: dict) -> None:
     # simulate() dates session s in 1950 + s: by year, the same cells one to one, the same
-    # steps, so the same draws with the same seed, labelled by year.
+    # steps, so the same estimates (the same draws with the same seed), labelled by year.
     votes, roll_calls, _ = simulate(n_states=20, n_sessions=3, n_roll_calls=60, seed=2)
-    options = {"drop_sessions": (), "draws": 20, "burn_in": 5, "seed": 4}
+    options = {"drop_sessions": (), **options}
     by_session = estimate_ideal_points(votes, roll_calls, **options)
     by_year = estimate_ideal_points(votes, roll_calls, by="year", **options)
     assert by_year["period"].to_list() == [s + 1950 for s in by_session["session"]]
@@ -459,7 +487,7 @@ def test_year_periods_are_labels_of_the_same_model() -> None:
 
 @pytest.mark.slow
 def test_year_and_final_passage_estimates_from_the_store(con: duckdb.DuckDBPyConnection) -> None:
-    est = analyses.ideal_points(con, topic="syria", by="year", vote_set="final-passage", draws=100)
+    est = analyses.ideal_points(con, topic="syria", by="year", vote_set="final-passage")
     assert est["period_type"].unique().to_list() == ["year"]
     assert est["vote_set"].unique().to_list() == ["final-passage"]
     assert est["session"].null_count() == est.height
@@ -470,8 +498,9 @@ def test_year_and_final_passage_estimates_from_the_store(con: duckdb.DuckDBPyCon
         "WHERE t.topic = 'syria'"
     ).fetchall()
     assert ("paragraph",) in kinds or ("amendment",) in kinds  # something was left out
-    all_votes = analyses.ideal_points(con, topic="syria", by="year", draws=100)
+    all_votes = analyses.ideal_points(con, topic="syria", by="year", bootstrap=0)
     assert all_votes["n_votes"].sum() > est["n_votes"].sum()
     mean = dict(est.group_by("iso3").agg(pl.col("ideal_point").mean()).iter_rows())
     assert mean["USA"] > 0 and mean["SYR"] < 0 and mean["RUS"] < 0
-    assert (est["rhat"] > 0.9).all() and (est["ess_bulk"] > 0).all()
+    assert est["method"].unique().to_list() == ["em"] and (est["se"] > 0).all()
+    assert est["replicates"].unique().to_list() == [50]

@@ -28,7 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
     # one roll call per vote
     ("reconcile",),
     # compiled kernels on arrays; judging Markov chains (the ideal points' diagnostics)
-    ("sampler", "convergence"),
+    ("sampler", "convergence", "em"),
     # computations on frames
     ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
     # what changed between sessions (reports and change feeds), on the metrics

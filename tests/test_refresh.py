@@ -437,17 +437,15 @@ def test_status_shows_freshness_versions_outcome_and_rows(server, mirror, db):
         f" from mirror {server.base_url}: built 249 roll calls and 47578 votes from 8 files"
     )
     start_rows = lines.index("rows:")
-    # The stored ideal point series' worst diagnostics, as the build wrote them to store_meta.
+    # The stored ideal point series: EM, with the iterations, last change and bootstrap size the
+    # build wrote to store_meta.
     meta = dict(query(db, "SELECT key, value FROM store_meta WHERE key LIKE 'ideal_points_%'"))
     for period_type in ("session", "year"):
         p = f"ideal_points_{period_type}_all"
-        verdict = {"true": "converged", "false": "NOT converged"}[meta[f"{p}_converged"]]
-        share = float(meta[f"{p}_converged_share"])
+        assert meta[f"{p}_method"] == "em"
         assert (
-            f"ideal points by {period_type}, all votes: {verdict} to the publication standard "
-            f"({share:.1%} of estimates meet it); R-hat median {meta[f'{p}_rhat_median']}, max "
-            f"{meta[f'{p}_rhat_max']}; smallest ESS bulk {meta[f'{p}_ess_bulk_min']}, tail "
-            f"{meta[f'{p}_ess_tail_min']}"
+            f"ideal points by {period_type}, all votes: EM, {meta[f'{p}_iterations']} iterations "
+            f"(last change {meta[f'{p}_final_change']}), 50 bootstrap replicates"
         ) in lines[:start_rows]
     assert [line.split() for line in lines[start_rows + 1 : start_rows + 3]] == [
         ["roll_calls", "249"],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import plotly.offline
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
@@ -230,51 +231,87 @@ def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
     assert r.exit_code == 2 and "unknown country code 'XXX'; known: " in r.output
 
 
-def test_ideal_points_are_read_from_the_store(flagship, con) -> None:
-    ideal = flagship.sections.ideal.paths
+@pytest.fixture(scope="module")
+def no_topic(built_store: Path) -> reports.Report:
+    """Belarus from 2011 on all votes: its ideal points are the store's."""
+    con = store.connect(built_store)
+    try:
+        spec = reports.resolve_country(con, "BLR", topic=None, start_year=2011)
+        return reports.build_report(con, spec, bootstrap=10)
+    finally:
+        con.close()
+
+
+def test_ideal_points_are_read_from_the_store(no_topic, con) -> None:
+    ideal = no_topic.sections.ideal.paths
     assert ideal.source == "store"
     first, last = ideal.years
     # The years of the report's window: 2011 to the year of the store's latest vote.
     latest = con.sql("SELECT year(max(date)) FROM roll_calls").fetchall()[0][0]
     assert (first, last) == (2011, latest)
     states = sorted(set(ideal.frame["iso3"]))
-    assert {"BLR", "RUS", "SYR", "KAZ", "ARM"} <= set(states)
+    assert "BLR" in states
     rows = con.sql(
-        """SELECT iso3, period, ideal_point, lower, upper, n_votes, rhat, ess_bulk, ess_tail
+        """SELECT iso3, period, method, ideal_point, se, lower, upper, n_votes, iterations,
+                  replicates, rhat, ess_bulk, ess_tail
            FROM ideal_points WHERE period_type = 'year' AND vote_set = 'all'
              AND period BETWEEN $first AND $last AND list_contains($states, iso3)
            ORDER BY iso3, period""",
         params={"first": first, "last": last, "states": states},
     ).fetchall()
     assert [tuple(r) for r in ideal.frame.iter_rows()] == [tuple(r) for r in rows]
-    assert "read from the store's table" in flagship.html
+    assert "read from the store's table" in no_topic.html
 
 
-def test_ideal_points_say_how_converged_they_are(flagship, con) -> None:
-    """The worst R-hat and ESS of the points shown, and the verdict, in plain words."""
-    shown = flagship.sections.ideal.paths.frame
-    worst = con.sql(
-        """SELECT max(rhat), min(ess_bulk), min(ess_tail),
-                  avg(CASE WHEN rhat <= 1.01 AND ess_bulk >= 400 AND ess_tail >= 400 THEN 1 ELSE 0 END)
-           FROM ideal_points WHERE period_type = 'year' AND vote_set = 'all'
-             AND period BETWEEN $first AND $last AND list_contains($states, iso3)""",
-        params={
-            "first": flagship.sections.ideal.paths.years[0],
-            "last": flagship.sections.ideal.paths.years[1],
-            "states": sorted(set(shown["iso3"])),
-        },
-    ).fetchall()[0]
-    c = flagship.sections.ideal.paths.convergence
-    assert (c.rhat_max, c.ess_bulk_min, c.ess_tail_min) == pytest.approx(worst[:3])
-    assert c.share_converged == pytest.approx(worst[3])
-    body = flagship.html.split('id="ideal-convergence"', 1)[1].split("</p>", 1)[0]
-    assert f"The worst R-hat among them\nis {worst[0]:.3f}" in body
+def test_em_ideal_points_say_how_they_were_estimated(no_topic, flagship, con) -> None:
+    """EM estimates: one plain sentence on the method, the bootstrap's band, no convergence
+    box; a topic report's (the flagship, on Syria) come from the topic's roll calls."""
     stored = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
-    if c.ok:
-        assert "meet the publication standard" in body
-    else:
-        assert "<b>These estimates are not converged to the publication standard.</b>" in body
-    assert f"worst R-hat {stored['ideal_points_year_all_rhat_max']}" in body
+    for report in (no_topic, flagship):
+        ideal = report.sections.ideal.paths
+        assert ideal.method == "em" and ideal.convergence is None
+        assert 'id="ideal-convergence"' not in report.html
+        text = report.html.split('id="ideal-source"', 1)[1].split("</p>", 1)[0]
+        assert (
+            f"Estimated by a deterministic variational EM of that model ({ideal.iterations} "
+            "iterations)"
+        ) in text
+        assert f"parametric bootstrap ({ideal.replicates} sets of votes simulated" in text
+    assert no_topic.sections.ideal.paths.iterations == int(
+        stored["ideal_points_year_all_iterations"]
+    )
+    topic = flagship.sections.ideal.paths
+    assert topic.source == "topic" and topic.topic == "syria"
+    assert "Estimated for this report from the <code>syria</code> roll calls only" in flagship.html
+    # The topic's own votes: fewer per state and year than the stored all-votes series has.
+    stored_n = con.sql(
+        """SELECT sum(n_votes) FROM ideal_points WHERE period_type = 'year' AND vote_set = 'all'
+           AND iso3 = 'BLR' AND period >= 2011"""
+    ).fetchall()[0][0]
+    assert 0 < topic.frame.filter(pl.col("iso3") == "BLR")["n_votes"].sum() < stored_n / 5
+
+
+def test_sampled_ideal_points_that_miss_the_standard_get_the_box(tmp_path: Path) -> None:
+    """A stored series from the sampler (method mcmc) that misses the publication standard:
+    the warning box, with the worst R-hat of the points shown."""
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE ideal_points SET method = 'mcmc', rhat = 1.3, ess_bulk = 50, ess_tail = 60, "
+        "iterations = 400, final_change = NULL, replicates = NULL"
+    )
+    con.close()
+    con = store.connect(db)
+    try:
+        spec = reports.resolve_country(con, "BLR", topic=None, start_year=2011)
+        report = reports.build_report(con, spec, bootstrap=10)
+    finally:
+        con.close()
+    assert report.sections.ideal.paths.method == "mcmc"
+    body = report.html.split('id="ideal-convergence"', 1)[1].split("</p>", 1)[0]
+    assert "<b>These estimates are not converged to the publication standard.</b>" in body
+    assert "The worst R-hat among them\nis 1.300" in body
+    assert "posterior means of the published model's sampler" in report.html
 
 
 def test_flagship_summary_numbers(flagship, con) -> None:
@@ -364,6 +401,8 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
     con = store.connect(db)
     try:
         spec = reports.resolve_country(con, "BLR", topic="syria", start_year=2011)
+        # The stored series asked for (a topic report would estimate its own).
+        spec = dataclasses.replace(spec, ideal_topic=None)
         report = reports.build_report(con, spec, bootstrap=10)
     finally:
         con.close()

@@ -85,3 +85,26 @@ def test_cli_exit_codes_and_json_times(built_store: Path, tmp_path: Path) -> Non
     assert failed.exit_code == 3
     assert failed.stderr.startswith(f"Error: {db}: the last refresh attempt (")
     assert "ended bad_data: x.csv:3: bad" in failed.stderr
+
+
+def test_ideal_point_lines_say_each_series_method() -> None:
+    meta = {
+        "ideal_points_session_all_method": "em",
+        "ideal_points_session_all_iterations": "47",
+        "ideal_points_session_all_final_change": "0.00085",
+        "ideal_points_session_all_replicates": "50",
+        "ideal_points_year_all_method": "mcmc",
+        "ideal_points_year_all_rhat_median": "1.016",
+        "ideal_points_year_all_rhat_max": "1.030",
+        "ideal_points_year_all_ess_bulk_min": "380",
+        "ideal_points_year_all_ess_tail_min": "410",
+        "ideal_points_year_all_converged_share": "0.5000",
+        "ideal_points_year_all_converged": "false",
+    }
+    assert status._ideal_point_lines(meta) == [
+        "ideal points by session, all votes: EM, 47 iterations (last change 0.00085), 50 "
+        "bootstrap replicates",
+        "ideal points by year, all votes: MCMC, NOT converged to the publication standard "
+        "(50.0% of estimates meet it); R-hat median 1.016, max 1.030; smallest ESS bulk 380, "
+        "tail 410",
+    ]

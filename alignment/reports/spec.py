@@ -105,6 +105,7 @@ def flagship() -> ReportSpec:
         change_partners=("RUS", "SYR"),
         ideal_states=("BLR", "RUS", "SYR"),
         ideal_blocs=("csto",),
+        ideal_topic="syria",
         cohesion_blocs=("csto",),
         key_roll_call="A/RES/66/253",
         key_bloc="csto",
@@ -158,6 +159,7 @@ def subject(
         ideal_states=(*own, *states),
         # A bloc's own members (up to MAX_IDEAL_MEMBERS); a state's first small bloc.
         ideal_blocs=(key,) if kind == "bloc" and key in ideal_bloc else members[:1],
+        ideal_topic=topic,  # a topic report's ideal points come from the topic's votes
         cohesion_blocs=blocs[:3],
         key_roll_call=None,
         key_bloc=blocs[0] if blocs else None,

@@ -1,10 +1,12 @@
-"""Ideal points by calendar year, with their 90% intervals and convergence diagnostics.
+"""Ideal points by calendar year, with their 90% intervals and how they were estimated.
 
 The all-votes paths are read from the store's ``ideal_points`` table (the series
 ``period_type = 'year'``, ``vote_set = 'all'`` the refresh materialises with
-:func:`alignment.ideal_points.ideal_points` and its default options); a report never runs the
-sampler for them. Only a spec that asks for a topic's ideal points (``ideal_topic``) has them
-estimated for the report from that topic's roll calls.
+:func:`alignment.ideal_points.estimate_ideal_points` and its default options); a report never
+estimates them. A spec that asks for a topic's ideal points (``ideal_topic``: topic reports)
+has them estimated for the report from that topic's roll calls, by the default method (EM, a
+few seconds). The convergence box appears only for sampler (mcmc) estimates that miss the
+publication standard.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ from alignment.vocabulary import ideal_points_meta_prefix
 # The stored series' columns, with the period named for what it is here: a calendar year.
 IDEAL_SCHEMA = {
     ("year" if k == "period" else k): SUMMARY_SCHEMA[k]
-    for k in ("iso3", "period", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk",
-              "ess_tail")
+    for k in ("iso3", "period", "method", "ideal_point", "se", "lower", "upper", "n_votes",
+              "iterations", "replicates", "rhat", "ess_bulk", "ess_tail")
 }  # fmt: skip
 SERIES_META = ideal_points_meta_prefix("year", "all")
 # The publication standard of convergence, as the page states it.
@@ -72,12 +74,25 @@ class IdealPaths:
     source: str
     topic: str | None = None
     years: tuple[int, int] | None = None
-    convergence: Convergence | None = None  # of the estimates shown
+    convergence: Convergence | None = None  # of the estimates shown, when sampled (mcmc)
     series: dict[str, str] = field(default_factory=dict)  # store_meta ideal_points_year_all_*
 
     @property
     def n_states(self) -> int:
         return self.frame["iso3"].n_unique() if self.frame.height else 0
+
+    @property
+    def method(self) -> str | None:
+        """ "em" or "mcmc": how the estimates shown were made (None: nothing shown)."""
+        return self.frame["method"][0] if self.frame.height else None
+
+    @property
+    def iterations(self) -> int | None:
+        return self.frame["iterations"].max() if self.frame.height else None  # type: ignore[return-value]
+
+    @property
+    def replicates(self) -> int | None:
+        return self.frame["replicates"].max() if self.frame.height else None  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -108,7 +123,7 @@ def paths(
     (:func:`alignment.ideal_points.ideal_points`)."""
     first, last = years
     wanted = sorted(set(wanted))
-    columns = "iso3, period AS year, ideal_point, lower, upper, n_votes, rhat, ess_bulk, ess_tail"
+    columns = ", ".join("period AS year" if k == "year" else k for k in IDEAL_SCHEMA)
     if topic is None:
         series = "period_type = 'year' AND vote_set = 'all'"
         n_rows = con.sql(f"SELECT count(*) FROM ideal_points WHERE {series}").fetchall()[0][0]
@@ -138,7 +153,8 @@ def paths(
         if frame.height
         else pl.DataFrame(schema=IDEAL_SCHEMA)
     )
-    shown = check_convergence(frame) if frame.height else None
+    sampled = frame.height and frame["method"][0] == "mcmc"
+    shown = check_convergence(frame) if sampled else None
     return IdealPaths(frame, source, topic, years, shown, meta)
 
 
@@ -185,11 +201,16 @@ def figure(
                                ok["upper"].to_list(), colour, legendgroup=s))  # fmt: skip
         hover = [
             f"{esc(name_of(s, names))}, {y}: {v:.2f} [{lo:.2f}, {hi:.2f}], {n} votes{few(n)}"
-            f"<br>R-hat {r:.3f}, effective draws {b:.0f} (bulk), {t:.0f} (tail)"
-            for y, v, lo, hi, n, r, b, t in d.select(
-                "year", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk", "ess_tail"
+            + (
+                f"<br>R-hat {r:.3f}, effective draws {b:.0f} (bulk), {t:.0f} (tail)"
+                if r is not None
+                else f"<br>standard error {se:.2f}"
+            )
+            for y, v, se, lo, hi, n, r, b, t in d.select(
+                "year", "ideal_point", "se", "lower", "upper", "n_votes", "rhat", "ess_bulk",
+                "ess_tail",
             ).iter_rows()
-        ]
+        ]  # fmt: skip
         fig.add_trace(
             series_trace(s, d["year"].to_list(), d["ideal_point"].to_list(),
                          d["n_votes"].to_list(), hover, colour, spec.focus,

@@ -206,7 +206,7 @@ def metric_sql() -> dict[str, str]:
         if r.times_total != 1:
             total = f"{r.times_total} * {total}"
         if f.baseline == "none":
-            out[metric] = f"1 - {num} / ({total})"
+            out[metric] = f"({total} - {num}) / ({total})"
             continue
         left, right = _margins(f.baseline)
         sums = [
@@ -216,7 +216,9 @@ def metric_sql() -> dict[str, str]:
         expected = " + ".join(
             s if b == 1 else f"{b} * ({s})" for s, b in zip(sums, r.expected, strict=True)
         )
-        out[metric] = f"coalesce(1 - {total} * {num} / nullif({expected}, 0), 'NaN'::DOUBLE)"
+        out[metric] = (
+            f"coalesce(({expected} - {total} * {num}) / nullif({expected}, 0), 'NaN'::DOUBLE)"
+        )
     return out
 
 

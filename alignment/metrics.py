@@ -211,8 +211,8 @@ def _scores_counts(
 ) -> dict[str, np.ndarray]:
     """The count form: unweighted (9, N) tables of counts in exact integer arithmetic.
 
-    Every metric is 1 - (integer) / (integer) (``formulas.RATIOS``), so each value is the
-    correctly rounded ratio. Written into ``out`` (one float64 array per metric) when given.
+    Every metric is 1 - (integer) / (integer) (``formulas.RATIOS``), evaluated as one integer
+    ratio (y - x) / y, so each value is correctly rounded. Written into ``out`` (one float64 array per metric) when given.
     """
     c = np.ascontiguousarray(c, dtype=np.int32)
     if c.shape[1] and int(c.sum(axis=0).max()) >= _INT32_TOTAL:
@@ -300,15 +300,18 @@ def _evaluate(
             f, r = formulas.FORMULAS[m], formulas.RATIOS[m]
             num = combination("steps", r.observed, steps)
             times = total if r.times_total == 1 else combination("total", (r.times_total,), [total])
+            # 1 - x / y as (y - x) / y: the subtraction is exact on counts, so the one
+            # division rounds correctly (1 - 20 / 25 would give 0.19999999999999996).
             if f.baseline == "none":
-                np.divide(num, times, out=out[m])
+                np.subtract(times, num, out=scratch)
+                np.divide(scratch, times, out=out[m])
             else:
                 den = combination(f.baseline, r.expected, expected_sums(f.baseline))
                 np.multiply(num, times, out=scratch)
+                np.subtract(den, scratch, out=scratch)
                 np.divide(scratch, den, out=out[m])
                 if floats:  # rounding must not turn "no expected disagreement" into a value
                     np.copyto(out[m], np.nan, where=den <= 0)
-            np.subtract(1.0, out[m], out=out[m])
     return {m: out[m] for m in wanted}
 
 

@@ -212,7 +212,8 @@ def _scores_counts(
     """The count form: unweighted (9, N) tables of counts in exact integer arithmetic.
 
     Every metric is 1 - (integer) / (integer) (``formulas.RATIOS``), evaluated as one integer
-    ratio (y - x) / y, so each value is correctly rounded. Written into ``out`` (one float64 array per metric) when given.
+    ratio (y - x) / y, so each value is correctly rounded. Written into ``out`` (one float64
+    array per metric) when given.
     """
     c = np.ascontiguousarray(c, dtype=np.int32)
     if c.shape[1] and int(c.sum(axis=0).max()) >= _INT32_TOTAL:

@@ -15,10 +15,11 @@ SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that reads the store built from all of ../shared/data, so that the
-    fast loop (`make test-fast`: `-m "not store and not slow and not browser"`) leaves them."""
+    """Mark every test that reads the real data of ../shared/data (the ``shared_data``
+    fixture, or the store built from it), so that the fast loop (`make test-fast`: `-m "not
+    store and not slow and not browser"`) leaves them."""
     for item in items:
-        if "built_store" in getattr(item, "fixturenames", ()):
+        if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.store)
 
 

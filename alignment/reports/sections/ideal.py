@@ -30,10 +30,12 @@ from alignment.ideal_points import SUMMARY_SCHEMA
 from alignment.reports.charts import (
     TEMPLATE,
     band,
+    end_labels,
     esc,
     few,
     figure_html,
     interval_text,
+    label_trace,
     legend_rank,
     mark_events,
     series_trace,
@@ -142,8 +144,21 @@ def paths(
     return IdealPaths(frame, source, topic, years, shown, meta)
 
 
+def member_years(inputs: Inputs, bloc: str) -> dict[str, set[int]]:
+    """The years in which each state voted as a member of ``bloc`` (hover text names the
+    bloc only then: the United Kingdom is no "(EU)" after 2020)."""
+    rows = inputs.on_date.filter(pl.col("bloc") == bloc).select(
+        "iso3", pl.col("date").dt.year().alias("year")
+    )
+    out: dict[str, set[int]] = {}
+    for iso3, year in rows.unique().iter_rows():
+        out.setdefault(iso3, set()).add(year)
+    return out
+
+
 def build(ctx: Context, ideal: IdealPaths, colours: dict[str, str]) -> Ideal:
-    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever)
+    years = member_years(ctx.inputs, ctx.spec.subject) if ctx.spec.kind == "bloc" else {}
+    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever, years)
     return Ideal(ideal, figure_html(fig, "fig-ideal_points"))
 
 
@@ -153,10 +168,15 @@ def figure(
     names: dict[str, str],
     colours: dict[str, str],
     members: Sequence[str] = (),
+    years_in: dict[str, set[int]] | None = None,
 ) -> go.Figure:
     """Ideal points by year; a bloc report's ``members`` drawn thin in the subject's colour,
-    under one legend entry."""
+    under one legend entry, named as members only in the years they were (``years_in``);
+    each coloured line ends in its name."""
     fig = go.Figure()
+    years_in = years_in or {}
+    ends: list[tuple[float, float, str, str]] = []
+    member_ends: list[float] = []
     present = set(ip["iso3"])
     in_bloc = set(members) - {k for k, c in colours.items() if c != GREY}
     shown = [s for s in dict.fromkeys([*colours, *sorted(present)]) if s in present]
@@ -167,10 +187,15 @@ def figure(
         d = ip.filter(pl.col("iso3") == s).sort("year")
         colour = colours.get(s, GREY)
         if s in in_bloc:
-            hover = interval_text(
-                f"{esc(name_of(s, names))} ({esc(bloc_short_name(spec.subject))}), ",
-                d.select("year", "ideal_point", "lower", "upper", "n_votes").iter_rows(),
-            )
+            bloc = esc(bloc_short_name(spec.subject))
+            hover = [
+                f"{esc(name_of(s, names))} ("
+                + (bloc if y in years_in.get(s, ()) else f"not in the {bloc} that year")
+                + f"), {line}"
+                for y, line in zip(d["year"], interval_text("", d.select(
+                    "year", "ideal_point", "lower", "upper", "n_votes").iter_rows()), strict=True)
+            ]  # fmt: skip
+            member_ends.append(d["ideal_point"][-1])
             trace = series_trace(spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
                                  d["n_votes"].to_list(), hover, SUBJECT, "",
                                  name=esc(f"{bloc_short_name(spec.subject)} members"),
@@ -195,12 +220,26 @@ def figure(
                          d["n_votes"].to_list(), hover, colour, spec.focus,
                          name=esc(name_of(s, names)), legendrank=legend_rank(s, colours))
         )  # fmt: skip
+        if colour != GREY and d.height:
+            ends.append((d["year"][-1], d["ideal_point"][-1], name_of(s, names), colour))
+    if member_ends:
+        mid = sorted(member_ends)[len(member_ends) // 2]
+        ends.append((ip["year"].max(), mid, f"{bloc_short_name(spec.subject)} members", SUBJECT))
+    if ip.height:
+        span = (float(ip["ideal_point"].min()), float(ip["ideal_point"].max()))
+        for x, y, text, colour in end_labels(ends, span):
+            fig.add_trace(label_trace(x, y, text, colour))
     mark_events(fig, spec)
     fig.update_layout(
         template=TEMPLATE,
         height=520,
-        xaxis=year_axis(ip["year"].to_list(), "year"),
-        yaxis_title="ideal point (higher: closer to the United States)",
+        xaxis=year_axis(ip["year"].to_list(), "calendar year", _window(ip), room=0.14),
+        yaxis_title="ideal point (standard deviations; higher: closer to the United States)",
+        margin={"r": 20},
         legend={"title": {"text": "state (click to hide)"}},
     )
     return fig
+
+
+def _window(ip: pl.DataFrame) -> tuple[float, float] | None:
+    return (float(ip["year"].min()), float(ip["year"].max())) if ip.height else None

@@ -36,6 +36,19 @@ INFO_COLUMNS = (
 )
 
 
+# The CSV's headings of INFO_COLUMNS.
+INFO_LABELS = ("Roll call", "Symbol", "Date", "Session", "Kind", "Title", "Yes", "No", "Abstain")
+
+
+def csv_frame(matrix: VoteMatrix) -> pl.DataFrame:
+    """The matrix as its CSV holds it: newest first, each vote in the words of every table
+    (yes, no, abstain, no vote; blank outside membership)."""
+    return matrix.frame.with_columns(
+        pl.col(c).replace_strict(VOTE_WORDS, default=None, return_dtype=pl.String)
+        for c in matrix.columns
+    ).reverse()
+
+
 @dataclass
 class VoteMatrix:
     columns: list[str]  # row keys (ISO3 or majority keys), in display order
@@ -122,8 +135,9 @@ def compute(ctx: Context) -> VoteMatrix:
 def build(ctx: Context, matrix: VoteMatrix, colours: dict[str, str]) -> Votes:
     shown = dataclasses.replace(matrix, frame=matrix.shown)
     fig = figure(shown, ctx.names, colours)
-    labels = [*INFO_COLUMNS, *(name_of(c, ctx.names) for c in matrix.columns)]
-    table = frame_table(matrix.frame, "vote-matrix", labels, ctx.slug)
+    table = frame_table(csv_frame(matrix), "vote-matrix",
+                        [*INFO_LABELS, *(name_of(c, ctx.names) for c in matrix.columns)],
+                        ctx.slug)  # fmt: skip
     return Votes(matrix, figure_html(fig, "fig-matrix"), table,
                  blocs_phrase(ctx.spec.matrix_blocs),
                  [bloc_short_name(b) for b in ctx.spec.majority_blocs])  # fmt: skip

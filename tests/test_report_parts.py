@@ -80,7 +80,7 @@ def test_periods_stand_at_the_mean_date_and_mark_the_partial_session() -> None:
     assert p.x[65] == pytest.approx(2011 + 182 / 365)  # 2 July 2011: 182 days into the year
     assert 2011.9 < p.x[66] < 2012.1  # the mean of 1 December 2011 and 1 March 2012
     # Session 80 ran to the opening of the next, 8 September 2026: the votes to 4 June are part.
-    assert p.partial == 80 and "to 4 June 2026" in p.note()
+    assert p.partial == 80 and "votes to 4 June 2026, the session ran to 8 September" in p.note()
     assert session_periods(rc, dt.date(2011, 1, 1), dt.date(2026, 9, 8)).partial is None
     axis = year_axis([], None, p.window, room=0.1)
     assert axis["tickvals"][0] == 2011 and axis["tickvals"][-1] == 2026  # the window's years

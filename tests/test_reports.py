@@ -309,9 +309,10 @@ def test_flagship_summary_numbers(flagship, con) -> None:
 def test_long_tables_show_50_rows_and_download_all(flagship) -> None:
     """The table of every state has about 190 rows: the page shows 50, the CSV data all."""
     page = flagship.html
-    table = page[page.index('<table id="every-state">') :]
+    table = page[page.index('<table id="every-state"') :]
     table = table[: table.index("</table>")]
-    assert table.count("<tr>") == 1 + 50
+    assert table.count("<tr>") == 1 + 50  # the header and 50 rows; the rest hidden, sortable
+    assert table.count("<tr hidden>") > 100
     packed = json.loads(page.split('id="every-state-data">', 1)[1].split("</script>", 1)[0])
     assert packed["encoding"] == "gzip+base64"
     data = json.loads(gzip.decompress(base64.b64decode(packed["data"])))
@@ -320,12 +321,41 @@ def test_long_tables_show_50_rows_and_download_all(flagship) -> None:
     assert 'id="download-every-state" data-table="every-state"' in page
 
 
-def test_summary_comes_before_the_charts_and_the_tables(flagship) -> None:
+def test_the_first_screen_leads_with_three_takeaways_and_one_chart(flagship) -> None:
     page = flagship.html.split("<body>", 1)[1]
     order = [page.index(f'<section id="{s}"') for s in
-             ("summary", "coverage", "world", "agreement", "ideal", "matrix", "tables")]  # fmt: skip
+             ("summary", "agreement", "findings", "coverage", "world", "ideal", "matrix",
+              "tables")]  # fmt: skip
     assert order == sorted(order)
-    assert page.index('<table id="every-state">') > page.index('id="fig-matrix"')
+    takeaways = page[page.index('<ul id="takeaways">') :].split("</ul>", 1)[0]
+    assert takeaways.count("<li>") == 3
+    # The first chart of the page is the agreement over time, right after the takeaways.
+    assert page.index('id="fig-', page.index('id="takeaways"')) == page.index('id="fig-agreement"')
+    assert page.index('id="fig-agreement"') < page.index('<section id="findings"')
+    # The coverage table waits in a collapsed section.
+    coverage = page[page.index('<section id="coverage"') :].split("</section>", 1)[0]
+    assert coverage.index('<details class="coverage">') < coverage.index(
+        '<table id="series-coverage"'
+    )
+    assert "<details open" not in coverage
+    assert page.index('<table id="every-state"') > page.index('id="fig-matrix"')
+
+
+def test_gallery_reports_share_one_plotly_file(tmp_path: Path) -> None:
+    """A gallery writes plotly.js once beside its reports, which load it; a report written on
+    its own carries it inlined (see test_page_is_self_contained)."""
+    from alignment.reports import gallery
+
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    with store.connect(db) as con:
+        specs = [reports.resolve(con, "country", "BLR", topic="syria")]
+    gallery.write(db, specs, tmp_path / "site", bootstrap=10)
+    shared = tmp_path / "site" / gallery.PLOTLY_FILE
+    assert shared.read_text() == plotly.offline.get_plotlyjs()
+    page = (tmp_path / "site" / f"{specs[0].slug}.html").read_text()
+    assert f'<script src="{gallery.PLOTLY_FILE}"></script>' in page
+    assert plotly.offline.get_plotlyjs()[:2000] not in page
+    assert len(page.encode()) < 2_000_000
 
 
 def test_csv_cells_cannot_start_a_formula() -> None:

@@ -124,29 +124,38 @@ class Periods:
     last_day: dt.date
     window: tuple[float, float]
     first: int = 0  # the first session of the first window
+    last: int = 0  # the last session with votes (the last window may stop short of a pool)
 
     def label(self, period: int) -> str:
         """ "session 66 (opened 2011)" or "sessions 76-78 (opened 2021-2023)"."""
-        if self.pool == 1:
+        end = min(period + self.pool - 1, max(self.last, period))
+        if end == period:
             return session_label(period)
-        end = period + self.pool - 1
         return f"sessions {period}–{end} (opened {opening_year(period)}–{opening_year(end)})"
 
+    def pool_note(self) -> str | None:
+        """What is pooled, when anything is."""
+        if self.pool == 1:
+            return None
+        return (
+            f"Few votes a session on the topic: each point pools {self.pool} sessions, drawn "
+            "at the mean date of their votes."
+        )
+
+    def partial_note(self) -> str | None:
+        """What is partial, when the last period is."""
+        if self.partial is None:
+            return None
+        end = opening_day(opening_year(self.last) + 1)
+        return (
+            f"The last points (hollow, at the end of a dotted segment) rest on part of session "
+            f"{self.last} only: the sources hold votes to {self.last_day:%-d %B %Y}, the "
+            f"session ran to {end:%-d %B %Y}."
+        )
+
     def note(self) -> str | None:
-        """The sentence that says what is pooled and what is partial (None: nothing is)."""
-        said = []
-        if self.pool > 1:
-            said.append(
-                f"Few votes a session: each point pools {self.pool} sessions, drawn at the "
-                "mean date of their votes."
-            )
-        if self.partial is not None:
-            end = opening_day(opening_year(self.partial + self.pool - 1) + 1)
-            said.append(
-                f"The last point ({self.label(self.partial)}, hollow, dotted) is partial: the "
-                f"sources hold its votes to {self.last_day:%-d %B %Y}, the session ran to "
-                f"{end:%-d %B %Y}."
-            )
+        """The sentences that say what is pooled and what is partial (None: nothing is)."""
+        said = [n for n in (self.pool_note(), self.partial_note()) if n]
         return " ".join(said) or None
 
 
@@ -167,11 +176,11 @@ def session_periods(
         int(p): decimal_year(d)
         for p, d in keyed.group_by("period").agg(pl.col("date").mean()).iter_rows()
     }
-    last = max(x)
-    ends = opening_day(opening_year(last + pool - 1) + 1)
-    partial = last if last_day < ends - dt.timedelta(days=1) else None
+    last_session = int(roll_calls["session"].max())
+    ends = opening_day(opening_year(last_session) + 1)
+    partial = max(x) if last_day < ends - dt.timedelta(days=1) else None
     window = (decimal_year(first_day), decimal_year(last_day))
-    return Periods(x, pool, partial, last_day, window, first)
+    return Periods(x, pool, partial, last_day, window, first, last_session)
 
 
 def pooled(roll_calls: pl.DataFrame, where: Periods) -> pl.DataFrame:
@@ -318,7 +327,7 @@ def series_traces(
         rest = {k: v for k, v in kw.items() if k not in ("name", "showlegend", "legendrank")}
         out.append(
             trace([periods[i] for i in idx], [values[i] for i in idx], [n[i] for i in idx],
-                  [hover[i] + "<br>(partial: the sources stop before this session ended)"
+                  [hover[i] + "<br>(partial: the sources stop before this period ended)"
                    for i in idx],
                   ["circle" if i != idx[-1] else "circle-open" for i in idx],
                   line_dash="dot", showlegend=False, **rest)

@@ -61,12 +61,9 @@ class Agreement:
     @property
     def notes(self) -> list[str]:
         """What is pooled or partial, a sentence a scope."""
-        said: list[str] = []
-        for p in self.periods.values():
-            note = p.note()
-            if note and note not in said:
-                said.append(note)
-        return said
+        said = [n for p in self.periods.values() if (n := p.pool_note())]
+        partial = [n for p in self.periods.values() if (n := p.partial_note())]
+        return said + partial[-1:]  # all votes' (the later session) when both are partial
 
 
 def periods(ctx: Context) -> dict[str, Periods]:

@@ -38,7 +38,7 @@ from alignment.reports.charts import (
     label_trace,
     legend_rank,
     mark_events,
-    series_trace,
+    series_traces,
     year_axis,
 )
 from alignment.reports.context import Context
@@ -158,7 +158,9 @@ def member_years(inputs: Inputs, bloc: str) -> dict[str, set[int]]:
 
 def build(ctx: Context, ideal: IdealPaths, colours: dict[str, str]) -> Ideal:
     years = member_years(ctx.inputs, ctx.spec.subject) if ctx.spec.kind == "bloc" else {}
-    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever, years)
+    last = ctx.inputs.roll_calls["date"].max()
+    partial = last.year if ideal.frame.height and last < dt.date(last.year, 12, 31) else None
+    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever, years, partial)
     return Ideal(ideal, figure_html(fig, "fig-ideal_points"))
 
 
@@ -169,10 +171,12 @@ def figure(
     colours: dict[str, str],
     members: Sequence[str] = (),
     years_in: dict[str, set[int]] | None = None,
+    partial_year: int | None = None,
 ) -> go.Figure:
     """Ideal points by year; a bloc report's ``members`` drawn thin in the subject's colour,
     under one legend entry, named as members only in the years they were (``years_in``);
-    each coloured line ends in its name."""
+    each coloured line ends in its name; ``partial_year``, a year the votes stop in before its
+    end, is drawn hollow at the end of a dotted segment."""
     fig = go.Figure()
     years_in = years_in or {}
     ends: list[tuple[float, float, str, str]] = []
@@ -196,12 +200,14 @@ def figure(
                     "year", "ideal_point", "lower", "upper", "n_votes").iter_rows()), strict=True)
             ]  # fmt: skip
             member_ends.append(d["ideal_point"][-1])
-            trace = series_trace(spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
-                                 d["n_votes"].to_list(), hover, SUBJECT, "",
-                                 name=esc(f"{bloc_short_name(spec.subject)} members"),
-                                 showlegend=first_member, opacity=0.5, legendrank=1)  # fmt: skip
-            trace.line.width = 1
-            fig.add_trace(trace)
+            for trace in series_traces(
+                spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
+                d["n_votes"].to_list(), hover, SUBJECT, "", partial=partial_year,
+                name=esc(f"{bloc_short_name(spec.subject)} members"),
+                showlegend=first_member, opacity=0.5, legendrank=1,
+            ):  # fmt: skip
+                trace.line.width = 1
+                fig.add_trace(trace)
             first_member = False
             continue
         if colour != GREY:
@@ -215,11 +221,12 @@ def figure(
                 "year", "ideal_point", "lower", "upper", "n_votes", "rhat", "ess_bulk", "ess_tail"
             ).iter_rows()
         ]
-        fig.add_trace(
-            series_trace(s, d["year"].to_list(), d["ideal_point"].to_list(),
-                         d["n_votes"].to_list(), hover, colour, spec.focus,
-                         name=esc(name_of(s, names)), legendrank=legend_rank(s, colours))
-        )  # fmt: skip
+        for trace in series_traces(
+            s, d["year"].to_list(), d["ideal_point"].to_list(), d["n_votes"].to_list(), hover,
+            colour, spec.focus, partial=partial_year, name=esc(name_of(s, names)),
+            legendrank=legend_rank(s, colours),
+        ):  # fmt: skip
+            fig.add_trace(trace)
         if colour != GREY and d.height:
             ends.append((d["year"][-1], d["ideal_point"][-1], name_of(s, names), colour))
     if member_ends:

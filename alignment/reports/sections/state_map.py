@@ -75,7 +75,9 @@ def build(
     ctx: Context, smap: StateMap, colours: dict[str, str], priority: Sequence[str]
 ) -> StateMapSection:
     """``priority``: the keys labelled first (the vote matrix's columns)."""
-    fig = figure(smap, ctx.spec, ctx.names, colours, priority, ctx.ever)
+    # A bloc's members on the map's last day (the map's bloc labels are of that day too): a
+    # state that left before it (the United Kingdom, the EU) is drawn as what it is then.
+    fig = figure(smap, ctx.spec, ctx.names, colours, priority, ctx.members)
     return StateMapSection(smap, figure_html(fig, "fig-map"))
 
 
@@ -192,7 +194,7 @@ def figure(
             text=[esc(s) if where[s] else "" for s in rest["iso3"]],
             textposition=[where[s] or "top center" for s in rest["iso3"]],
             textfont={"size": 10, "color": "#777", "shadow": shadow},
-            hovertext=hover(rest), hovertemplate="%{hovertext}<extra></extra>",
+            hovertext=hover(rest), hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
         )
     )  # fmt: skip
     if in_bloc:
@@ -206,7 +208,7 @@ def figure(
                 text=[esc(s) if where[s] else "" for s in d["iso3"]],
                 textposition=[where[s] or "top center" for s in d["iso3"]],
                 textfont={"size": 10, "color": SUBJECT, "shadow": shadow},
-                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
+                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
             )
         )  # fmt: skip
     for s in keyed:
@@ -220,14 +222,14 @@ def figure(
                         "line": {"width": 1, "color": "#333"}},
                 text=[esc(s) if where[s] else ""], textposition=where[s] or "top center",
                 textfont={"size": 12, "color": colours[s], "shadow": shadow},
-                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
+                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
             )
         )  # fmt: skip
     fig.update_layout(
         template=TEMPLATE,
         height=620,
-        xaxis_title="first axis of the map",
-        yaxis_title="second axis of the map",
+        xaxis_title="first map axis (distance in 1 − agreement index)",
+        yaxis_title="second map axis (same unit)",
         legend={"title": {"text": "state (click to hide)<br>marker shape = cluster"}},
     )
     return fig

@@ -58,8 +58,9 @@ class VoteMatrix:
 
     @property
     def shown(self) -> pl.DataFrame:
-        """The rows the chart draws: the latest :func:`matrix_rows` (the CSV has them all)."""
-        return self.frame.tail(matrix_rows(len(self.columns)))
+        """The rows the chart draws: the latest :func:`matrix_rows`, newest first (the CSV has
+        them all)."""
+        return self.frame.tail(matrix_rows(len(self.columns))).reverse()
 
 
 @dataclass(frozen=True)
@@ -208,11 +209,12 @@ def figure(m: VoteMatrix, names: dict[str, str], colours: dict[str, str]) -> go.
     fig.update_layout(
         template=TEMPLATE,
         height=max(420, 18 * n_rows + 160),
-        margin={"l": 190, "r": 40, "t": 90, "b": 30},
+        margin={"l": 215, "r": 40, "t": 125, "b": 30},
         xaxis={"tickvals": list(range(len(cols))), "ticktext": xlabels, "side": "top",
-               "tickangle": -45, "fixedrange": True},
+               "tickangle": -45, "fixedrange": True, "title": {"text": "state"}},
         yaxis={"tickvals": list(range(n_rows)), "ticktext": ylabels, "autorange": "reversed",
-               "tickfont": {"size": 10}},
+               "tickfont": {"size": 10},
+               "title": {"text": "recorded vote (symbol · date), newest first"}},
         hoverlabel={"align": "left", "font": {"size": 11}},
     )  # fmt: skip
     return fig

@@ -125,8 +125,11 @@ def figure(
             reversescale=True, name="share alike", text=hover,
             hovertemplate="%{text}<extra></extra>",
             marker={"line": {"color": "#ffffff", "width": 0.4}},
-            colorbar={"title": {"text": f"% of {esc(what)}<br>cast alike"}, "ticksuffix": "%",
-                      "tickvals": list(range(MAP_RANGE[0], MAP_RANGE[1] + 1, 20))},
+            # Under the map, across it: the map keeps the page's width (a phone's too).
+            colorbar={"title": {"text": f"% of {esc(what)} cast alike", "side": "top"},
+                      "ticksuffix": "%", "tickvals": list(range(MAP_RANGE[0], MAP_RANGE[1] + 1, 20)),
+                      "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0,
+                      "yanchor": "top", "len": 0.6, "thickness": 14},
         )
     )  # fmt: skip
     subject = [spec.subject] if spec.kind == "country" and spec.subject in ids else []
@@ -148,5 +151,5 @@ def figure(
         visible=False, projection_type="natural earth", showframe=False,
         lataxis_range=[-57, 85], lonaxis_range=[-170, 190], resolution=110, scope="world",
     )  # fmt: skip
-    fig.update_layout(template=TEMPLATE, height=540, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    fig.update_layout(template=TEMPLATE, height=580, margin={"l": 0, "r": 0, "t": 10, "b": 80})
     return fig

@@ -37,6 +37,8 @@ TEMPLATE = "plotly_white"
 YEAR_TITLE = "year (a session at the mean date of its votes)"
 # Dashes of the lines of one chart, in order: no two lines look alike even in grey.
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+# And markers: two lines that coincide still show both (a square around a circle).
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "pentagon", "hexagon")
 MAX_POOL = 5  # sessions pooled at most into one point of a topic with few votes
 
 # Plotly options that could reach the network are switched off; the mode bar keeps the
@@ -292,6 +294,7 @@ def series_traces(
     step: int = 1,
     partial: int | None = None,
     dash: str = "solid",
+    symbol: str = "circle",
     **kw: Any,
 ) -> list[go.Scatter]:
     """A line over periods drawn at ``x`` of each (the period itself by default): hollow
@@ -309,7 +312,7 @@ def series_traces(
         _, text = gapped(ps, hs, step)
         xs = [None if p is None else at(p) for p in xs]
         marks = symbols or [
-            "circle" if c is None or c >= MIN_VOTES else "circle-open" for c in counts
+            symbol if c is None or c >= MIN_VOTES else f"{symbol}-open" for c in counts
         ]
         return go.Scatter(
             x=xs, y=y, mode="lines+markers", connectgaps=False, legendgroup=key,
@@ -329,7 +332,7 @@ def series_traces(
             trace([periods[i] for i in idx], [values[i] for i in idx], [n[i] for i in idx],
                   [hover[i] + "<br>(partial: the sources stop before this period ended)"
                    for i in idx],
-                  ["circle" if i != idx[-1] else "circle-open" for i in idx],
+                  [symbol if i != idx[-1] else f"{symbol}-open" for i in idx],
                   line_dash="dot", showlegend=False, **rest)
         )  # fmt: skip
     return out

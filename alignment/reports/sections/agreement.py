@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from alignment import metrics
 from alignment.reports.charts import (
     DASHES,
+    SYMBOLS,
     TEMPLATE,
     YEAR_TITLE,
     Periods,
@@ -143,6 +144,8 @@ def figure(
     ]  # fmt: skip
     fig = make_subplots(rows=max(len(scopes), 1), cols=1, shared_xaxes=True,
                         subplot_titles=titles, vertical_spacing=0.1)  # fmt: skip
+    # Panel titles on the left: the marked dates' labels stand on the right (recent years).
+    fig.update_annotations(x=0, xanchor="left")
     partners = [p for p in spec.partners if p != spec.focus]
     owner: list[str] = []
     who = esc(name_of(spec.focus, names))
@@ -183,7 +186,8 @@ def figure(
                 for trace in series_traces(
                     partner, d["session"].to_list(), d["value"].to_list(), d["n"].to_list(),
                     hover, colour, spec.focus, x=at.x, step=at.pool, partial=at.partial,
-                    dash=DASHES[i % len(DASHES)], name=esc(name_of(partner, names)),
+                    dash=DASHES[i % len(DASHES)], symbol=SYMBOLS[i % len(SYMBOLS)],
+                    name=esc(name_of(partner, names)),
                     meta=metric, showlegend=(r == 1 and metric == METRICS[0]), visible=visible,
                 ):  # fmt: skip
                     fig.add_trace(trace, row=r, col=1)
@@ -210,10 +214,10 @@ def figure(
     fig.update_layout(
         template=TEMPLATE,
         height=330 * len(scopes) + 120,
-        margin={"t": 110, "r": 20},
+        margin={"t": 80, "r": 20},
         updatemenus=[
             {"buttons": buttons, "direction": "down", "x": 0, "xanchor": "left", "y": 1.0,
-             "yanchor": "bottom", "pad": {"b": 30}, "showactive": True}
+             "yanchor": "bottom", "pad": {"b": 22}, "showactive": True}
         ],
         legend={"title": {"text": "partner (click to hide)"}},
         hovermode="closest",

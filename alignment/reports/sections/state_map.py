@@ -82,6 +82,9 @@ def build(
 
 
 LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+# The plot area's width, in pixels, on A4 paper (the page's 700 less the axis and the legend)
+# and in a phone's box (its min-width, 700, likewise): the names are placed for it.
+NARROWEST_PLOT = 460
 
 
 def place_labels(
@@ -170,8 +173,10 @@ def figure(
     keyed = [s for s in pts["iso3"] if s in colours and not (s in members and colours[s] == GREY)]
     # Only the report's states are labelled, and only where the label has room.
     wanted = [s if s in order else "" for s in pts["iso3"]]
-    where = dict(zip(pts["iso3"], place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted),
-                     strict=True))  # fmt: skip
+    # Placed for the narrowest the plot is drawn (A4 print, a phone's scrolling box): where
+    # names do not collide there, they do not collide on a wider page either.
+    where = dict(zip(pts["iso3"], place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted,
+                                               width=NARROWEST_PLOT), strict=True))  # fmt: skip
 
     def hover(d: pl.DataFrame) -> list[str]:
         return [

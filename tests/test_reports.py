@@ -401,7 +401,7 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
     assert ideal.source == "none" and ideal.frame.is_empty()
     assert "The store holds no ideal point estimates" in report.html
     body = report.html.split("<body>", 1)[1]
-    start = body.index('<table id="differences">')
+    start = body.index('<table id="differences"')
     table = body[start : body.index("</table>", start)]
     shown = short_title(long_title)
     assert len(shown) <= 200
@@ -502,7 +502,7 @@ def test_a_report_says_where_a_series_it_draws_stops(built_store: Path, con) -> 
                                 AND last_record >= DATE '2011-01-01')"""
         ).fetchall()
     }
-    table = re.search(r'<table id="series-coverage">(.*?)</table>', report.html, re.S)[1]
+    table = re.search(r'<table id="series-coverage"[^>]*>(.*?)</table>', report.html, re.S)[1]
     shown = set(re.findall(r"<tr><td>([^<]+)</td>", table))
     assert shown == series and "ES-11" in shown
     # Whether the sources differ on the votes shown, as analyses.differences finds it.

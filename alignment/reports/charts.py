@@ -22,7 +22,7 @@ import statistics
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -169,7 +169,7 @@ def session_periods(
     if roll_calls.is_empty():
         window = (decimal_year(first_day), decimal_year(last_day))
         return Periods({}, pool, None, last_day, window)
-    first = int(roll_calls["session"].min())
+    first = int(cast(int, roll_calls["session"].min()))
     keyed = roll_calls.select(
         (first + (pl.col("session") - first) // pool * pool).cast(pl.Int64).alias("period"),
         "date",
@@ -178,7 +178,7 @@ def session_periods(
         int(p): decimal_year(d)
         for p, d in keyed.group_by("period").agg(pl.col("date").mean()).iter_rows()
     }
-    last_session = int(roll_calls["session"].max())
+    last_session = int(cast(int, roll_calls["session"].max()))
     ends = opening_day(opening_year(last_session) + 1)
     partial = max(x) if last_day < ends - dt.timedelta(days=1) else None
     window = (decimal_year(first_day), decimal_year(last_day))

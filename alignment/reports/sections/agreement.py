@@ -6,7 +6,9 @@ with few votes a session is drawn by windows of sessions (:func:`charts.pool_siz
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import plotly.graph_objects as go
 import polars as pl
@@ -70,8 +72,8 @@ class Agreement:
 def periods(ctx: Context) -> dict[str, Periods]:
     """Where the points of each scope stand: the topic's votes pooled when few a session."""
     inputs = ctx.inputs
-    first = ctx.spec.start or inputs.roll_calls["date"].min()
-    last = inputs.roll_calls["date"].max()
+    first = ctx.spec.start or cast(dt.date, inputs.roll_calls["date"].min())
+    last = cast(dt.date, inputs.roll_calls["date"].max())
     out = {}
     if ctx.spec.topic:
         rc = inputs.topic_roll_calls
@@ -196,7 +198,9 @@ def figure(
                     last = d.row(-1, named=True)
                     ends.append((at.x[last["session"]], last["value"],
                                  name_of(partner, names), colour))  # fmt: skip
-            lo, hi = (float(span.min()), float(span.max())) if span.len() else (0.0, 1.0)
+            lo, hi = (
+                (cast(float, span.min()), cast(float, span.max())) if span.len() else (0.0, 1.0)
+            )
             for x, y, text, colour in end_labels(ends, (lo, hi)):
                 fig.add_trace(label_trace(x, y, text, colour, visible=visible, meta=metric),
                               row=r, col=1)  # fmt: skip

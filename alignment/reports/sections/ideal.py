@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import plotly.graph_objects as go
@@ -158,7 +158,7 @@ def member_years(inputs: Inputs, bloc: str) -> dict[str, set[int]]:
 
 def build(ctx: Context, ideal: IdealPaths, colours: dict[str, str]) -> Ideal:
     years = member_years(ctx.inputs, ctx.spec.subject) if ctx.spec.kind == "bloc" else {}
-    last = ctx.inputs.roll_calls["date"].max()
+    last = cast(dt.date, ctx.inputs.roll_calls["date"].max())
     partial = last.year if ideal.frame.height and last < dt.date(last.year, 12, 31) else None
     fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever, years, partial)
     return Ideal(ideal, figure_html(fig, "fig-ideal_points"))
@@ -231,9 +231,11 @@ def figure(
             ends.append((d["year"][-1], d["ideal_point"][-1], name_of(s, names), colour))
     if member_ends:
         mid = sorted(member_ends)[len(member_ends) // 2]
-        ends.append((ip["year"].max(), mid, f"{bloc_short_name(spec.subject)} members", SUBJECT))
+        ends.append(
+            (cast(int, ip["year"].max()), mid, f"{bloc_short_name(spec.subject)} members", SUBJECT)
+        )
     if ip.height:
-        span = (float(ip["ideal_point"].min()), float(ip["ideal_point"].max()))
+        span = (cast(float, ip["ideal_point"].min()), cast(float, ip["ideal_point"].max()))
         for x, y, text, colour in end_labels(ends, span):
             fig.add_trace(label_trace(x, y, text, colour))
     mark_events(fig, spec)
@@ -249,4 +251,4 @@ def figure(
 
 
 def _window(ip: pl.DataFrame) -> tuple[float, float] | None:
-    return (float(ip["year"].min()), float(ip["year"].max())) if ip.height else None
+    return (cast(float, ip["year"].min()), cast(float, ip["year"].max())) if ip.height else None

@@ -349,7 +349,7 @@ def test_gallery_reports_share_one_plotly_file(tmp_path: Path) -> None:
     db = build_tiny_store(tmp_path / "tiny.duckdb")
     with store.connect(db) as con:
         specs = [reports.resolve(con, "country", "BLR", topic="syria")]
-    gallery.write(db, specs, tmp_path / "site", bootstrap=10)
+    gallery.write_gallery(db, specs, tmp_path / "site", bootstrap=10)
     shared = tmp_path / "site" / gallery.PLOTLY_FILE
     assert shared.read_text() == plotly.offline.get_plotlyjs()
     page = (tmp_path / "site" / f"{specs[0].slug}.html").read_text()

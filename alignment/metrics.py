@@ -347,19 +347,39 @@ def _bootstrap_bounds(
     level: float,
     seed: int,
 ) -> dict[str, tuple[float, float]]:
+    """Percentile bounds of each metric, or (NaN, NaN) where the percentile interval is not
+    valid.
+
+    It is not valid when more than the tail share (1 - level) / 2 of the replicates leave the
+    metric undefined (kappa / pi of a resample in which both states cast one vote throughout):
+    those are the resamples without a disagreement, so dropping them cuts the distribution on
+    one side. Nor when the estimate sits at an end of an interval of some width: the
+    resamples cannot move it one way (e.g. kappa at the least its margins allow), and the
+    interval would claim a certainty on that side the data do not give. So an interval
+    either has no width or holds the estimate strictly inside it.
+    """
+    nan = (float("nan"), float("nan"))
     if len(cells) == 0:
-        return {m: (float("nan"), float("nan")) for m in metrics}
+        return dict.fromkeys(metrics, nan)
+    full = np.bincount(cells, weights=weights, minlength=9).reshape(3, 3)
+    estimate = scores_from_tables(full, metrics)
     rng = np.random.default_rng(seed)
     reps = scores_from_tables(_bootstrap_tables(cells, weights, n_boot, rng), metrics)
     alpha = (1 - level) / 2
     out = {}
     for m in metrics:
-        v = reps[m][~np.isnan(reps[m])]  # replicates where kappa / pi is undefined are skipped
-        if len(v) == 0:
-            out[m] = (float("nan"), float("nan"))
+        defined = ~np.isnan(reps[m])
+        theta = float(estimate[m])
+        if np.isnan(theta) or (n_boot - defined.sum()) > alpha * n_boot:
+            out[m] = nan
+            continue
+        lo, hi = (float(b) for b in np.quantile(reps[m][defined], [alpha, 1 - alpha]))
+        # Equal to the estimate up to rounding of the replicates' sums.
+        tol = 1e-12 * max(1.0, abs(theta))
+        if hi - lo > tol and not (lo + tol < theta < hi - tol):
+            out[m] = nan
         else:
-            lo, hi = np.quantile(v, [alpha, 1 - alpha])
-            out[m] = (float(lo), float(hi))
+            out[m] = (lo, hi)
     return out
 
 
@@ -375,7 +395,8 @@ def bootstrap_interval(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of one metric, resampling the pair's common roll calls.
 
-    Replicates where the metric is undefined (kappa / pi with no variation) are left out.
+    (NaN, NaN) where a percentile interval is not valid: the estimate at one of its ends, or
+    too many resamples in which kappa / pi is undefined (see ``_bootstrap_bounds``).
     """
     _check_metrics([metric])
     if not 0 < level < 1:

@@ -306,6 +306,48 @@ def test_bootstrap():
     assert "lower" not in dyadic_scores(votes, rcs).columns
 
 
+def cells_votes(table: list[list[int]]) -> tuple[list[int], list[int]]:
+    """The two states' votes (1 yes, 2 abstain, 3 no) of a 3x3 table of counts."""
+    a, b = [], []
+    for k in range(3):
+        for m in range(3):
+            a += [k + 1] * table[k][m]
+            b += [m + 1] * table[k][m]
+    return a, b
+
+
+def test_bootstrap_interval_never_ends_at_the_estimate():
+    # One abstain-yes, twelve no-no. By hand: a's votes (0, 1, 12), b's (1, 0, 12); observed
+    # disagreement 0.5 / 13; expected by chance (1·1·0.5 + 1·12·0.5 + 12·1·1) / 13² = 18.5 / 169;
+    # kappa = 1 - 6.5 / 18.5 = 0.6486. A resample without the abstention (a share (12/13)^13 =
+    # 35% of them) has both voting no throughout: kappa undefined there. Leaving those out made
+    # the interval end at the estimate, [0.59, 0.65]; now there is none.
+    a, b = cells_votes([[0, 0, 0], [1, 0, 0], [0, 0, 12]])
+    assert pair_scores(a, b)["kappa_abs"] == pytest.approx(1 - 6.5 / 18.5)
+    assert all(math.isnan(v) for v in bootstrap_interval(a, b, "kappa_abs", n_boot=200))
+    # Every vote differs: a (6, 5, 3), b (5, 3, 6); observed 10 / 14, expected 92 / 196;
+    # kappa = 1 - 140 / 92 = -0.52, the least these votes allow: no resample goes lower.
+    a, b = cells_votes([[0, 0, 6], [5, 0, 0], [0, 3, 0]])
+    assert pair_scores(a, b)["kappa_abs"] == pytest.approx(1 - 140 / 92)
+    assert all(math.isnan(v) for v in bootstrap_interval(a, b, "kappa_abs", n_boot=200))
+    # The agreement index of the same votes moves both ways: an interval around it.
+    lo, hi = bootstrap_interval(a, b, "agree", n_boot=200)
+    assert lo < pair_scores(a, b)["agree"] < hi
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 8), min_size=1, max_size=40),
+    st.sampled_from(["agree", "kappa_abs", "pi_nominal", "exact"]),
+)
+def test_bootstrap_interval_has_no_width_or_holds_the_estimate(cells, metric):
+    table = np.bincount(cells, minlength=9).reshape(3, 3).tolist()
+    a, b = cells_votes(table)
+    theta = pair_scores(a, b)[metric]
+    lo, hi = bootstrap_interval(a, b, metric, n_boot=100)
+    assert (math.isnan(lo) and math.isnan(hi)) or lo == hi or lo < theta < hi
+
+
 # --------------------------------------------------------------------------- DuckDB macros
 
 

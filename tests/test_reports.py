@@ -346,9 +346,10 @@ def test_flagship_summary_numbers(flagship, con) -> None:
 def test_long_tables_show_50_rows_and_download_all(flagship) -> None:
     """The table of every state has about 190 rows: the page shows 50, the CSV data all."""
     page = flagship.html
-    table = page[page.index('<table id="every-state">') :]
+    table = page[page.index('<table id="every-state"') :]
     table = table[: table.index("</table>")]
-    assert table.count("<tr>") == 1 + 50
+    assert table.count("<tr>") == 1 + 50  # the header and 50 rows; the rest hidden, sortable
+    assert table.count("<tr hidden>") > 100
     packed = json.loads(page.split('id="every-state-data">', 1)[1].split("</script>", 1)[0])
     assert packed["encoding"] == "gzip+base64"
     data = json.loads(gzip.decompress(base64.b64decode(packed["data"])))
@@ -357,12 +358,41 @@ def test_long_tables_show_50_rows_and_download_all(flagship) -> None:
     assert 'id="download-every-state" data-table="every-state"' in page
 
 
-def test_summary_comes_before_the_charts_and_the_tables(flagship) -> None:
+def test_the_first_screen_leads_with_three_takeaways_and_one_chart(flagship) -> None:
     page = flagship.html.split("<body>", 1)[1]
     order = [page.index(f'<section id="{s}"') for s in
-             ("summary", "coverage", "world", "agreement", "ideal", "matrix", "tables")]  # fmt: skip
+             ("summary", "agreement", "findings", "coverage", "world", "ideal", "matrix",
+              "tables")]  # fmt: skip
     assert order == sorted(order)
-    assert page.index('<table id="every-state">') > page.index('id="fig-matrix"')
+    takeaways = page[page.index('<ul id="takeaways">') :].split("</ul>", 1)[0]
+    assert takeaways.count("<li>") == 3
+    # The first chart of the page is the agreement over time, right after the takeaways.
+    assert page.index('id="fig-', page.index('id="takeaways"')) == page.index('id="fig-agreement"')
+    assert page.index('id="fig-agreement"') < page.index('<section id="findings"')
+    # The coverage table waits in a collapsed section.
+    coverage = page[page.index('<section id="coverage"') :].split("</section>", 1)[0]
+    assert coverage.index('<details class="coverage">') < coverage.index(
+        '<table id="series-coverage"'
+    )
+    assert "<details open" not in coverage
+    assert page.index('<table id="every-state"') > page.index('id="fig-matrix"')
+
+
+def test_gallery_reports_share_one_plotly_file(tmp_path: Path) -> None:
+    """A gallery writes plotly.js once beside its reports, which load it; a report written on
+    its own carries it inlined (see test_page_is_self_contained)."""
+    from alignment.reports import gallery
+
+    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    with store.connect(db) as con:
+        specs = [reports.resolve(con, "country", "BLR", topic="syria")]
+    gallery.write_gallery(db, specs, tmp_path / "site", bootstrap=10)
+    shared = tmp_path / "site" / gallery.PLOTLY_FILE
+    assert shared.read_text() == plotly.offline.get_plotlyjs()
+    page = (tmp_path / "site" / f"{specs[0].slug}.html").read_text()
+    assert f'<script src="{gallery.PLOTLY_FILE}"></script>' in page
+    assert plotly.offline.get_plotlyjs()[:2000] not in page
+    assert len(page.encode()) < 2_000_000
 
 
 def test_csv_cells_cannot_start_a_formula() -> None:
@@ -410,7 +440,7 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
     assert ideal.source == "none" and ideal.frame.is_empty()
     assert "The store holds no ideal point estimates" in report.html
     body = report.html.split("<body>", 1)[1]
-    start = body.index('<table id="differences">')
+    start = body.index('<table id="differences"')
     table = body[start : body.index("</table>", start)]
     shown = short_title(long_title)
     assert len(shown) <= 200
@@ -511,7 +541,7 @@ def test_a_report_says_where_a_series_it_draws_stops(built_store: Path, con) -> 
                                 AND last_record >= DATE '2011-01-01')"""
         ).fetchall()
     }
-    table = re.search(r'<table id="series-coverage">(.*?)</table>', report.html, re.S)[1]
+    table = re.search(r'<table id="series-coverage"[^>]*>(.*?)</table>', report.html, re.S)[1]
     shown = set(re.findall(r"<tr><td>([^<]+)</td>", table))
     assert shown == series and "ES-11" in shown
     # Whether the sources differ on the votes shown, as analyses.differences finds it.

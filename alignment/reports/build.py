@@ -1,6 +1,7 @@
 """Build a report: read the store (read-only), build each section, render one HTML file.
 
-The file is self-contained: plotly.js is inlined once in the head, every chart is a div and a
+The file is self-contained: plotly.js is inlined once in the head (or, for a gallery, one
+``plotly.min.js`` beside its reports is loaded by every one of them), every chart is a div and a
 script calling it, each table's rows are embedded as JSON for its CSV download (a Blob built in
 the page), and nothing refers to the network (no CDN, no web fonts, no MathJax). The layout is
 ``templates/report.html.j2``; each section has its template in ``templates/sections/``.
@@ -132,12 +133,14 @@ def build_report(
     *,
     bootstrap: int = agreement.BOOTSTRAP,
     ideal_options: dict[str, Any] | None = None,
+    plotly_src: str | None = None,
 ) -> Report:
     """Build every section of the report from an open (read-only) connection and render it.
 
     The ideal point paths are read from the store's ``ideal_points`` table; ``ideal_options``
     (e.g. ``draws``) go to :func:`alignment.ideal_points.ideal_points` only when the spec asks
-    for a topic's ideal points (``ideal_topic``).
+    for a topic's ideal points (``ideal_topic``). ``plotly_src``: the address of a plotly.js
+    file beside the report (a gallery's ``plotly.min.js``) instead of plotly.js inlined.
     """
     t: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -173,7 +176,8 @@ def build_report(
     matrix = votes.compute(ctx)
     lap("matrix")
     colours = _colours(ctx, matrix, paths)
-    agree = agreement.compute(ctx)
+    where = agreement.periods(ctx)
+    agree = agreement.compute(ctx, where)
     lap("agreement")
     every = world.compute(ctx)
     lap("world")
@@ -183,7 +187,7 @@ def build_report(
     said = summary.build(ctx, every, covered.rows)
     found = details.build(ctx)
     lap("findings")
-    drawn_cohesion = cohesion.build(ctx, colours)
+    drawn_cohesion = cohesion.build(ctx, colours, where)
     lap("cohesion")
     credited = sources.build(con, ctx)
     lap("provenance")
@@ -191,7 +195,7 @@ def build_report(
         summary=said,
         coverage=covered,
         world=world.build(ctx, every),
-        agreement=agreement.build(ctx, agree, colours),
+        agreement=agreement.build(ctx, agree, colours, where),
         ideal=ideal.build(ctx, paths, colours),
         state_map=state_map.build(ctx, smap, colours, matrix.columns),
         cohesion=drawn_cohesion,
@@ -210,7 +214,11 @@ def build_report(
             names=inputs.names,
             generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             window=(dates.min(), dates.max()),
-            plotly_js=plotly.offline.get_plotlyjs(),
+            plotly_js="" if plotly_src else plotly.offline.get_plotlyjs(),
+            plotly_src=plotly_src,
+            no_data_id=palette.NO_DATA_ID,
+            no_data_fill=palette.NO_DATA,
+            no_data_hatch=palette.NO_DATA_HATCH,
             topojson_name=world.TOPOJSON_NAME,
             max_rows=MAX_ROWS,
             min_votes=findings.MIN_VOTES,

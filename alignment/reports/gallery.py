@@ -1,5 +1,6 @@
 """A gallery: a set of reports written into one folder with an ``index.html`` linking them,
-so that a team can publish the folder as it is (every file opens offline)."""
+so that a team can publish the folder as it is (every file opens offline). The reports share
+one ``plotly.min.js`` beside them (PLOTLY_FILE) instead of carrying 4.8 MB of it each."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import plotly.offline
 
 from alignment.reports.build import Report, environment, write_report
 from alignment.reports.resolve import resolve
 from alignment.reports.spec import ReportSpec, flagship
+
+PLOTLY_FILE = "plotly.min.js"
 
 # (kind, key, options): the flagship comes first, then these.
 CHOICES: tuple[tuple[str, str, dict], ...] = (
@@ -36,12 +40,18 @@ def write_gallery(
     **options: object,
 ) -> tuple[Path, list[tuple[Path, Report]]]:
     """Write each report into ``output`` and an ``index.html`` linking them; returns the
-    index's path and each report's (path, report). ``options`` go to
+    index's path and each report's (path, report); the reports load ``plotly.min.js``, written
+    beside them. ``options`` go to
     :func:`alignment.reports.build.build_report`."""
     entries = []
     written = []
+    output.mkdir(parents=True, exist_ok=True)
+    shared = output / PLOTLY_FILE
+    tmp = shared.with_name(PLOTLY_FILE + ".tmp")
+    tmp.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+    tmp.replace(shared)
     for spec in specs:
-        path, report = write_report(db, spec, output, **options)
+        path, report = write_report(db, spec, output, plotly_src=PLOTLY_FILE, **options)
         written.append((path, report))
         entries.append(
             {

@@ -26,11 +26,19 @@ PREFERRED = {
     "BLR": "#E69F00",
 }
 
-# Votes: blue yes, vermillion no, yellow abstain, light grey no vote: no red against green.
-VOTE_COLOURS = {"X": "#e6e6e6", "Y": "#0072B2", "A": "#F0E442", "N": "#D55E00"}
-# Agreement on the world map: light (little) to dark (much), readable in grey scale too.
+# Votes: green yes, magenta no (the ends of ColorBrewer's PiYG, told apart with every common
+# colour blindness and in lightness), sand abstain, light grey no vote; none of them is a
+# state's colour, so a vote is never read as a state.
+VOTE_COLOURS = {"X": "#e6e6e6", "Y": "#4d9221", "A": "#dfc27d", "N": "#c51b7d"}
+# Agreement on the world map: light (little) to dark (much), readable in grey scale too, over
+# one fixed range in every report (MAP_RANGE, in percent) so that two maps compare.
 MAP_SCALE = "Cividis"
-NO_DATA = "#eeeeee"
+MAP_RANGE = (0, 100)
+# States without enough votes: hatched (the page's CSS fills them with the pattern NO_DATA_ID),
+# never a shade of the scale. NO_DATA is the plain fill under the hatching.
+NO_DATA = "#ffffff"
+NO_DATA_ID = "no-data-hatch"
+NO_DATA_HATCH = "#9a9a9a"
 
 
 def state_colours(keys: Iterable[str], subject: str) -> dict[str, str]:

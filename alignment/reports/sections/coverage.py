@@ -55,7 +55,8 @@ def build(con: duckdb.DuckDBPyConnection, ctx: Context) -> Coverage:
         rows = rows.filter(pl.col("series").is_in(series.to_list()))
     differences = analyses.differences_sentence(analyses.differences(con, inputs.topic_ids))
     formats = {"roll_calls": ",", "resolutions": ",", "without_vote": ","}
-    table = frame_table(rows.select(list(COLUMNS)), "series-coverage", list(COLUMNS.values()),
+    newest = rows.select(list(COLUMNS)).sort("last_vote", descending=True, nulls_last=True)
+    table = frame_table(newest, "series-coverage", list(COLUMNS.values()),
                         ctx.slug, formats)  # fmt: skip
     return Coverage(
         said,

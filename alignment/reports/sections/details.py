@@ -49,7 +49,7 @@ def differences_table(d: Differences, names: dict[str, str], slug: str) -> Table
                 d.b: VOTE_WORDS[r.vote_b],
                 "un_record": record_url(r.undl_id),
             }
-            for r in d.roll_calls
+            for r in reversed(d.roll_calls)  # newest first
         ],
         schema={"date": pl.Date, "symbol": pl.String, "title": pl.String, d.a: pl.String,
                 d.b: pl.String, "un_record": pl.String},

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import plotly.graph_objects as go
@@ -32,13 +32,15 @@ from alignment.ideal_points import SUMMARY_SCHEMA
 from alignment.reports.charts import (
     TEMPLATE,
     band,
+    end_labels,
     esc,
     few,
     figure_html,
     interval_text,
+    label_trace,
     legend_rank,
     mark_events,
-    series_trace,
+    series_traces,
     year_axis,
 )
 from alignment.reports.context import Context
@@ -158,8 +160,23 @@ def paths(
     return IdealPaths(frame, source, topic, years, shown, meta)
 
 
+def member_years(inputs: Inputs, bloc: str) -> dict[str, set[int]]:
+    """The years in which each state voted as a member of ``bloc`` (hover text names the
+    bloc only then: the United Kingdom is no "(EU)" after 2020)."""
+    rows = inputs.on_date.filter(pl.col("bloc") == bloc).select(
+        "iso3", pl.col("date").dt.year().alias("year")
+    )
+    out: dict[str, set[int]] = {}
+    for iso3, year in rows.unique().iter_rows():
+        out.setdefault(iso3, set()).add(year)
+    return out
+
+
 def build(ctx: Context, ideal: IdealPaths, colours: dict[str, str]) -> Ideal:
-    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever)
+    years = member_years(ctx.inputs, ctx.spec.subject) if ctx.spec.kind == "bloc" else {}
+    last = cast(dt.date, ctx.inputs.roll_calls["date"].max())
+    partial = last.year if ideal.frame.height and last < dt.date(last.year, 12, 31) else None
+    fig = figure(ideal.frame, ctx.spec, ctx.names, colours, ctx.ever, years, partial)
     return Ideal(ideal, figure_html(fig, "fig-ideal_points"))
 
 
@@ -169,10 +186,17 @@ def figure(
     names: dict[str, str],
     colours: dict[str, str],
     members: Sequence[str] = (),
+    years_in: dict[str, set[int]] | None = None,
+    partial_year: int | None = None,
 ) -> go.Figure:
     """Ideal points by year; a bloc report's ``members`` drawn thin in the subject's colour,
-    under one legend entry."""
+    under one legend entry, named as members only in the years they were (``years_in``);
+    each coloured line ends in its name; ``partial_year``, a year the votes stop in before its
+    end, is drawn hollow at the end of a dotted segment."""
     fig = go.Figure()
+    years_in = years_in or {}
+    ends: list[tuple[float, float, str, str]] = []
+    member_ends: list[float] = []
     present = set(ip["iso3"])
     in_bloc = set(members) - {k for k, c in colours.items() if c != GREY}
     shown = [s for s in dict.fromkeys([*colours, *sorted(present)]) if s in present]
@@ -183,16 +207,23 @@ def figure(
         d = ip.filter(pl.col("iso3") == s).sort("year")
         colour = colours.get(s, GREY)
         if s in in_bloc:
-            hover = interval_text(
-                f"{esc(name_of(s, names))} ({esc(bloc_short_name(spec.subject))}), ",
-                d.select("year", "ideal_point", "lower", "upper", "n_votes").iter_rows(),
-            )
-            trace = series_trace(spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
-                                 d["n_votes"].to_list(), hover, SUBJECT, "",
-                                 name=esc(f"{bloc_short_name(spec.subject)} members"),
-                                 showlegend=first_member, opacity=0.5, legendrank=1)  # fmt: skip
-            trace.line.width = 1
-            fig.add_trace(trace)
+            bloc = esc(bloc_short_name(spec.subject))
+            hover = [
+                f"{esc(name_of(s, names))} ("
+                + (bloc if y in years_in.get(s, ()) else f"not in the {bloc} that year")
+                + f"), {line}"
+                for y, line in zip(d["year"], interval_text("", d.select(
+                    "year", "ideal_point", "lower", "upper", "n_votes").iter_rows()), strict=True)
+            ]  # fmt: skip
+            member_ends.append(d["ideal_point"][-1])
+            for trace in series_traces(
+                spec.focus, d["year"].to_list(), d["ideal_point"].to_list(),
+                d["n_votes"].to_list(), hover, SUBJECT, "", partial=partial_year,
+                name=esc(f"{bloc_short_name(spec.subject)} members"),
+                showlegend=first_member, opacity=0.5, legendrank=1,
+            ):  # fmt: skip
+                trace.line.width = 1
+                fig.add_trace(trace)
             first_member = False
             continue
         if colour != GREY:
@@ -207,21 +238,45 @@ def figure(
                 else f"<br>standard error {se:.2f}"
             )
             for y, v, se, lo, hi, n, r, b, t in d.select(
-                "year", "ideal_point", "se", "lower", "upper", "n_votes", "rhat", "ess_bulk",
+                "year",
+                "ideal_point",
+                "se",
+                "lower",
+                "upper",
+                "n_votes",
+                "rhat",
+                "ess_bulk",
                 "ess_tail",
             ).iter_rows()
-        ]  # fmt: skip
-        fig.add_trace(
-            series_trace(s, d["year"].to_list(), d["ideal_point"].to_list(),
-                         d["n_votes"].to_list(), hover, colour, spec.focus,
-                         name=esc(name_of(s, names)), legendrank=legend_rank(s, colours))
-        )  # fmt: skip
+        ]
+        for trace in series_traces(
+            s, d["year"].to_list(), d["ideal_point"].to_list(), d["n_votes"].to_list(), hover,
+            colour, spec.focus, partial=partial_year, name=esc(name_of(s, names)),
+            legendrank=legend_rank(s, colours),
+        ):  # fmt: skip
+            fig.add_trace(trace)
+        if colour != GREY and d.height:
+            ends.append((d["year"][-1], d["ideal_point"][-1], name_of(s, names), colour))
+    if member_ends:
+        mid = sorted(member_ends)[len(member_ends) // 2]
+        ends.append(
+            (cast(int, ip["year"].max()), mid, f"{bloc_short_name(spec.subject)} members", SUBJECT)
+        )
+    if ip.height:
+        span = (cast(float, ip["ideal_point"].min()), cast(float, ip["ideal_point"].max()))
+        for x, y, text, colour in end_labels(ends, span):
+            fig.add_trace(label_trace(x, y, text, colour))
     mark_events(fig, spec)
     fig.update_layout(
         template=TEMPLATE,
         height=520,
-        xaxis=year_axis(ip["year"].to_list(), "year"),
-        yaxis_title="ideal point (higher: closer to the United States)",
+        xaxis=year_axis(ip["year"].to_list(), "calendar year", _window(ip), room=0.14),
+        yaxis_title="ideal point (standard deviations; higher: closer to the United States)",
+        margin={"r": 20},
         legend={"title": {"text": "state (click to hide)"}},
     )
     return fig
+
+
+def _window(ip: pl.DataFrame) -> tuple[float, float] | None:
+    return (cast(float, ip["year"].min()), cast(float, ip["year"].max())) if ip.height else None

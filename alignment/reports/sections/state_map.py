@@ -75,11 +75,16 @@ def build(
     ctx: Context, smap: StateMap, colours: dict[str, str], priority: Sequence[str]
 ) -> StateMapSection:
     """``priority``: the keys labelled first (the vote matrix's columns)."""
-    fig = figure(smap, ctx.spec, ctx.names, colours, priority, ctx.ever)
+    # A bloc's members on the map's last day (the map's bloc labels are of that day too): a
+    # state that left before it (the United Kingdom, the EU) is drawn as what it is then.
+    fig = figure(smap, ctx.spec, ctx.names, colours, priority, ctx.members)
     return StateMapSection(smap, figure_html(fig, "fig-map"))
 
 
 LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+# The plot area's width, in pixels, on A4 paper (the page's 700 less the axis and the legend)
+# and in a phone's box (its min-width, 700, likewise): the names are placed for it.
+NARROWEST_PLOT = 460
 
 
 def place_labels(
@@ -168,8 +173,10 @@ def figure(
     keyed = [s for s in pts["iso3"] if s in colours and not (s in members and colours[s] == GREY)]
     # Only the report's states are labelled, and only where the label has room.
     wanted = [s if s in order else "" for s in pts["iso3"]]
-    where = dict(zip(pts["iso3"], place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted),
-                     strict=True))  # fmt: skip
+    # Placed for the narrowest the plot is drawn (A4 print, a phone's scrolling box): where
+    # names do not collide there, they do not collide on a wider page either.
+    where = dict(zip(pts["iso3"], place_labels(pts["x"].to_list(), pts["y"].to_list(), wanted,
+                                               width=NARROWEST_PLOT), strict=True))  # fmt: skip
 
     def hover(d: pl.DataFrame) -> list[str]:
         return [
@@ -192,7 +199,7 @@ def figure(
             text=[esc(s) if where[s] else "" for s in rest["iso3"]],
             textposition=[where[s] or "top center" for s in rest["iso3"]],
             textfont={"size": 10, "color": "#777", "shadow": shadow},
-            hovertext=hover(rest), hovertemplate="%{hovertext}<extra></extra>",
+            hovertext=hover(rest), hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
         )
     )  # fmt: skip
     if in_bloc:
@@ -206,7 +213,7 @@ def figure(
                 text=[esc(s) if where[s] else "" for s in d["iso3"]],
                 textposition=[where[s] or "top center" for s in d["iso3"]],
                 textfont={"size": 10, "color": SUBJECT, "shadow": shadow},
-                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
+                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
             )
         )  # fmt: skip
     for s in keyed:
@@ -220,14 +227,14 @@ def figure(
                         "line": {"width": 1, "color": "#333"}},
                 text=[esc(s) if where[s] else ""], textposition=where[s] or "top center",
                 textfont={"size": 12, "color": colours[s], "shadow": shadow},
-                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>",
+                hovertext=hover(d), hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
             )
         )  # fmt: skip
     fig.update_layout(
         template=TEMPLATE,
         height=620,
-        xaxis_title="first axis of the map",
-        yaxis_title="second axis of the map",
+        xaxis_title="first map axis (distance in 1 − agreement index)",
+        yaxis_title="second map axis (same unit)",
         legend={"title": {"text": "state (click to hide)<br>marker shape = cluster"}},
     )
     return fig

@@ -36,6 +36,19 @@ INFO_COLUMNS = (
 )
 
 
+# The CSV's headings of INFO_COLUMNS.
+INFO_LABELS = ("Roll call", "Symbol", "Date", "Session", "Kind", "Title", "Yes", "No", "Abstain")
+
+
+def csv_frame(matrix: VoteMatrix) -> pl.DataFrame:
+    """The matrix as its CSV holds it: newest first, each vote in the words of every table
+    (yes, no, abstain, no vote; blank outside membership)."""
+    return matrix.frame.with_columns(
+        pl.col(c).replace_strict(VOTE_WORDS, default=None, return_dtype=pl.String)
+        for c in matrix.columns
+    ).reverse()
+
+
 @dataclass
 class VoteMatrix:
     columns: list[str]  # row keys (ISO3 or majority keys), in display order
@@ -45,8 +58,9 @@ class VoteMatrix:
 
     @property
     def shown(self) -> pl.DataFrame:
-        """The rows the chart draws: the latest :func:`matrix_rows` (the CSV has them all)."""
-        return self.frame.tail(matrix_rows(len(self.columns)))
+        """The rows the chart draws: the latest :func:`matrix_rows`, newest first (the CSV has
+        them all)."""
+        return self.frame.tail(matrix_rows(len(self.columns))).reverse()
 
 
 @dataclass(frozen=True)
@@ -122,8 +136,9 @@ def compute(ctx: Context) -> VoteMatrix:
 def build(ctx: Context, matrix: VoteMatrix, colours: dict[str, str]) -> Votes:
     shown = dataclasses.replace(matrix, frame=matrix.shown)
     fig = figure(shown, ctx.names, colours)
-    labels = [*INFO_COLUMNS, *(name_of(c, ctx.names) for c in matrix.columns)]
-    table = frame_table(matrix.frame, "vote-matrix", labels, ctx.slug)
+    table = frame_table(csv_frame(matrix), "vote-matrix",
+                        [*INFO_LABELS, *(name_of(c, ctx.names) for c in matrix.columns)],
+                        ctx.slug)  # fmt: skip
     return Votes(matrix, figure_html(fig, "fig-matrix"), table,
                  blocs_phrase(ctx.spec.matrix_blocs),
                  [bloc_short_name(b) for b in ctx.spec.majority_blocs])  # fmt: skip
@@ -194,11 +209,12 @@ def figure(m: VoteMatrix, names: dict[str, str], colours: dict[str, str]) -> go.
     fig.update_layout(
         template=TEMPLATE,
         height=max(420, 18 * n_rows + 160),
-        margin={"l": 190, "r": 40, "t": 90, "b": 30},
+        margin={"l": 215, "r": 40, "t": 125, "b": 30},
         xaxis={"tickvals": list(range(len(cols))), "ticktext": xlabels, "side": "top",
-               "tickangle": -45, "fixedrange": True},
+               "tickangle": -45, "fixedrange": True, "title": {"text": "state"}},
         yaxis={"tickvals": list(range(n_rows)), "ticktext": ylabels, "autorange": "reversed",
-               "tickfont": {"size": 10}},
+               "tickfont": {"size": 10},
+               "title": {"text": "recorded vote (symbol · date), newest first"}},
         hoverlabel={"align": "left", "font": {"size": 11}},
     )  # fmt: skip
     return fig

@@ -17,7 +17,7 @@ from alignment.reports.charts import TEMPLATE, esc, figure_html
 from alignment.reports.context import Context
 from alignment.reports.findings import MIN_VOTES
 from alignment.reports.names import name_of
-from alignment.reports.palette import MAP_SCALE, NO_DATA, SUBJECT
+from alignment.reports.palette import MAP_RANGE, MAP_SCALE, NO_DATA, SUBJECT
 from alignment.reports.spec import MAJORITY_PREFIX, ReportSpec, is_majority
 from alignment.reports.tables import Table, frame_table
 
@@ -95,12 +95,11 @@ def figure(
 ) -> go.Figure:
     """Choropleth of the share of votes cast alike with the focus, drawn from ``outline`` (a
     GeoJSON FeatureCollection keyed by ISO3 in ``id``) with every base layer off: nothing is
-    fetched. States with fewer than MIN_VOTES common votes are left grey; ``members`` (a bloc
+    fetched. One fixed scale, 0 to 100%, in every report; states with fewer than MIN_VOTES
+    common votes are in the first trace, which the page's CSS hatches; ``members`` (a bloc
     report's members) are outlined."""
     ids = [f["id"] for f in outline["features"]]
     shown = world.filter(pl.col("n") >= MIN_VOTES, pl.col("iso3").is_in(ids))
-    # The scale starts at the tens below the least alike state: more contrast where it is.
-    floor = 10 * int(shown["exact"].min() * 10) if shown.height else 0
     fig = go.Figure()
     fig.add_trace(
         go.Choropleth(
@@ -121,11 +120,16 @@ def figure(
     fig.add_trace(
         go.Choropleth(
             geojson=outline, featureidkey="id", locations=shown["iso3"].to_list(),
-            z=(shown["exact"] * 100).to_list(), zmin=floor, zmax=100, colorscale=MAP_SCALE,
+            z=(shown["exact"] * 100).to_list(), zmin=MAP_RANGE[0], zmax=MAP_RANGE[1],
+            colorscale=MAP_SCALE,
             reversescale=True, name="share alike", text=hover,
             hovertemplate="%{text}<extra></extra>",
             marker={"line": {"color": "#ffffff", "width": 0.4}},
-            colorbar={"title": {"text": f"% of {esc(what)}<br>cast alike"}, "ticksuffix": "%"},
+            # Under the map, across it: the map keeps the page's width (a phone's too).
+            colorbar={"title": {"text": f"% of {esc(what)} cast alike", "side": "top"},
+                      "ticksuffix": "%", "tickvals": list(range(MAP_RANGE[0], MAP_RANGE[1] + 1, 20)),
+                      "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0,
+                      "yanchor": "top", "len": 0.6, "thickness": 14},
         )
     )  # fmt: skip
     subject = [spec.subject] if spec.kind == "country" and spec.subject in ids else []
@@ -147,5 +151,5 @@ def figure(
         visible=False, projection_type="natural earth", showframe=False,
         lataxis_range=[-57, 85], lonaxis_range=[-170, 190], resolution=110, scope="world",
     )  # fmt: skip
-    fig.update_layout(template=TEMPLATE, height=540, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    fig.update_layout(template=TEMPLATE, height=580, margin={"l": 0, "r": 0, "t": 10, "b": 80})
     return fig

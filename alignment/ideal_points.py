@@ -599,9 +599,9 @@ def sample_posterior(
     for name, value, least in bounds:
         if value < least:
             raise ValueError(f"{name} must be at least {least}, not {value}")
-    for name, value in (("step_sd", step_sd), ("beta_sd", beta_sd), ("cut_step", cut_step)):
-        if not value > 0:
-            raise ValueError(f"{name} must be positive, not {value}")
+    for name, size in (("step_sd", step_sd), ("beta_sd", beta_sd), ("cut_step", cut_step)):
+        if not size > 0:
+            raise ValueError(f"{name} must be positive, not {size}")
     prepared = prepare_votes(
         votes,
         roll_calls,

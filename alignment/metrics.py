@@ -319,7 +319,7 @@ def _evaluate(
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _pair_cells(codes_a: np.ndarray, codes_b: np.ndarray) -> np.ndarray:
+def _pair_cells(codes_a: np.ndarray, codes_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mask of the pair's common roll calls and the table cell (0..8) of each one."""
     a = np.asarray(codes_a)
     b = np.asarray(codes_b)

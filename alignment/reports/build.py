@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import jinja2
@@ -76,7 +76,14 @@ class Sections:
     @property
     def charts(self) -> list[str]:
         """The charts' HTML, in the order of the page."""
-        shown = [self.world, self.agreement, self.ideal, self.state_map, self.cohesion, self.votes]
+        shown: list[Any] = [
+            self.world,
+            self.agreement,
+            self.ideal,
+            self.state_map,
+            self.cohesion,
+            self.votes,
+        ]
         return [s.html for s in shown if s is not None]
 
     @property
@@ -170,7 +177,8 @@ def build_report(
                   sentences.phrases(spec, inputs.names, label), bootstrap, members, ever)  # fmt: skip
     lap("load")
     dates = inputs.roll_calls["date"]
-    paths = ideal.paths(con, (dates.min().year, dates.max().year), ideal.states(inputs, spec),
+    first, last = cast(dt.date, dates.min()), cast(dt.date, dates.max())
+    paths = ideal.paths(con, (first.year, last.year), ideal.states(inputs, spec),
                         topic=spec.ideal_topic, options=ideal_options)  # fmt: skip
     lap("ideal_points")
     matrix = votes.compute(ctx)

@@ -92,7 +92,9 @@ def compute(ctx: Context, where: dict[str, Periods] | None = None) -> pl.DataFra
     where = where or periods(ctx)
     keys = list(dict.fromkeys([spec.focus, *spec.partners]))
     out = []
-    scopes = [("topic", ctx.inputs.topic_ids)] if spec.topic else []
+    scopes: list[tuple[str, list[int] | None]] = (
+        [("topic", ctx.inputs.topic_ids)] if spec.topic else []
+    )
     scopes.append(("all", None))
     for scope, ids in scopes:
         scores = metrics.dyadic_scores(

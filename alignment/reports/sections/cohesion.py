@@ -51,7 +51,7 @@ def compute(ctx: Context, where: dict[str, Periods]) -> pl.DataFrame:
         )  # fmt: skip
     mod = inputs.on_date.filter(pl.col("bloc").is_in(list(spec.cohesion_blocs)))
     out = []
-    scopes = [("topic", inputs.topic_ids)] if spec.topic else []
+    scopes: list[tuple[str, list[int] | None]] = [("topic", inputs.topic_ids)] if spec.topic else []
     scopes.append(("all", None))
     for scope, ids in scopes:
         rc = pooled(inputs.roll_calls, where[scope])

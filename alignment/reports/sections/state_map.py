@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import plotly.graph_objects as go
@@ -62,7 +63,7 @@ def compute(ctx: Context, *, n_boot: int | None = None) -> StateMap:
     inputs = ctx.inputs
     ids = inputs.topic_ids
     n_boot = map_resamples(len(ids)) if n_boot is None else n_boot
-    last = inputs.topic_roll_calls["date"].max()
+    last = cast(dt.date, inputs.topic_roll_calls["date"].max())
     labels = bloc_labels(inputs, ctx.spec, last)
     result = clusters.state_map(
         inputs.votes, roll_call_ids=ids, k=4, labels=labels, n_boot=n_boot, min_n=5

@@ -99,7 +99,7 @@ def compute(ctx: Context) -> VoteMatrix:
     )
     majority_rows = [majority_key(b) for b in spec.majority_blocs if majority_key(b) not in fixed]
     columns = list(dict.fromkeys([*fixed, *members, *majority_rows]))
-    member_of = {k: [] for k in [*fixed, *majority_rows]}
+    member_of: dict[str, list[str]] = {k: [] for k in [*fixed, *majority_rows]}
     for s in members:
         member_of[s] = sorted(in_bloc.filter(pl.col("iso3") == s)["bloc"].unique().to_list())
     sub = votes.filter(pl.col("roll_call_id").is_in(ids), pl.col("iso3").is_in(columns))
@@ -192,8 +192,8 @@ def figure(m: VoteMatrix, names: dict[str, str], colours: dict[str, str]) -> go.
         for c in cols
     ]
     scale = []
-    for k, v in enumerate(VOTE_ORDER):
-        scale += [[k / 4, VOTE_COLOURS[v]], [(k + 1) / 4, VOTE_COLOURS[v]]]
+    for i, v in enumerate(VOTE_ORDER):
+        scale += [[i / 4, VOTE_COLOURS[v]], [(i + 1) / 4, VOTE_COLOURS[v]]]
     fig = go.Figure(
         go.Heatmap(
             z=z, x=list(range(len(cols))), y=list(range(n_rows)), text=text,

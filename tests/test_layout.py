@@ -30,7 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
     # compiled kernels on arrays; judging Markov chains (the ideal points' diagnostics)
     ("sampler", "convergence", "em"),
     # computations on frames
-    ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
+    ("metrics", "cohesion", "ideal_points", "clusters", "changepoints", "coverage", "revisions"),
     # what changed between sessions (reports and change feeds), on the metrics
     ("shifts",),
     # the derived tables of a build

@@ -163,6 +163,8 @@ class Feed:
     # With --country: those states' votes on the new roll calls (roll_call_id -> iso3 -> vote).
     country_votes: dict[int, dict[str, str]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # iso3 -> the store's name
+    refresh_of: dict[int, int] = field(default_factory=dict)  # new roll call -> its refresh
+    sources: list[str] = field(default_factory=list)  # the store's sources (source_files)
 
 
 def text_key(titles: pl.Expr) -> pl.Expr:
@@ -262,6 +264,7 @@ def changes(
     )
     new = calls.filter(pl.col("roll_call_id").is_in(new_ids)).sort("date", "roll_call_id")
     names = dict(con.sql("SELECT iso3, name FROM countries").pl().iter_rows())
+    sources = con.sql("SELECT DISTINCT source FROM source_files ORDER BY source").pl()["source"]
     feed = Feed(
         refreshes=chosen,
         new=[_roll_call(r) for r in new.iter_rows(named=True)],
@@ -275,6 +278,13 @@ def changes(
         blocs=blocs,
         partners=list(partners),
         names=names,
+        sources=sources.to_list(),
+        refresh_of={
+            r["roll_call_id"]: r["refresh_id"]
+            for r in rows.filter(
+                pl.col("change") == "new", pl.col("roll_call_id").is_not_null()
+            ).iter_rows(named=True)
+        },
     )
     if new.is_empty():
         return feed

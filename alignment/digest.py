@@ -91,6 +91,20 @@ def reason(item: First | Break | Shift, names: dict[str, str]) -> str:
     )
 
 
+def headline(item: First | Break | Shift, names: dict[str, str]) -> str:
+    """A notable vote in a few words (a feed entry's title)."""
+    who = capital(state(item.iso3, names))
+    if isinstance(item, Shift):
+        return (
+            f"{who} and {state(item.partner, names)}: votes alike {100 * item.change:+.0f} "
+            f"points in session {item.session}"
+        )
+    symbol = item.roll_call.symbol or "a vote without symbol"
+    if isinstance(item, First):
+        return f"{who} {VERB[item.vote]} on {symbol}: its first {NOUN[item.vote]} on this text"
+    return f"{who} {VERB[item.vote]} on {symbol}, breaking with {the_bloc(item.bloc)}"
+
+
 def _earlier(item: First | Break) -> str:
     return ", ".join(
         f"{c.roll_call.symbol or c.roll_call.date} ({c.roll_call.date.year}) {SHORT[c.vote]}"
@@ -363,24 +377,28 @@ def atom(feed: Feed, *, feed_id: str = "store", link: str | None = None) -> str:
             refresh_id = feed.refresh_of.get(item.roll_call.roll_call_id, 0)
             url = item.roll_call.url
         entry.id(_entry_id(feed_id, *key))
-        entry.title(sentence.split(":")[0])
+        entry.title(headline(item, feed.names))
         entry.updated(when(refresh_id))
         if url:
             entry.link(href=url, rel="alternate")
         earlier = ""
         if not isinstance(item, Shift) and item.earlier:
             earlier = "<p>Earlier votes: " + ", ".join(
-                f"{_html_call(c.roll_call)} {escape(SHORT[c.vote])}" for c in item.earlier
+                f"{_html_link(c.roll_call)} ({c.roll_call.date.year}) {escape(SHORT[c.vote])}"
+                for c in item.earlier
             ) + "</p>"  # fmt: skip
         entry.content(f"<p>{escape(sentence)}</p>{earlier}", type="html")
     return gen.atom_str(pretty=True).decode("utf-8")
 
 
-def _html_call(call: RollCall) -> str:
+def _html_link(call: RollCall) -> str:
     name = escape(call.symbol or "a vote without symbol")
+    return f'<a href="{escape(call.url)}">{name}</a>' if call.url else str(name)
+
+
+def _html_call(call: RollCall) -> str:
     title = f" “{escape(call.title)}”" if call.title else ""
-    linked = f'<a href="{escape(call.url)}">{name}</a>' if call.url else name
-    return f"{linked}{title} ({escape(_day(call.date))})"
+    return f"{_html_link(call)}{title} ({escape(_day(call.date))})"
 
 
 RENDER: dict[str, Callable[[Feed], str]] = {

@@ -31,8 +31,10 @@ import duckdb
 import polars as pl
 
 from alignment import analyses, shifts
+from alignment.blocs import membership_on_dates
 from alignment.errors import AlignmentError, UsageError
 from alignment.links import vote_url
+from alignment.revisions import CHANGES_SCHEMA
 from alignment.titles import readable_titles, tidy_title
 
 # Earlier votes a state must have cast on a text for a new kind of vote to be its first.
@@ -252,10 +254,14 @@ def changes(
     blocs = sorted({analyses.check_bloc(con, b) for b in blocs})
     partners = analyses.check_countries(con, partners) if partners else []
     ids = [r.refresh_id for r in chosen]
-    rows = con.sql(
-        "SELECT * FROM changes WHERE list_contains($ids, refresh_id) ORDER BY refresh_id, date, key",
-        params={"ids": ids},
-    ).pl()
+    try:
+        rows = con.sql(
+            "SELECT * FROM changes WHERE list_contains($ids, refresh_id) "
+            "ORDER BY refresh_id, date, key",
+            params={"ids": ids},
+        ).pl()
+    except duckdb.CatalogException:  # a store built before changes were recorded
+        rows = pl.DataFrame(schema=CHANGES_SCHEMA)
     calls = _roll_calls(con)
     new_ids = (
         rows.filter(pl.col("change") == "new", pl.col("roll_call_id").is_not_null())["roll_call_id"]
@@ -322,13 +328,11 @@ def _members(con: duckdb.DuckDBPyConnection, new: pl.DataFrame, blocs: list[str]
     """roll_call_id, bloc, iso3: the members of ``blocs`` on the day of each new roll call."""
     if not blocs:
         return pl.DataFrame(schema={"roll_call_id": pl.Int64, "bloc": pl.String, "iso3": pl.String})
-    return con.sql(
-        "SELECT r.roll_call_id, m.bloc, m.iso3 FROM roll_calls r JOIN bloc_memberships m "
-        'ON m.joined <= r.date AND (m."left" IS NULL OR m."left" >= r.date) '
-        "WHERE m.status = 'member' AND list_contains($blocs, m.bloc) "
-        "AND list_contains($ids, r.roll_call_id)",
-        params={"blocs": blocs, "ids": new["roll_call_id"].to_list()},
+    spells = con.sql(
+        "SELECT * FROM bloc_memberships WHERE list_contains($blocs, bloc)", params={"blocs": blocs}
     ).pl()
+    on_day = membership_on_dates(spells, new.select("roll_call_id", "date"), statuses=("member",))
+    return on_day.select("roll_call_id", "bloc", "iso3")
 
 
 def _wanted(countries: list[str], members: pl.DataFrame) -> pl.DataFrame | None:

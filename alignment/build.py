@@ -199,8 +199,9 @@ def build_store(
         [_file_row(f, per_source.get(f["source"])) for f in files],
         schema=SOURCE_FILE_COLUMNS,
     )
+    refresh_id = 1 if history.is_empty() else int(history["refresh_id"].max()) + 1  # type: ignore[arg-type]
     entry = {
-        "refresh_id": 1 if history.is_empty() else int(history["refresh_id"].max()) + 1,
+        "refresh_id": refresh_id,
         "started_at": started_at.replace(tzinfo=None),
         "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "outcome": "updated",
@@ -211,7 +212,7 @@ def build_store(
         "votes": reconciled.votes.height,
     }
     tables["refresh_log"] = pl.concat([history, pl.DataFrame([entry])], how="diagonal_relaxed")
-    tables["changes"], changes_meta = _changes(db, calls, reconciled.votes, entry["refresh_id"])
+    tables["changes"], changes_meta = _changes(db, calls, reconciled.votes, refresh_id)
     meta = {
         "schema_version": str(SCHEMA_VERSION),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -20,7 +20,6 @@ from alignment.feed import Break, Cast, Feed, First, RollCall, Shift, changes, r
 from alignment.reports.names import capital, state_names, the_bloc
 from alignment.reports.sections.sources import credits
 
-FORMATS = ("text", "json", "md", "atom")
 DIGEST_FILE = "changes.md"
 FEED_FILE = "changes.atom"
 # The Atom feed keeps the entries of this many latest refreshes, so that a reader polling less
@@ -367,6 +366,7 @@ def atom(feed: Feed, *, feed_id: str = "store", link: str | None = None) -> str:
     for kind, item in notable(feed):
         entry = gen.add_entry(order="append")
         sentence = reason(item, feed.names)
+        key: tuple[object, ...]
         if isinstance(item, Shift):
             key = ("shift", item.iso3, item.partner, item.session)
             refresh_id = feed.refreshes[-1].refresh_id if feed.refreshes else 0

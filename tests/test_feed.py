@@ -3,7 +3,7 @@ with it, lists that session's roll calls and names Belarus's abstention on A/RES
 rights in Syria) as a first, with the earlier votes that make it one.
 
 The two builds skip the ideal points (the feed does not read them; they take minutes): one
-store pair per module.
+store pair per module, about a minute; its tests are marked slow.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def _earlier_syria_votes(db: Path) -> list[tuple[str, str, int]]:
     )
 
 
+@pytest.mark.slow
 def test_refresh_records_the_latest_sessions_roll_calls(stores: dict[str, Path]) -> None:
     before = {s for (s,) in _query(stores["before"], "SELECT symbol FROM roll_calls")}
     added = {
@@ -99,6 +100,7 @@ def test_refresh_records_the_latest_sessions_roll_calls(stores: dict[str, Path])
     assert code == 0 and "nothing is recorded as new" in out and "0 new roll calls" in out
 
 
+@pytest.mark.slow
 def test_changes_lists_the_new_roll_calls_and_belarus_first_abstention(
     stores: dict[str, Path], shared_data: Path
 ) -> None:
@@ -129,6 +131,7 @@ def test_changes_lists_the_new_roll_calls_and_belarus_first_abstention(
     assert cited.strip() == "earlier: " + ", ".join(f"{s} ({year}) no" for s, _, year in earlier)
 
 
+@pytest.mark.slow
 def test_json_md_and_atom_carry_the_same_first(stores: dict[str, Path]) -> None:
     earlier = [s for s, _, _ in _earlier_syria_votes(stores["after"])]
     code, out = _run("--db", str(stores["after"]), "--country", "BLR", "--format", "json")
@@ -158,6 +161,7 @@ def test_json_md_and_atom_carry_the_same_first(stores: dict[str, Path]) -> None:
     assert len({e.id for e in parsed.entries}) == len(parsed.entries)
 
 
+@pytest.mark.slow
 def test_refresh_changes_to_writes_the_digest_and_a_valid_feed(stores: dict[str, Path]) -> None:
     md = (stores["published"] / digest.DIGEST_FILE).read_text()
     assert "- Belarus abstained on A/RES/80/224" in md
@@ -168,6 +172,7 @@ def test_refresh_changes_to_writes_the_digest_and_a_valid_feed(stores: dict[str,
     assert any(e.title.startswith("Belarus abstained on A/RES/80/224") for e in parsed.entries)
 
 
+@pytest.mark.slow
 def test_bloc_breaks_hold_the_majority_rule(stores: dict[str, Path]) -> None:
     with store.connect(stores["after"]) as con:
         eu = feed.changes(con, blocs=["eu"])
@@ -191,6 +196,7 @@ def test_bloc_breaks_hold_the_majority_rule(stores: dict[str, Path]) -> None:
     assert all(x.voting - x.with_line == 1 and x.with_line >= feed.MIN_OTHERS for x in every.breaks)
 
 
+@pytest.mark.slow
 def test_shifts_are_the_reports_computation(stores: dict[str, Path]) -> None:
     with store.connect(stores["after"]) as con:
         found = feed.changes(con, partners=["RUS"], bootstrap=200)
@@ -210,6 +216,7 @@ def test_shifts_are_the_reports_computation(stores: dict[str, Path]) -> None:
     assert all(s.session == 80 and s.previous == 79 for s in found.shifts)
 
 
+@pytest.mark.slow
 def test_bad_options_exit_2_with_a_message(stores: dict[str, Path]) -> None:
     db = str(stores["after"])
     for args, words in [
@@ -225,6 +232,7 @@ def test_bad_options_exit_2_with_a_message(stores: dict[str, Path]) -> None:
         assert "Traceback" not in out
 
 
+@pytest.mark.slow
 def test_a_store_without_refresh_history_says_so(stores: dict[str, Path], tmp_path: Path) -> None:
     db = tmp_path / "empty-log.duckdb"
     shutil.copy(stores["before"], db)

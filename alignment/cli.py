@@ -268,7 +268,14 @@ def refresh(
         from alignment import digest
 
         with open_store(db) as con:
-            written = digest.write(con, changes_to, feed_id=str(where.path.resolve()))
+            try:
+                written = digest.write(con, changes_to, feed_id=str(where.path.resolve()))
+            except OSError as exc:
+                raise AlignmentError(
+                    f"the store is refreshed, but what changed cannot be written to "
+                    f"{changes_to}: {exc.strerror or first_line(exc)}; give a folder you can "
+                    "write to with --changes-to"
+                ) from None
         click.echo(f"what changed: {', '.join(str(p) for p in written)}")
 
 

@@ -141,9 +141,11 @@ def summary(feed: Feed) -> str:
     unrecorded = [r.refresh_id for r in feed.refreshes if not r.recorded]
     note = ""
     if unrecorded:
+        which_ones = ", ".join(map(str, unrecorded))
         note = (
-            f" Refresh {', '.join(map(str, unrecorded))} built the store with no earlier store "
-            "to compare with: nothing is recorded as new for it."
+            f" For refresh {which_ones} nothing is recorded as new: a store's first build has "
+            "no earlier store to compare with, and a store built before the changes table "
+            "recorded nothing."
         )
     corrected = feed.corrected.height
     return (
@@ -356,7 +358,7 @@ def atom(feed: Feed, *, feed_id: str = "store", link: str | None = None) -> str:
         entry.title(
             f"Refresh {r.refresh_id}: {len(calls)} new roll calls"
             if r.recorded
-            else f"Refresh {r.refresh_id}: the store built, with no earlier store to compare with"
+            else f"Refresh {r.refresh_id}: nothing recorded (no earlier store to compare with)"
         )
         entry.updated(when(r.refresh_id))
         items = "".join(

@@ -32,7 +32,7 @@ import polars as pl
 
 from alignment import analyses, shifts
 from alignment.blocs import membership_on_dates
-from alignment.errors import AlignmentError, UsageError
+from alignment.errors import AlignmentError, UsageError, shorten
 from alignment.links import vote_url
 from alignment.revisions import CHANGES_SCHEMA
 from alignment.titles import readable_titles, tidy_title
@@ -219,7 +219,7 @@ def select(history: list[Refresh], since: str) -> list[Refresh]:
         ids = [r.refresh_id for r in history]
         if wanted not in ids:
             raise UsageError(
-                f"--since {since}: no refresh {wanted} in this store; its refreshes are "
+                f"--since {shorten(since)}: no refresh {wanted} in this store; its refreshes are "
                 f"{ids[0]} to {ids[-1]} (`alignment status` lists them)"
             )
         return [r for r in history if r.refresh_id >= wanted]
@@ -227,9 +227,11 @@ def select(history: list[Refresh], since: str) -> list[Refresh]:
         try:
             day = dt.date.fromisoformat(text)
         except ValueError as exc:
-            raise UsageError(f"--since {since}: not a date ({exc})") from exc
+            raise UsageError(f"--since {shorten(since)}: not a date ({exc})") from exc
         return [r for r in history if r.finished_at.date() >= day]
-    raise UsageError(f"--since {since!r}: give last, a refresh id (a number) or a date YYYY-MM-DD")
+    raise UsageError(
+        f"--since {shorten(since)}: give last, a refresh id (a number) or a date YYYY-MM-DD"
+    )
 
 
 # --------------------------------------------------------------------------- the feed

@@ -281,3 +281,16 @@ def test_reason_of_a_first_after_mixed_votes() -> None:
         "The United States voted no on A/RES/80/1 “T” (1 December 2025), its first no vote on "
         "this text: its 3 earlier votes on it, 2020 to 2022: 2 yes votes, 1 abstention."
     )
+
+
+@pytest.mark.slow
+def test_a_store_built_before_changes_were_recorded(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "older.duckdb"
+    shutil.copy(stores["after"], db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE changes")
+        con.execute("DELETE FROM store_meta WHERE key = 'changes_from'")
+    code, out = _run("--db", str(db))
+    assert code == 0 and "0 new roll calls" in out and "nothing is recorded as new" in out

@@ -32,7 +32,7 @@ VERB = {"Y": "voted yes", "N": "voted no", "A": "abstained", "X": "did not vote"
 NOUN = {"Y": "yes vote", "N": "no vote", "A": "abstention"}
 SHORT = {"Y": "yes", "N": "no", "A": "abstain", "X": "absent"}
 # Feed and entry ids: UUIDs derived from what they stand for, so that they never change.
-_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/alignment/changes")
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "alignment:changes")
 
 
 def _day(day: dt.date) -> str:

@@ -297,7 +297,7 @@ def changes(
     if new.is_empty():
         return feed
     members = _members(con, new, blocs)
-    wanted = _wanted(countries, members)
+    wanted = _wanted(countries, blocs, members)
     votes = _votes_on(con, calls, new)
     feed.firsts = _firsts(calls, new, votes, wanted)
     feed.breaks = _breaks(con, calls, new, votes, blocs, wanted)
@@ -337,9 +337,10 @@ def _members(con: duckdb.DuckDBPyConnection, new: pl.DataFrame, blocs: list[str]
     return on_day.select("roll_call_id", "bloc", "iso3")
 
 
-def _wanted(countries: list[str], members: pl.DataFrame) -> pl.DataFrame | None:
-    """roll_call_id (null: any), iso3 of the states asked about; None: every state."""
-    if not countries and members.is_empty():
+def _wanted(countries: list[str], blocs: list[str], members: pl.DataFrame) -> pl.DataFrame | None:
+    """roll_call_id (null: any day), iso3 of the states asked about: ``countries`` and the
+    ``members`` of ``blocs``; None: every state (neither given)."""
+    if not countries and not blocs:
         return None
     given = pl.DataFrame({"iso3": countries}, schema={"iso3": pl.String}).with_columns(
         roll_call_id=pl.lit(None, pl.Int64)

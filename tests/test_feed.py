@@ -294,3 +294,15 @@ def test_a_store_built_before_changes_were_recorded(
         con.execute("DELETE FROM store_meta WHERE key = 'changes_from'")
     code, out = _run("--db", str(db))
     assert code == 0 and "0 new roll calls" in out and "nothing is recorded as new" in out
+
+
+def test_states_asked_about_are_the_countries_and_the_members_on_the_day() -> None:
+    frame = pl.DataFrame(
+        {"roll_call_id": [1, 1, 2, 2, 2], "iso3": ["BLR", "HUN", "HUN", "MDA", "USA"]}
+    )
+    members = pl.DataFrame({"roll_call_id": [2], "bloc": ["eu"], "iso3": ["HUN"]})
+    assert feed._keep(frame, feed._wanted([], [], members.clear())) is frame
+    wanted = feed._wanted(["MDA"], ["eu"], members)
+    assert feed._keep(frame, wanted).rows() == [(2, "HUN"), (2, "MDA")]  # HUN a member on 2 only
+    nobody = feed._wanted([], ["eu"], members.clear())  # a bloc without members that day
+    assert feed._keep(frame, nobody).is_empty()

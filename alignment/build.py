@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alignment import blocs, coverage, derived, resources, store, topics
+from alignment import blocs, coverage, derived, resources, revisions, store, topics
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.reconcile import combine, fill_absent, reconcile
@@ -101,6 +101,29 @@ def _previous(db: Path) -> tuple[pl.DataFrame, derived.PreviousIdealPoints | Non
     return (history if history is not None else pl.DataFrame()), previous
 
 
+def _changes(
+    db: Path, roll_calls: pl.DataFrame, votes: pl.DataFrame, refresh_id: int
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The new store's ``changes`` table (:func:`alignment.revisions.record`, against the store
+    at ``db``) and its store_meta ``changes_from``: the first refresh compared with a store."""
+    calls = store.read_previous(
+        db, "SELECT roll_call_id, rcid, symbol, date, title FROM roll_calls"
+    )
+    old_votes = store.read_previous(db, "SELECT roll_call_id, iso3, vote FROM votes")
+    if calls is None or old_votes is None:
+        return revisions.record(None, roll_calls, votes, refresh_id), {}
+    columns = ", ".join(f'"{c}"' for c in revisions.CHANGES_SCHEMA)
+    changes = store.read_previous(db, f"SELECT {columns} FROM changes")
+    since = store.read_previous(db, "SELECT value FROM store_meta WHERE key = 'changes_from'")
+    previous = revisions.Previous(
+        calls,
+        old_votes,
+        pl.DataFrame(schema=revisions.CHANGES_SCHEMA) if changes is None else changes,
+    )
+    first = since.item() if since is not None and since.height == 1 else str(refresh_id)
+    return revisions.record(previous, roll_calls, votes, refresh_id), {"changes_from": first}
+
+
 @contextmanager
 def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -176,8 +199,9 @@ def build_store(
         [_file_row(f, per_source.get(f["source"])) for f in files],
         schema=SOURCE_FILE_COLUMNS,
     )
+    refresh_id = 1 if history.is_empty() else int(history["refresh_id"].max()) + 1  # type: ignore[arg-type]
     entry = {
-        "refresh_id": 1 if history.is_empty() else int(history["refresh_id"].max()) + 1,
+        "refresh_id": refresh_id,
         "started_at": started_at.replace(tzinfo=None),
         "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "outcome": "updated",
@@ -188,6 +212,7 @@ def build_store(
         "votes": reconciled.votes.height,
     }
     tables["refresh_log"] = pl.concat([history, pl.DataFrame([entry])], how="diagonal_relaxed")
+    tables["changes"], changes_meta = _changes(db, calls, reconciled.votes, refresh_id)
     meta = {
         "schema_version": str(SCHEMA_VERSION),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -195,6 +220,7 @@ def build_store(
         "duckdb_version": duckdb.__version__,
         "storage_version": store.STORAGE_VERSION,
         **result.meta,
+        **changes_meta,
     }
     tables["store_meta"] = pl.DataFrame({"key": list(meta), "value": list(meta.values())})
     with _timed(seconds, "write"):

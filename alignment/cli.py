@@ -219,10 +219,14 @@ def cli(log_format: str, verbose: bool) -> None:
               help="Seconds before the first retry, doubled each time (Retry-After wins).")  # fmt: skip
 @click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
               help="Seconds without progress before a request is abandoned.")  # fmt: skip
+@click.option("--changes-to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="FOLDER", help="After the refresh, write what changed there: changes.md "
+              "(the latest refresh) and changes.atom (an Atom feed of the latest ten).")  # fmt: skip
 @db_option
 def refresh(
     paths: tuple[Path, ...], mirror: str | None, history: str | None, cache_dir: Path | None,
-    force: bool, retries: int, backoff: float, timeout: float, db: Path | None,
+    force: bool, retries: int, backoff: float, timeout: float, changes_to: Path | None,
+    db: Path | None,
 ) -> None:  # fmt: skip
     """Build or update the store from the vote sources.
 
@@ -260,6 +264,19 @@ def refresh(
         )
     else:
         click.echo(f"{where.given}: {result.outcome}: {result.message}")
+    if changes_to is not None:
+        from alignment import digest
+
+        with open_store(db) as con:
+            try:
+                written = digest.write(con, changes_to, feed_id=str(where.path.resolve()))
+            except OSError as exc:
+                raise AlignmentError(
+                    f"the store is refreshed, but what changed cannot be written to "
+                    f"{changes_to}: {exc.strerror or first_line(exc)}; give a folder you can "
+                    "write to with --changes-to"
+                ) from None
+        click.echo(f"what changed: {', '.join(str(p) for p in written)}")
 
 
 @contextlib.contextmanager
@@ -651,6 +668,64 @@ def movers_command(
             con, toward, first, second, metric=metric, min_n=min_n, top=top,
             bootstrap=bootstrap, seed=seed,
         )  # fmt: skip
+
+
+# --- what changed ------------------------------------------------------------------------
+
+
+def _split_codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    """Repeated options and comma-separated values alike: --country BLR,RUS --country CHN."""
+    return [v.strip() for item in value for v in item.split(",") if v.strip()]
+
+
+@cli.command("changes")
+@click.option("--since", default="last", show_default=True, metavar="last|DATE|REFRESH_ID",
+              help="The latest refresh, the refreshes finished on DATE (YYYY-MM-DD) or later, "
+              "or refresh REFRESH_ID and later (`alignment status` lists them).")  # fmt: skip
+@click.option("--country", "countries", multiple=True, metavar="ISO3", callback=_split_codes,
+              help="Notable votes of these states only, and their votes on each new roll call "
+              "(repeatable).")  # fmt: skip
+@click.option("--bloc", "blocs", multiple=True, metavar="BLOC", callback=_split_codes,
+              help="Notable votes of these blocs' members only, and every member voting "
+              "against its bloc's majority (repeatable).")  # fmt: skip
+@click.option("--partner", "partners", multiple=True, metavar="ISO3", callback=_split_codes,
+              help="List the states whose agreement with this state moved notably in the "
+              "session of the new votes (repeatable).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "atom"]),
+              default="text", show_default=True, help="Plain text, JSON, a Markdown digest or "
+              "an Atom feed.")  # fmt: skip
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")  # fmt: skip
+@db_option
+def changes_command(
+    since: str, countries: list[str], blocs: list[str], partners: list[str], fmt: str,
+    output: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """What the latest refreshes changed, and the new votes worth notice.
+
+    The new roll calls (symbol, date, yes-no-abstain, title, link), the votes a source
+    corrected, the roll calls removed; then the notable votes, each with its reason and the
+    earlier votes that make it notable: a state's first vote of a kind on a recurring text, a
+    bloc member voting against its bloc's majority, a state's agreement with a --partner moving
+    more than its usual variation.
+
+    \b
+      alignment changes
+      alignment changes --since 2026-01-01 --country BLR --partner RUS
+      alignment changes --bloc eu --format md -o digest.md
+    """
+    from alignment import digest, feed
+
+    with open_store(db) as con:
+        found = feed.changes(con, since=since, countries=countries, blocs=blocs, partners=partners)
+    if fmt == "atom":
+        rendered = digest.atom(found, feed_id=str(locate(db).path.resolve()))
+    else:
+        rendered = digest.RENDER[fmt](found)
+    if output is None:
+        click.echo(rendered, nl=False)
+    else:
+        output.write_text(rendered, encoding="utf-8")
 
 
 # --- reports -----------------------------------------------------------------------------

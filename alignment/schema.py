@@ -839,6 +839,48 @@ TABLES: tuple[Table, ...] = (
         ("url",),
     ),
     Table(
+        "changes",
+        "What each refresh changed, against the store it replaced (alignment.revisions): "
+        "roll calls it added (new), votes a source corrected (corrected: one row per state), "
+        "roll calls no source holds any more (removed). Kept across rebuilds, keyed by "
+        "refresh_log.refresh_id; recorded from the refresh named in store_meta key "
+        "changes_from on (a store's first build has nothing to compare with). What the new "
+        "votes say: `alignment changes`.",
+        (
+            C("refresh_id", "INTEGER", "The refresh whose build made the change (refresh_log)."),
+            C(
+                "change",
+                "VARCHAR",
+                "new (a roll call the store did not hold), corrected (a state's vote differs "
+                "from the one the store held) or removed (a roll call no source holds now).",
+                "CHECK (change IN ('new', 'corrected', 'removed'))",
+            ),
+            C(
+                "key",
+                "VARCHAR",
+                "The roll call across builds: rcid:<Voeten's rcid>, else <symbol>|<date> "
+                "(roll_call_id is renumbered by every build).",
+            ),
+            C(
+                "roll_call_id",
+                "BIGINT",
+                "The roll call in this store (roll_calls.roll_call_id); null when no longer in it.",
+            ),
+            C("symbol", "VARCHAR", "Its symbol, when the change was recorded."),
+            C("date", "DATE", "Its date."),
+            C("title", "VARCHAR", "Its title."),
+            C("iso3", "VARCHAR", "For corrected: the state whose vote changed."),
+            C(
+                "before",
+                "VARCHAR",
+                "For corrected: the vote held before (Y, N, A, X; null: no row).",
+            ),
+            C("after", "VARCHAR", "For corrected: the vote held after (null: no row)."),
+            C("source", "VARCHAR", "For corrected: the source the vote is now taken from."),
+        ),
+        ("refresh_id", "change", "key", "iso3"),
+    ),
+    Table(
         "refresh_log",
         "Every build of this store, kept across rebuilds, newest last. A refresh that finds "
         "nothing new, or fails, does not touch the store: the last attempt, whatever its "

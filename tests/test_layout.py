@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alignment"
 FLOORS: list[tuple[str, ...]] = [
     # the words, errors and locations every layer shares
     ("vocabulary", "formulas", "spells", "errors", "resources", "location", "sessions", "symbols", "titles", "faults",
-     "attempt"),
+     "attempt", "links"),
     # facts the project keeps (data/), and the public schema
     ("countries", "blocs", "topics", "schema"),
     # source file -> canonical rows
@@ -30,7 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
     # compiled kernels on arrays; judging Markov chains (the ideal points' diagnostics)
     ("sampler", "convergence", "em"),
     # computations on frames
-    ("metrics", "cohesion", "ideal_points", "clusters", "changes", "coverage"),
+    ("metrics", "cohesion", "ideal_points", "clusters", "changepoints", "coverage", "revisions"),
     # what changed between sessions (reports and change feeds), on the metrics
     ("shifts",),
     # the derived tables of a build
@@ -40,8 +40,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("upstream", "build"),
     ("refresh",),
     # analyses of a store, the SQL workbench, status
-    ("analyses", "workbench", "status"),
-    ("reports",),
+    ("analyses", "workbench", "status", "feed"),
+    ("reports", "digest"),
     ("cli",),
 ]  # fmt: skip
 FLOOR = {name: i for i, names in enumerate(FLOORS) for name in names}

@@ -11,9 +11,10 @@ import re
 
 from markupsafe import Markup, escape
 
+from alignment.links import record_url
+
 TITLE_CHARS = 200  # longer titles are cut in tables and hover text
 CITED_TITLE_CHARS = 80  # ... and in a sentence
-UN_RECORD = "https://digitallibrary.un.org/record/{}"
 
 # How a vote that is not on a text as a whole is cited: "a separate vote on part of".
 KIND_PREFIX = {
@@ -33,11 +34,6 @@ def short_title(text: object, limit: int = TITLE_CHARS) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:") + "…"
-
-
-def record_url(undl_id: int | None) -> str | None:
-    """The vote's record in the UN Digital Library, when the store knows its id."""
-    return None if undl_id is None else UN_RECORD.format(int(undl_id))
 
 
 def _date(day: dt.date | None) -> str:

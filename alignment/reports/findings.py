@@ -17,7 +17,7 @@ import polars as pl
 
 from alignment import cohesion as cohesion_module
 from alignment import metrics, shifts
-from alignment.changes import change_point
+from alignment.changepoints import change_point
 from alignment.reports.facts import (
     ChangePoint,
     Defection,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from alignment.changes import change_point
+from alignment.changepoints import change_point
 
 
 def test_change_point_by_hand() -> None:

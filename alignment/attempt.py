@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-# The outcomes an attempt ends with (docs/guides/refresh.md).
-OUTCOMES = ("updated", "current", "bad_data", "temporary_failure", "refused", "error")
 SUCCESSFUL = ("updated", "current")
 
 

@@ -243,10 +243,12 @@ def state_map(
     """
     # Load scikit-learn (and with it SciPy's own BLAS) first: a limit set before a BLAS
     # library is loaded does not apply to it.
-    import sklearn.cluster
-    import sklearn.manifold
-    import sklearn.metrics  # noqa: F401
+    import importlib
+
     from threadpoolctl import threadpool_limits
+
+    for module in ("sklearn.cluster", "sklearn.manifold", "sklearn.metrics"):
+        importlib.import_module(module)
 
     with threadpool_limits(1):
         return _state_map(votes, roll_call_ids, k, labels, n_boot, min_n, seed)

@@ -22,7 +22,6 @@ import signal
 import time
 from pathlib import Path
 
-POINTS = ("after-download", "during-build", "before-swap", "after-swap")
 PAUSE_SECONDS = 300.0
 
 LOG = logging.getLogger("alignment.faults")

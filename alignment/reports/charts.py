@@ -266,21 +266,6 @@ def line_style(key: str, colour: str, subject: str) -> dict[str, Any]:
     return {"color": colour, "width": width}
 
 
-def series_trace(
-    key: str,
-    periods: Sequence[int],
-    values: Sequence[float],
-    n: Sequence[int],
-    hover: Sequence[str],
-    colour: str,
-    subject: str,
-    **kw: Any,
-) -> go.Scatter:
-    """A line over years: hollow markers where a point rests on fewer than MIN_VOTES votes,
-    broken across years without votes."""
-    return series_traces(key, periods, values, n, hover, colour, subject, **kw)[0]
-
-
 def series_traces(
     key: str,
     periods: Sequence[int],

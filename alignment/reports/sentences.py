@@ -106,7 +106,6 @@ class Phrases:
     """The phrases the page's fixed text repeats."""
 
     focus_phrase: str  # "Belarus", "the majority of CSTO members"
-    focus_name: str  # the focus row's label: "Belarus", "CSTO majority"
     the_subject: str  # "Belarus", "the United States", "the CSTO"
     what: str  # "votes on Syria", "votes"
 
@@ -119,7 +118,6 @@ class Phrases:
 def phrases(spec: ReportSpec, names: dict[str, str], topic_label: str | None) -> Phrases:
     return Phrases(
         focus_phrase=subject_phrase(spec.kind, spec.subject, names),
-        focus_name=names.get(spec.focus, spec.focus),
         the_subject=the_bloc(spec.subject) if spec.kind == "bloc" else in_text(spec.subject, names),
         what=votes_on(topic_label),
     )

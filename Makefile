@@ -15,7 +15,7 @@ demo refresh: export ALIGNMENT_DB ?= $(CURDIR)/data/alignment.duckdb
 $(BIN)/alignment: pyproject.toml requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements/lock.txt -e '.[test,docs,pandas]'
+	$(BIN)/pip install --quiet -c requirements/lock.txt -e '.[test,docs,pandas,mcmc]'
 	touch $@
 
 install: $(BIN)/alignment
@@ -56,9 +56,9 @@ test-lowest: requirements/lowest.txt
 lock: install
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml \
-	  --extra test --extra docs --extra pandas -o requirements/lock.txt
+	  --extra test --extra docs --extra pandas --extra mcmc -o requirements/lock.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --resolution lowest-direct \
-	  pyproject.toml --extra test --extra pandas -o requirements/lowest.txt
+	  pyproject.toml --extra test --extra pandas --extra mcmc -o requirements/lowest.txt
 
 typecheck: install
 	$(BIN)/mypy alignment

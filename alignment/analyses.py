@@ -22,6 +22,7 @@ from alignment.vocabulary import METRICS, PERIOD_TYPES
 
 if TYPE_CHECKING:
     from alignment.ideal_points import Posterior
+    from alignment.mcmc import McmcRun
 
 
 # --------------------------------------------------------------------------- names
@@ -571,6 +572,23 @@ def ideal_points(
 
     votes, roll_calls, options = _ideal_point_options(con, topic, from_session, to_session, options)
     return estimate_ideal_points(votes, roll_calls, **options)
+
+
+def ideal_points_mcmc(
+    con: duckdb.DuckDBPyConnection,
+    topic: str | None = None,
+    from_session: int | None = None,
+    to_session: int | None = None,
+    **options: Any,
+) -> McmcRun:
+    """The sampler run to the publication standard on the store's votes
+    (:func:`alignment.mcmc.run_to_standard`; ``topic`` and sessions as :func:`ideal_points`);
+    ``options`` are those of ``run_to_standard`` (``initial_positions``, ``max_minutes``,
+    ``checkpoint``...)."""
+    from alignment.mcmc import run_to_standard
+
+    votes, roll_calls, options = _ideal_point_options(con, topic, from_session, to_session, options)
+    return run_to_standard(votes, roll_calls, **options)
 
 
 def ideal_point_posterior(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from alignment.errors import AlignmentError, first_line
+from alignment.errors import AlignmentError, UsageError, first_line
 from alignment.vocabulary import IDEAL_POINT_METHODS, METRICS, PERIOD_TYPES, VOTE_SETS
 
 if TYPE_CHECKING:
@@ -432,6 +432,73 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
 # --- analyses -----------------------------------------------------------------------------------
 
 
+def mcmc_options(command: Callable) -> Callable:
+    """The options of ``--method mcmc``, handed to the command as one ``mcmc`` dict."""
+    options = [
+        click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True),
+                     default=60.0, show_default=True,
+                     help="mcmc: stop at the first check past this many minutes, converged "
+                     "or not."),
+        click.option("--check-every", type=click.IntRange(1), default=500, show_default=True,
+                     metavar="SWEEPS", help="mcmc: judge the draws every SWEEPS sweeps."),
+        click.option("--warmup", type=click.IntRange(0), default=1000, show_default=True,
+                     metavar="SWEEPS", help="mcmc: sweeps discarded at the start."),
+        click.option("--max-sweeps", type=click.IntRange(1), default=None, metavar="SWEEPS",
+                     help="mcmc: stop at the first check past SWEEPS sweeps (the same "
+                     "numbers on any machine)."),
+        click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, metavar="FILE",
+                     help="mcmc: resume from FILE when it exists; write it at every check."),
+        click.option("--store", "store_series", is_flag=True,
+                     help="mcmc: write the series into the store's ideal_points in place of "
+                     "the stored one (whole series only: no --topic or sessions)."),
+    ]  # fmt: skip
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        names = ("max_minutes", "check_every", "warmup", "max_sweeps", "checkpoint",
+                 "store_series")  # fmt: skip
+        kwargs["mcmc"] = {name: kwargs.pop(name) for name in names}
+        return command(**kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _ideal_points_mcmc(
+    con: duckdb.DuckDBPyConnection, where: dict[str, Any], by: str, vote_set: str,
+    chains: int, seed: int, mcmc: dict[str, Any],
+) -> pl.DataFrame:  # fmt: skip
+    """``ideal-points --method mcmc``: the sampler run to the standard, progress on stderr (a
+    bar with the time left on a terminal, a log line per check otherwise)."""
+    from alignment import analyses
+    from alignment.mcmc import progress_reporter
+
+    options = {k: v for k, v in mcmc.items() if k != "store_series"}
+    with progress_reporter(sys.stderr.isatty()) as on_check:
+        run = analyses.ideal_points_mcmc(
+            con, **where, by=by, vote_set=vote_set, chains=chains, seed=seed,
+            on_check=on_check, **options,
+        )  # fmt: skip
+    return run.estimates
+
+
+def _store_series(db: Path | None, frame: pl.DataFrame, by: str, vote_set: str) -> None:
+    """``--store``: the series replaces the stored one of its period and vote set, its
+    store_meta diagnostics with it (status and reports then show it)."""
+    from alignment import store
+    from alignment.derived import ideal_points_meta
+    from alignment.vocabulary import ideal_points_meta_prefix
+
+    path = locate(db).path
+    store.replace_series(
+        path, "ideal_points", {"period_type": by, "vote_set": vote_set}, frame,
+        ideal_points_meta(frame), ideal_points_meta_prefix(by, vote_set),
+    )  # fmt: skip
+    log.info("stored the mcmc series by %s, %s votes, in %s", by, vote_set, path)
+
+
 @cli.command("ideal-points")
 @click.option("--by", type=click.Choice(PERIOD_TYPES), default="session", show_default=True,
               help="One position per session, or per calendar year of the votes.")  # fmt: skip
@@ -446,7 +513,9 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
               help="Last session (default: all).")  # fmt: skip
 @click.option("--method", type=click.Choice(IDEAL_POINT_METHODS), default="em", show_default=True,
               help="em: deterministic variational EM with bootstrap intervals (seconds); "
-              "mcmc: the published model's sampler (publication runs).")  # fmt: skip
+              "mcmc: the published model's sampler, started from the EM estimate and run until "
+              "its estimates meet the publication standard or --max-minutes pass (publication "
+              "runs; needs alignment[mcmc]).")  # fmt: skip
 @click.option("--bootstrap", type=click.IntRange(0, 10_000), default=50, show_default=True,
               metavar="N", help="em: bootstrap replicates behind se and the 90% interval "
               "(0: none, the variational variance only, far too small).")  # fmt: skip
@@ -455,27 +524,29 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
               "previous one (the published code), or the two-sided random walk.")  # fmt: skip
 @click.option(
     "--draws", type=click.IntRange(1, 100_000), default=400, show_default=True,
-    help="mcmc: draws kept per chain; more draws, less Monte Carlo error, linearly more time.",
+    help="mcmc: a run of fixed length instead (with --burn-in, --thin): draws kept per chain.",
 )  # fmt: skip
 @click.option(
     "--burn-in", type=click.IntRange(0, 100_000), default=100, show_default=True,
-    help="mcmc: sweeps discarded at the start of each chain.",
+    help="mcmc, fixed length: sweeps discarded at the start of each chain.",
 )  # fmt: skip
 @click.option(
     "--thin", type=click.IntRange(1, 1000), default=1, show_default=True,
-    help="mcmc: keep one sweep in THIN: long runs (draws x thin sweeps) in the memory of --draws.",
+    help="mcmc, fixed length: keep one sweep in THIN.",
 )  # fmt: skip
 @click.option(
     "--chains", type=click.IntRange(1, 64), default=2, show_default=True,
-    help="mcmc: chains, run in parallel threads.",
+    help="mcmc: chains, run in parallel threads (R-hat compares them: 2 or more to run to the "
+    "standard).",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="mcmc: random seed.")
+@mcmc_options
 @db_option
 @output_options
 def ideal_points_command(
     by: str, vote_set: str, topic: str | None, from_session: int | None,
     to_session: int | None, method: str, bootstrap: int, prior: str, draws: int, burn_in: int,
-    thin: int, chains: int, seed: int, db: Path | None,
+    thin: int, chains: int, seed: int, mcmc: dict[str, Any], db: Path | None,
 ) -> pl.DataFrame:  # fmt: skip
     """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with standard errors and 90%
     intervals.
@@ -483,28 +554,49 @@ def ideal_points_command(
     By default a deterministic variational EM of the published model: the same store gives
     the same numbers, with intervals from a parametric bootstrap (--bootstrap); the table the
     refresh stores (ideal_points) holds the all-votes series by session and by year so
-    estimated. --method mcmc runs the published sampler instead, with its convergence
-    diagnostics (rank-normalised split-R-hat, bulk and tail ESS); a run that misses the
-    publication standard (R-hat <= 1.01 and ESS >= 400 for 99% of the estimates) says so on
-    stderr."""
+    estimated. --method mcmc runs the published sampler instead, from the EM estimate, in
+    checks until R-hat <= 1.01 and bulk and tail ESS >= 400 hold for 99% of the estimates
+    (none above R-hat 1.05) or --max-minutes pass, with progress on stderr; --checkpoint lets
+    a killed run resume, --store puts the series in the store. A run that misses the
+    publication standard says so on stderr."""
     from alignment import analyses
 
-    if method == "em":
-        options: dict[str, Any] = {"bootstrap": bootstrap, "prior": prior}
-    else:
-        options = {"draws": draws, "burn_in": burn_in, "thin": thin, "chains": chains,
-                   "seed": seed}  # fmt: skip
+    where: dict[str, Any] = {"topic": topic, "from_session": from_session, "to_session": to_session}
+    ctx = click.get_current_context()
+    fixed = any(
+        ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        for name in ("draws", "burn_in", "thin")
+    )
+    if method == "mcmc":
+        from alignment import sampler  # noqa: F401  (without the mcmc extra: say so at once)
+
+        if not fixed and chains < 2:
+            raise UsageError("--method mcmc needs at least 2 chains: R-hat compares them")
+        if mcmc["store_series"] and any(v is not None for v in where.values()):
+            raise UsageError("--store keeps whole series: leave out --topic and the sessions")
+    elif mcmc["store_series"]:
+        raise UsageError("--store is for --method mcmc (the refresh stores the default series)")
     with open_store(db) as con:
-        frame = analyses.ideal_points(
-            con, topic=topic, from_session=from_session, to_session=to_session, method=method,
-            by=by, vote_set=vote_set, **options,
-        )  # fmt: skip
+        if method == "mcmc" and not fixed:
+            frame = _ideal_points_mcmc(con, where, by, vote_set, chains, seed, mcmc)
+        elif method == "mcmc":
+            frame = analyses.ideal_points(
+                con, **where, method=method, by=by, vote_set=vote_set, draws=draws,
+                burn_in=burn_in, thin=thin, chains=chains, seed=seed,
+            )  # fmt: skip
+        else:
+            frame = analyses.ideal_points(
+                con, **where, method=method, by=by, vote_set=vote_set, bootstrap=bootstrap,
+                prior=prior,
+            )  # fmt: skip
     if method == "mcmc":
         from alignment.convergence import check_convergence
 
         verdict = check_convergence(frame)
         if not verdict.ok:
             click.echo(f"Warning: {verdict.message()}", err=True)
+        if mcmc["store_series"]:
+            _store_series(db, frame, by, vote_set)
         diagnostics = ["iterations", "rhat", "ess_bulk", "ess_tail"]
     else:
         diagnostics = ["iterations", "final_change", "replicates"]

@@ -7,6 +7,7 @@ someone looks, a temporary failure is.
 | --- | --- |
 | 1 | :class:`AlignmentError` (other failures), :class:`StoreMissingError` |
 | 2 | :class:`UsageError`, :class:`UnknownName` (a usage mistake; click's own are 2 too), |
+| | :class:`MissingExtra` (a feature whose optional libraries are not installed), |
 | | ``alignment.reports.errors.ReportError`` (a report the chosen state, years or partners |
 | | cannot give: a seat that ended, an observer, itself as partner, too many partners) |
 | 3 | :class:`StaleStore` (``status --max-age``: too old, or the last refresh failed) |
@@ -96,6 +97,18 @@ class UnknownName(UsageError):
         if hint:
             text += f" ({hint})"
         super().__init__(text)
+
+
+class MissingExtra(UsageError):
+    """A feature that needs an optional extra of the package (``alignment[extra]``) which is
+    not installed: the message gives the command that installs it."""
+
+    def __init__(self, feature: str, extra: str, missing: str):
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {missing}, which is not installed; install alignment with its "
+            f"{extra} extra: pip install 'alignment[{extra}]'"
+        )
 
 
 class StaleStore(AlignmentError):

@@ -50,7 +50,7 @@ conjugate regression. ``chains`` chains (2) run in parallel threads, each ``burn
 thin`` sweeps (100 + 400 × 1), started from each period's first principal component. Estimates
 are posterior means of the standardised draws; ``lower``/``upper`` are quantiles of the draws.
 
-Convergence. Every estimate carries the diagnostics of Vehtari et al. (2021), computed by ArviZ
+Convergence. Every estimate carries the diagnostics of Vehtari et al. (2021), ArviZ's numbers
 (``alignment.convergence``): rank-normalised split-R̂ and bulk and tail effective sample sizes;
 ``check_convergence`` there judges a run against the publication standard (R̂ <= 1.01 and both
 ESS >= 400 for 99% of estimates, none above R̂ 1.05). The default all-votes run (under a

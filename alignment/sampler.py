@@ -8,8 +8,12 @@ truncated normal draws are exact rejection samplers (Robert 1995) instead of inv
 same distributions at a fraction of the cost, and the Metropolis ratio of the cutpoints is summed
 from log-probabilities that keep their precision far into the tails.
 
-Functions release the GIL, so chains run in parallel threads; each takes a numpy ``Generator``
-and its result depends only on that generator's state.
+Functions release the GIL, so chains run in parallel threads of one process; each takes a numpy
+``Generator`` and its result depends only on that generator's state.
+
+numba is the package's optional ``mcmc`` extra: importing this module without it raises
+:class:`alignment.errors.MissingExtra`, whose message gives the command that installs it.
+Nothing else in the package imports numba, and this module is imported only when sampling.
 """
 
 from __future__ import annotations
@@ -17,8 +21,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
+
+from alignment.errors import MissingExtra
+
+try:
+    import numba as nb
+except ModuleNotFoundError as error:  # numba, or its llvmlite
+    raise MissingExtra("the ideal point sampler", "mcmc", error.name or "numba") from error
 
 _SQRT1_2 = 0.7071067811865476
 _LOG_SQRT_2PI = 0.9189385332046728

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -145,6 +146,49 @@ def write_store(
         raise
     con.close()
     return tmp
+
+
+def replace_series(
+    db: Path,
+    table: str,
+    key: Mapping[str, object],
+    rows: pl.DataFrame,
+    meta: Mapping[str, str],
+    meta_prefix: str,
+) -> None:
+    """Replace the rows of ``table`` that match ``key`` (column -> value) by ``rows``, and the
+    store_meta keys that begin with ``meta_prefix`` by ``meta``: a series computed after the
+    build (an ideal point series run to convergence). As a build does, on a copy of the store
+    swapped in with one rename under the store's lock: readers keep their view, a failure
+    leaves the store as it was."""
+    if not db.exists():
+        raise StoreMissingError(f"no store at {db}: build one with `alignment refresh` first")
+    known = {c.name for c in BY_NAME[table].columns}
+    if set(key) - known:
+        raise AlignmentError(f"internal: {table} has no columns {sorted(set(key) - known)}")
+    with lock(db):
+        tmp = db.with_name(f"{db.name}.new-{os.getpid()}")
+        shutil.copyfile(db, tmp)
+        try:
+            with duckdb.connect(str(tmp)) as con:
+                where = " AND ".join(f'"{c}" = ?' for c in key)
+                con.execute("BEGIN")
+                con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+                _insert(con, table, rows)
+                con.execute(
+                    "DELETE FROM store_meta WHERE starts_with(key, ?)", [meta_prefix]
+                )  # fmt: skip
+                if meta:
+                    entries = pl.DataFrame({"key": list(meta), "value": list(meta.values())})
+                    _insert(con, "store_meta", entries)
+                con.execute("COMMIT")
+                validate(con)
+                con.execute("CHECKPOINT")
+            swap_in(tmp, db)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
 
 
 def validate(con: duckdb.DuckDBPyConnection) -> None:

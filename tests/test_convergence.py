@@ -1,13 +1,8 @@
-"""Tests of the convergence diagnostics (ArviZ's, spread over processes) and of the standard
-a run is judged against. The expected values are worked from the definitions of Vehtari et
-al. (2021) and of the AR(1) process, not taken from ArviZ itself."""
+"""Tests of the convergence diagnostics and of the standard a run is judged against. The
+expected values are worked from the definitions of Vehtari et al. (2021) and of the AR(1)
+process; one test holds them equal to ArviZ's (arviz-stats, in the mcmc extra)."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import polars as pl
@@ -123,75 +118,62 @@ def _mixed_cells() -> np.ndarray:
     return draws.astype(np.float32)
 
 
-def test_pooled_and_in_process_numbers_are_the_same() -> None:
-    draws = _mixed_cells()
-    alone = diagnostics(draws, workers=1)
-    pooled = diagnostics(draws, workers=2)
-    for a, b in zip(alone, pooled, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert alone[0][3] > 1.5 and np.isnan(alone[0][10])
-    # From a thread (the CLI and the build run the estimates in one): the same again.
-    with ThreadPoolExecutor(1) as thread:
-        threaded = thread.submit(diagnostics, draws, workers=2).result()
-    for a, b in zip(alone, threaded, strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_large_inputs_go_to_a_pool_of_the_usable_cores(monkeypatch) -> None:
-    used = []
-    monkeypatch.setattr(convergence, "_pooled", lambda d, w: used.append(w) or ("pooled",))
-    monkeypatch.setattr(convergence, "_workers", lambda: 2)
-    monkeypatch.setattr(convergence, "POOL_FROM", 10)
-    draws = np.random.default_rng(0).standard_normal((2, 8, 10))
-    assert diagnostics(draws) == ("pooled",) and used == [2]
-    assert diagnostics(draws[:, :, :9])[0].shape == (9,) and used == [2]  # in this process
-    monkeypatch.setattr(convergence, "_workers", lambda: 1)
-    assert diagnostics(draws)[0].shape == (10,) and used == [2]  # one core: no pool
-
-
-def test_a_pool_that_fails_falls_back_to_this_process(monkeypatch, caplog) -> None:
-    def broken(draws, workers):
-        raise BrokenProcessPool("a worker died")
-
-    monkeypatch.setattr(convergence, "_pooled", broken)
-    draws = _mixed_cells()
-    fallback = diagnostics(draws, workers=2)
-    for a, b in zip(diagnostics(draws, workers=1), fallback, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert "the pool failed (a worker died)" in caplog.text
-
-
-_SCRIPT = """
-import numpy as np
-from alignment import convergence
-draws = np.random.default_rng(0).standard_normal((2, 40, convergence.POOL_FROM))
-pooled = []
-real = convergence._pooled
-convergence._pooled = lambda d, w: pooled.append(w) or real(d, w)
-rhat, bulk, tail = convergence.diagnostics(draws, workers=2)
-print(len(rhat), pooled, BODY)
-"""
-
-
-@pytest.mark.parametrize("guarded", [False, True])
-def test_a_script_without_an_entry_point_guard_is_computed_in_its_process(
-    tmp_path, guarded: bool
-) -> None:
-    # Workers import the caller's main module (multiprocessing's rule): an unguarded script
-    # would run again in each and fail with a traceback. It gets its numbers in its own process.
-    body = _SCRIPT.replace("BODY", "'runs'")
-    if guarded:
-        body = "if __name__ == '__main__':\n" + "".join(
-            f"    {line}\n" for line in body.split("\n")
+@pytest.mark.parametrize(
+    ("shape", "phi"),
+    [((2, 60, 37), 0.7), ((4, 1001, 23), 0.97), ((1, 50, 9), 0.3), ((2, 7, 5), 0.99)],
+)
+def test_numbers_are_arviz_numbers(shape: tuple[int, int, int], phi: float) -> None:
+    # ArviZ (the mcmc extra) computes one cell at a time; these are its numbers for every kind
+    # of cell: mixing, stuck apart, constant, tied (three values), slowly mixing, odd draws,
+    # one chain, fewer draws than lags.
+    array_stats = pytest.importorskip("arviz_stats.base").array_stats
+    draws = _ar1(np.random.default_rng(8), phi, shape).astype(np.float32)
+    draws[-1, :, 3] += 5.0
+    draws[:, :, 2] = 1.5
+    draws[:, :, 4] = np.random.default_rng(1).integers(0, 3, draws[:, :, 4].shape)
+    axes = {"chain_axis": 0, "draw_axis": 1}
+    values = draws.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = (
+            array_stats.rhat(values, method="rank", **axes) if shape[0] > 1 else [np.nan] * 9,
+            array_stats.ess(values, method="bulk", **axes),
+            array_stats.ess(values, method="tail", prob=(0.05, 0.95), **axes),
         )
-    script = tmp_path / "user_script.py"
-    script.write_text(body)
-    out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, check=True
+    for ours, theirs in zip(diagnostics(draws), expected, strict=True):
+        np.testing.assert_allclose(ours, np.asarray(theirs, float), rtol=1e-9, atol=0)
+
+
+def test_a_cell_with_a_missing_draw_has_no_diagnostics() -> None:
+    draws = _ar1(np.random.default_rng(4), 0.5, (2, 100, 3))
+    draws[1, 50, 1] = np.nan
+    rhat, bulk, tail = diagnostics(draws)
+    assert np.isnan([rhat[1], bulk[1], tail[1]]).all()
+    assert not np.isnan([rhat[0], bulk[2], tail[0]]).any()
+
+
+def test_blocks_of_cells_give_the_numbers_of_one_block(monkeypatch) -> None:
+    # The cells are computed in blocks that bound the memory; a block of one cell (the
+    # smallest) gives the numbers of a block of all of them (to rounding: the FFT of a longer
+    # batch may add in another order).
+    draws = _ar1(np.random.default_rng(6), 0.8, (3, 101, 30))
+    whole = diagnostics(draws)
+    monkeypatch.setattr(convergence, "_BLOCK_BYTES", 1)
+    for a, b in zip(whole, diagnostics(draws), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_average_ranks_are_scipys() -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(3)
+    values = np.round(rng.standard_normal((5, 200)), 1)  # many ties
+    np.testing.assert_array_equal(
+        convergence._average_ranks(values), rankdata(values, method="average", axis=1)
     )
-    assert "Traceback" not in out.stderr and "pool failed" not in out.stderr
-    pooled = "[2]" if guarded else "[]"
-    assert out.stdout.split() == [str(convergence.POOL_FROM), *pooled.split(), "runs"]
+    continuous = rng.standard_normal((4, 50))
+    np.testing.assert_array_equal(
+        convergence._average_ranks(continuous), rankdata(continuous, axis=1)
+    )
 
 
 def _diagnostic_frame(rhat: list[float], bulk: list[float], tail: list[float]) -> pl.DataFrame:

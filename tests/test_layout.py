@@ -30,7 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
     # compiled kernels on arrays; judging Markov chains (the ideal points' diagnostics)
     ("sampler", "convergence", "em"),
     # computations on frames
-    ("metrics", "cohesion", "ideal_points", "clusters", "changepoints", "coverage", "revisions"),
+    ("metrics", "cohesion", "ideal_points", "mcmc", "clusters", "changepoints", "coverage", "revisions"),
     # what changed between sessions (reports and change feeds), on the metrics
     ("shifts",),
     # the derived tables of a build
@@ -176,7 +176,7 @@ def _loaded_by(statement: str) -> set[str]:
         # ArviZ (a second to import) only when the diagnostics are computed; numba only when
         # sampling (reports and status read the stored estimates).
         (
-            "import alignment.convergence, alignment.ideal_points",
+            "import alignment.convergence, alignment.ideal_points, alignment.mcmc",
             {"arviz_stats", "numba", "alignment.sampler"},
         ),
     ],

@@ -45,10 +45,14 @@ test-fast: install
 # The fast loop on the lowest versions pyproject.toml admits (requirements/lowest.txt, from
 # `make lock`), in a venv of its own: the floors are tested, not guessed.
 LOWEST := .venv-lowest
-test-lowest: requirements/lowest.txt
-	test -x $(LOWEST)/bin/pytest || ($(PYTHON) -m venv $(LOWEST) && \
-	  $(LOWEST)/bin/pip install --quiet --no-deps -r requirements/lowest.txt && \
-	  $(LOWEST)/bin/pip install --quiet --no-deps -e .)
+$(LOWEST)/bin/alignment: pyproject.toml requirements/lowest.txt
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install --quiet --no-deps -r requirements/lowest.txt
+	$(LOWEST)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+test-lowest: $(LOWEST)/bin/alignment
 	$(LOWEST)/bin/pytest -n 2 -p no:cacheprovider -m "not store and not slow and not browser" \
 	  --deselect tests/test_docs.py::test_the_site_builds_strictly  # the site's tools: make docs
 

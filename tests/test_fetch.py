@@ -442,6 +442,16 @@ def test_local_mirror_is_the_shared_data_folder(tmp_path):
     assert not any(res.changed for _, res in again)
 
 
+def test_fetch_all_keeps_the_file_list_apart(tmp_path):
+    """The file list comes first among the results (its fetch state is kept) and is no data."""
+    fetched = upstream.fetch_all(upstream.Upstream.from_mirror(SHARED_DATA), tmp_path, sessions=[])
+    first, listing = fetched.results[0]
+    assert first.source == upstream.LIST_SOURCE and not first.is_data
+    assert listing.absent  # the shared folder has no undl/files.json: a mirror may lack one
+    assert fetched.data == fetched.results[1:]
+    assert {item.source for item, _ in fetched.data} >= {"undl", "voeten", "unvotes"}
+
+
 def test_file_list_with_files_json_in_mirror(tmp_path):
     mirror = tmp_path / "m"
     (mirror / "undl").mkdir(parents=True)

@@ -67,10 +67,10 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """A store written by an older version lacks tables, views or macros this one reads: say so
     once, on opening, rather than fail deep inside a query."""
     try:
-        row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+        rows = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
     except duckdb.Error:
         return  # no store_meta: not a store, which the first query says
-    version = row[0] if row else None
+    version = rows[0][0] if rows else None
     if version is not None and version.isdigit() and int(version) < SCHEMA_VERSION:
         raise AlignmentError(
             f"{path} was built by an older alignment (schema {version}; this one reads schema "

@@ -221,4 +221,4 @@ def test_a_store_of_an_older_schema_is_refused_with_what_to_do(tmp_path: Path) -
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE store_meta SET value = ?", [str(SCHEMA_VERSION)])
     with store.connect(db) as con:  # opens, and the connection is free for the next query
-        assert con.execute("SELECT value FROM store_meta").fetchall() == [(str(SCHEMA_VERSION),)]
+        assert con.sql("SELECT value FROM store_meta").fetchall() == [(str(SCHEMA_VERSION),)]

@@ -102,10 +102,11 @@ def topic_roll_calls(
         )
     return (
         con.sql(
-            """SELECT DISTINCT t.roll_call_id FROM roll_call_topics t
-               JOIN roll_calls r USING (roll_call_id)
-               WHERE t.topic = $topic AND ($mentions OR t.strength = 'primary')
-                 AND r.date BETWEEN $start AND $end
+            """SELECT roll_call_id FROM roll_calls
+               WHERE date BETWEEN $start AND $end
+                 AND (roll_call_id IN (SELECT roll_call_id FROM topic_roll_calls($topic))
+                      OR $mentions AND roll_call_id IN (SELECT roll_call_id FROM roll_call_topics
+                                                         WHERE topic = $topic))
                ORDER BY 1""",
             params={
                 "topic": name,

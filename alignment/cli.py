@@ -235,8 +235,8 @@ def refresh(
     or already current, 65 the new data failed validation (store unchanged), 75 temporary
     failure (network, another refresh running; try later).
     """
+    from alignment import download, upstream
     from alignment import refresh as refreshing
-    from alignment import upstream
 
     where = locate(db)
     log.debug("store %s", where.describe())
@@ -252,7 +252,7 @@ def refresh(
         with progress_bar() as progress:
             result = refreshing.refresh_from_upstream(
                 where.path, source, cache_dir=cache_dir, force=force, timeout=timeout,
-                fetch_opts={"retries": retries, "backoff": backoff}, progress=progress,
+                retry=download.Retry(retries=retries, backoff=backoff), progress=progress,
             )  # fmt: skip
     if result.summary is not None:
         for note in result.summary.notes:

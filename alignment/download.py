@@ -82,6 +82,19 @@ class FetchResult:
         return out
 
 
+@dataclass(frozen=True)
+class Retry:
+    """How a failing transfer is tried again: ``retries`` after the first attempt, waiting
+    ``backoff`` · 2^(n-1) seconds (with jitter; a server's Retry-After exactly), never more than
+    ``max_wait``. ``sleep`` and ``rng`` let tests retry without waiting."""
+
+    retries: int = DEFAULT_RETRIES
+    backoff: float = DEFAULT_BACKOFF
+    max_wait: float = MAX_WAIT
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random | None = None
+
+
 def fetch(
     url: str,
     dest_dir: str | os.PathLike[str],
@@ -94,12 +107,8 @@ def fetch(
     missing_ok: bool = False,
     need_file: bool = False,
     client: httpx.Client | None = None,
-    retries: int = DEFAULT_RETRIES,
-    backoff: float = DEFAULT_BACKOFF,
-    max_wait: float = MAX_WAIT,
+    retry: Retry | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-    sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
     log: logging.Logger = LOG,
 ) -> FetchResult:
     """Fetch ``url`` into ``dest_dir/name`` (default name: the URL's last path segment).
@@ -109,6 +118,7 @@ def fetch(
     is then the cached file if it is still in dest_dir, else None. ``need_file=True`` makes a
     missing cached copy count as "no state" so the file is downloaded again.
     ``sha256``: a known checksum to verify. ``missing_ok``: a 404 returns ``absent=True``.
+    ``retry``: how failures are retried (:class:`Retry`'s defaults when None).
     """
     state = dict(state or {})
     dest = Path(dest_dir) / (name or _default_name(url))
@@ -124,7 +134,7 @@ def fetch(
     if local is not None:
         return _fetch_local(local, request)
     with client_scope(client, timeout) as c:
-        return _fetch_http(c, request, retries, backoff, max_wait, sleep, rng)
+        return _fetch_http(c, request, retry or Retry())
 
 
 @dataclass(frozen=True)
@@ -161,23 +171,15 @@ class _Truncated(Exception):
     pass
 
 
-def _fetch_http(
-    client: httpx.Client,
-    request: _Request,
-    retries: int,
-    backoff: float,
-    max_wait: float,
-    sleep: Callable[[float], None],
-    rng: random.Random | None,
-) -> FetchResult:
+def _fetch_http(client: httpx.Client, request: _Request, retry: Retry) -> FetchResult:
     url, state, log = request.url, request.state, request.log
-    rng = rng or random.Random()
+    rng = retry.rng or random.Random()
     headers = {"User-Agent": USER_AGENT}
     if state.get("etag"):
         headers["If-None-Match"] = str(state["etag"])
     if state.get("last_modified"):
         headers["If-Modified-Since"] = str(state["last_modified"])
-    attempts = retries + 1
+    attempts = retry.retries + 1
     last: _Retry | None = None
     for attempt in range(1, attempts + 1):
         try:
@@ -190,10 +192,10 @@ def _fetch_http(
         if attempt == attempts:
             break
         # Full-ish jitter so parallel cron jobs do not retry in lockstep; Retry-After is exact.
-        wait = last.wait if last.wait is not None else backoff * 2 ** (attempt - 1)
+        wait = last.wait if last.wait is not None else retry.backoff * 2 ** (attempt - 1)
         if last.wait is None:
             wait *= rng.uniform(0.5, 1.0)
-        wait = min(wait, max_wait)
+        wait = min(wait, retry.max_wait)
         log.warning(
             "retry url=%s attempt=%d status=%s reason=%s wait=%.1fs",
             url,
@@ -202,7 +204,7 @@ def _fetch_http(
             last.reason,
             wait,
         )
-        sleep(wait)
+        retry.sleep(wait)
     assert last is not None
     log.error(
         "give up url=%s attempts=%d status=%s reason=%s",

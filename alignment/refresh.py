@@ -63,7 +63,6 @@ FETCH_STATE_SCHEMA: dict[str, Any] = {
     "checked_at": pl.Datetime("us"),
 }
 _STATE_KEYS = ("etag", "last_modified", "sha256", "size", "mtime_ns")
-LIST_SOURCE = "undl_list"  # the UN DL file list (or a mirror's undl/files.json)
 
 
 @dataclass
@@ -218,10 +217,11 @@ def refresh_from_upstream(
     data_dir: Path | None = None,
     force: bool = False,
     timeout: float = 60.0,
-    fetch_opts: Mapping[str, Any] | None = None,
+    retry: download.Retry | None = None,
     progress: Progress | None = None,
 ) -> RefreshResult:
-    """Fetch upstream into ``cache_dir`` and rebuild the store at ``db`` if anything changed."""
+    """Fetch upstream into ``cache_dir`` and rebuild the store at ``db`` if anything changed;
+    ``retry``: how failed transfers are retried (``download.Retry``)."""
     cache = cache_dir or default_cache_dir(db)
     wanted = list(sessions) if sessions is not None else upstream.default_sessions()
 
@@ -229,7 +229,7 @@ def refresh_from_upstream(
         LOG.info("cache=%s", cache)
         return _refresh(
             db, source, cache, started=started, sessions=wanted, data_dir=data_dir, force=force,
-            timeout=timeout, fetch_opts=dict(fetch_opts or {}), progress=progress,
+            timeout=timeout, retry=retry or download.Retry(), progress=progress,
         )  # fmt: skip
 
     return _attempt(db, describe(source), run, force=force)
@@ -245,26 +245,28 @@ def _refresh(
     data_dir: Path | None,
     force: bool,
     timeout: float,
-    fetch_opts: dict[str, Any],
+    retry: download.Retry,
     progress: Progress | None,
 ) -> RefreshResult:
     previous = read_fetch_state(db)
     states = {url: _state_of(row) for url, row in previous.items()}
+    http_timeout = httpx.Timeout(timeout, connect=min(timeout, 15.0))
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0))) as client:
-            results = _fetch_everything(
-                source, cache_dir, sessions, states, client, fetch_opts, progress
-            )
+        # Every file is kept on disk (need_files): a rebuild reads them all.
+        with httpx.Client(timeout=http_timeout) as client:
+            fetched = upstream.fetch_all(
+                source, cache_dir, sessions=sessions, states=states, client=client,
+                need_files=True, retry=retry, progress=progress,
+            )  # fmt: skip
     except TemporaryFailure as exc:
         raise TemporaryFailure(f"{exc}. {OFFLINE_HINT}") from exc
 
-    # The UN DL file list only names the bulk file: its changes alone do not call for a build.
-    data = [(item, res) for item, res in results if item.source != LIST_SOURCE]
+    data = fetched.data
     present = {res.url for _, res in data if not res.absent}
     before = {
         url
         for url, row in previous.items()
-        if not row.get("absent") and row.get("source") != LIST_SOURCE
+        if not row.get("absent") and upstream.is_data(row.get("source"))
     }
     changed = [res.url for _, res in data if res.changed]
     unchanged = sum(1 for _, res in data if not res.changed and not res.absent)
@@ -291,51 +293,26 @@ def _refresh(
     if progress is not None:
         progress(1, 1, "building the store")
     checked_at = attempt.now().replace(tzinfo=None)
-    _verify_cache(results, cache_dir, client_opts=(timeout, fetch_opts))
+    _verify_cache(fetched, cache_dir, retry=retry, timeout=http_timeout)
     fault_point("after-download")
-    summary = _build(db, results, previous, started, describe(source), data_dir, checked_at)
+    summary = _build(db, fetched, previous, started, describe(source), data_dir, checked_at)
     fault_point("after-swap")
     message = f"{_built(summary)}; downloaded {len(changed)} of {unchanged + len(changed)} files"
     return RefreshResult("updated", message, summary, changed, unchanged, absent)
 
 
-def _fetch_everything(
-    source: upstream.Upstream,
-    cache_dir: Path,
-    sessions: list[str],
-    states: dict[str, dict[str, Any]],
-    client: httpx.Client,
-    fetch_opts: dict[str, Any],
-    progress: Progress | None,
-) -> list[tuple[upstream.Item, download.FetchResult]]:
-    """Every file of the plan, fetched with :func:`upstream.fetch_all`, and the UN DL file list.
-
-    The first result is the UN DL file list (source ``undl_list``), read while planning, so
-    that its state is kept too. Every file is kept on disk: a rebuild reads them all.
-    """
-    listed: list[download.FetchResult] = []
-    results = upstream.fetch_all(
-        source, cache_dir, sessions=sessions, states=states, client=client, need_files=True,
-        listed=listed, progress=progress, **fetch_opts,
-    )  # fmt: skip
-    list_item = upstream.Item(
-        source=LIST_SOURCE, url=source.undl_list_url(), name=upstream.MIRROR_UNDL_LIST,
-        expected="json", max_bytes=upstream.MAX_BYTES["undl_list"], optional=True,
-    )  # fmt: skip
-    return [(list_item, res) for res in listed] + results
-
-
 def _verify_cache(
-    results: list[tuple[upstream.Item, download.FetchResult]],
+    fetched: upstream.Fetched,
     cache_dir: Path,
     *,
-    client_opts: tuple[float, dict[str, Any]],
+    retry: download.Retry,
+    timeout: httpx.Timeout,
 ) -> None:
     """Before a rebuild, check that each unchanged cached file is still the version recorded.
 
     A cached file edited or replaced behind our back is fetched again without conditions.
     """
-    timeout, fetch_opts = client_opts
+    results = fetched.results
     for index, (item, res) in enumerate(results):
         if res.absent or res.changed:
             continue
@@ -345,14 +322,10 @@ def _verify_cache(
         LOG.warning(
             "cached copy of %s differs from its recorded version; fetching it again", res.url
         )
-        results[index] = (
-            item,
-            download.fetch(
-                item.url, cache_dir, state={}, expected=item.expected, max_bytes=item.max_bytes,
-                name=item.name, missing_ok=item.optional, need_file=True, timeout=timeout,
-                **fetch_opts,
-            ),
-        )  # fmt: skip
+        again = upstream.fetch_item(
+            item, cache_dir, state={}, need_file=True, retry=retry, timeout=timeout
+        )
+        results[index] = (item, again)
 
 
 def _some(urls: list[str], shown: int = 3) -> str:
@@ -372,7 +345,7 @@ def _modified(res: download.FetchResult) -> dt.datetime | None:
 
 def _build(
     db: Path,
-    results: list[tuple[upstream.Item, download.FetchResult]],
+    fetched: upstream.Fetched,
     previous: dict[str, dict[str, Any]],
     started: dt.datetime,
     origin: str,
@@ -380,12 +353,12 @@ def _build(
     checked_at: dt.datetime,
 ) -> build.BuildSummary:
     by_path: dict[str, download.FetchResult] = {}
-    for item, res in results:
-        if res.path is not None and not res.absent and item.source != LIST_SOURCE:
+    for _, res in fetched.data:
+        if res.path is not None and not res.absent:
             by_path[str(res.path.resolve())] = res
     if not by_path:
         raise BadDataError(f"no upstream file could be fetched from {origin}")
-    changed = [res.url for item, res in results if res.changed and item.source != LIST_SOURCE]
+    changed = [res.url for _, res in fetched.data if res.changed]
     try:
         crosswalk = Crosswalk.load(data_dir)
         rows = read_all([Path(p) for p in by_path], crosswalk)
@@ -401,7 +374,7 @@ def _build(
         matches = next((Path(p) for p in by_path if Path(p).name == build.MATCHES_FILE), None)
         return build.build_store(
             db, rows, crosswalk=crosswalk, files=files, origin=origin, started_at=started, matches_path=matches,
-            extra_tables={"fetch_state": _fetch_state_frame(results, previous, checked_at)},
+            extra_tables={"fetch_state": _fetch_state_frame(fetched, previous, checked_at)},
             data_dir=data_dir,
         )  # fmt: skip
     except BadDataError as exc:
@@ -422,12 +395,12 @@ def _naming_url(
 
 
 def _fetch_state_frame(
-    results: list[tuple[upstream.Item, download.FetchResult]],
+    fetched: upstream.Fetched,
     previous: Mapping[str, Mapping[str, Any]],
     checked_at: dt.datetime,
 ) -> pl.DataFrame:
     rows = []
-    for item, res in results:
+    for item, res in fetched.results:
         before = previous.get(res.url) or {}
         fetched_at = checked_at if res.changed else before.get("fetched_at") or checked_at
         rows.append({

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from alignment import formulas
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
+# 3: the changes table, the view source_differences, the macros active_on and topic_roll_calls.
 SCHEMA_VERSION = 3
 
 

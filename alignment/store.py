@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 
 from alignment.errors import AlignmentError, BadDataError, StoreMissingError, TemporaryFailure
 from alignment.faults import fault_point
-from alignment.schema import BY_NAME, TABLES
+from alignment.schema import BY_NAME, SCHEMA_VERSION, TABLES
 
 # Written so that DuckDB 1.0 and later (R duckdb >= 1.0, the 1.x CLI) can open the store;
 # the newer v2 storage format would lock out every 1.x client. (No PRIMARY KEY constraints
@@ -54,7 +54,28 @@ def connect(db: Path | str | None = None) -> duckdb.DuckDBPyConnection:
             f"no store at {path}: build one with `alignment refresh --from ../shared/data` "
             "(or set ALIGNMENT_DB / --db to an existing store)"
         )
-    return duckdb.connect(str(path), read_only=True, config=SANDBOX)
+    con = duckdb.connect(str(path), read_only=True, config=SANDBOX)
+    try:
+        _check_schema(con, path)
+    except AlignmentError:
+        con.close()
+        raise
+    return con
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A store written by an older version lacks tables, views or macros this one reads: say so
+    once, on opening, rather than fail deep inside a query."""
+    try:
+        rows = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.Error:
+        return  # no store_meta: not a store, which the first query says
+    version = rows[0][0] if rows else None
+    if version is not None and version.isdigit() and int(version) < SCHEMA_VERSION:
+        raise AlignmentError(
+            f"{path} was built by an older alignment (schema {version}; this one reads schema "
+            f"{SCHEMA_VERSION}): rebuild it with `alignment refresh`"
+        )
 
 
 def file_digest(path: Path) -> str:

@@ -57,6 +57,7 @@ from alignment.download import (
     DEFAULT_TIMEOUT,
     Expected,
     FetchResult,
+    Retry,
     client_scope,
     fetch,
     local_path,
@@ -114,6 +115,20 @@ class Item:
     expected: Expected
     max_bytes: int
     optional: bool = False  # a 404 means "absent", not an error
+
+    @property
+    def is_data(self) -> bool:
+        return is_data(self.source)
+
+
+# The UN DL file list (or a mirror's undl/files.json): fetched to name the bulk file, its fetch
+# state kept, but no data: its changes alone call for no build.
+LIST_SOURCE = "undl_list"
+
+
+def is_data(source: str | None) -> bool:
+    """Whether files of ``source`` hold data (everything but the UN DL file list)."""
+    return source != LIST_SOURCE
 
 
 @dataclass(frozen=True)
@@ -224,6 +239,52 @@ def parse_file_list(data: bytes, url: str) -> list[Mapping[str, Any]]:
     return doc
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The files to fetch, and the UN DL file list already fetched to name the bulk CSV."""
+
+    listing: tuple[Item, FetchResult]
+    items: list[Item]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one pass over upstream fetched: every file with its result, the file list first."""
+
+    results: list[tuple[Item, FetchResult]]
+
+    @property
+    def data(self) -> list[tuple[Item, FetchResult]]:
+        """The files that hold data (every one but the file list)."""
+        return [(item, res) for item, res in self.results if item.is_data]
+
+
+def list_item(upstream: Upstream) -> Item:
+    """The UN DL file list as a file to fetch (a mirror may have none: then it is absent)."""
+    return Item(
+        source=LIST_SOURCE, url=upstream.undl_list_url(), name=MIRROR_UNDL_LIST,
+        expected="json", max_bytes=MAX_BYTES["undl_list"], optional=upstream.mirror is not None,
+    )  # fmt: skip
+
+
+def fetch_item(
+    item: Item,
+    dest_dir: str | os.PathLike[str],
+    *,
+    state: Mapping[str, Any],
+    need_file: bool,
+    client: httpx.Client | None = None,
+    retry: Retry | None = None,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+) -> FetchResult:
+    """One planned file fetched into ``dest_dir`` (``download.fetch`` with the item's checks)."""
+    return fetch(
+        item.url, dest_dir, state=state, expected=item.expected, max_bytes=item.max_bytes,
+        name=item.name, missing_ok=item.optional, need_file=need_file, client=client,
+        retry=retry, timeout=timeout,
+    )  # fmt: skip
+
+
 def plan(
     upstream: Upstream,
     dest_dir: str | os.PathLike[str],
@@ -231,19 +292,14 @@ def plan(
     sessions: Sequence[str],
     states: Mapping[str, Mapping[str, Any]] | None = None,
     client: httpx.Client | None = None,
-    listed: list[FetchResult] | None = None,
-    **fetch_opts: Any,
-) -> list[Item]:
-    """The files to fetch. Reads the UN DL file list (one small request) to name the bulk CSV.
-
-    ``listed``: a list to which the fetch result of the file list is appended, so that the
-    caller can persist its state too (the list is then fetched conditionally next time).
-    """
+    retry: Retry | None = None,
+) -> Plan:
+    """The files to fetch. Reads the UN DL file list (one small request) to name the bulk CSV;
+    its result is kept, so that the caller can persist its state too (the list is then
+    fetched conditionally next time)."""
     states = states or {}
-    items: list[Item] = list(upstream.history_items())
-    items.extend(
-        _undl_items(upstream, dest_dir, states=states, client=client, listed=listed, **fetch_opts)
-    )
+    listing, undl = _undl_items(upstream, dest_dir, states=states, client=client, retry=retry)
+    items: list[Item] = [*upstream.history_items(), *undl]
     for session in sessions:
         items.append(
             Item(
@@ -255,7 +311,7 @@ def plan(
                 optional=True,
             )
         )
-    return items
+    return Plan(listing, items)
 
 
 def fetch_all(
@@ -267,44 +323,36 @@ def fetch_all(
     client: httpx.Client | None = None,
     need_files: bool = False,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-    listed: list[FetchResult] | None = None,
+    retry: Retry | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-    **fetch_opts: Any,
-) -> list[tuple[Item, FetchResult]]:
+) -> Fetched:
     """Plan, then fetch every item in turn (one at a time: the UN site throttles eager clients).
 
     ``states`` maps URL -> the ``FetchResult.state`` saved by the last successful refresh.
-    ``listed`` receives the fetch result of the UN DL file list (see :func:`plan`);
     ``progress(done, total, name)`` is called before each file and once at the end.
     Any failure raises; nothing is half-renamed, and the caller's states are not modified.
     """
     states = states or {}
     with client_scope(client, timeout) as c:
-        items = plan(
-            upstream, dest_dir, sessions=sessions, states=states, client=c, listed=listed,
-            **fetch_opts,
-        )  # fmt: skip
+        planned = plan(upstream, dest_dir, sessions=sessions, states=states, client=c, retry=retry)
+        items = planned.items
         LOG.info("plan: %d files to check", len(items))
-        out = []
+        out = [planned.listing]
         for done, item in enumerate(items):
             if progress is not None:
                 progress(done, len(items), item.name)
-            result = fetch(
-                item.url,
-                dest_dir,
-                state=states.get(item.url, {}),
-                expected=item.expected,
-                max_bytes=item.max_bytes,
-                name=item.name,
-                missing_ok=item.optional,
-                need_file=need_files,
-                client=c,
-                **fetch_opts,
+            state = states.get(item.url, {})
+            out.append(
+                (
+                    item,
+                    fetch_item(
+                        item, dest_dir, state=state, need_file=need_files, client=c, retry=retry
+                    ),
+                )
             )
-            out.append((item, result))
         if progress is not None:
             progress(len(items), len(items), "")
-        return out
+        return Fetched(out)
 
 
 # --- UN DL bulk file ----------------------------------------------------------------------------
@@ -316,24 +364,16 @@ def _undl_items(
     *,
     states: Mapping[str, Mapping[str, Any]],
     client: httpx.Client | None,
-    listed: list[FetchResult] | None = None,
-    **fetch_opts: Any,
-) -> list[Item]:
-    list_url = upstream.undl_list_url()
-    listing = fetch(
-        list_url,
-        dest_dir,
-        state=states.get(list_url, {}),
-        expected="json",
-        max_bytes=MAX_BYTES["undl_list"],
-        name=MIRROR_UNDL_LIST,
-        missing_ok=upstream.mirror is not None,  # a mirror may have no files.json
-        need_file=True,  # the list's content is needed even when unchanged
-        client=client,
-        **fetch_opts,
+    retry: Retry | None,
+) -> tuple[tuple[Item, FetchResult], list[Item]]:
+    """The file list fetched, and the UN DL files it names: the newest bulk CSV (and, from a
+    mirror, its MARCXML records)."""
+    item = list_item(upstream)
+    list_url = item.url
+    # The list's content is needed even when unchanged.
+    listing = fetch_item(
+        item, dest_dir, state=states.get(list_url, {}), need_file=True, client=client, retry=retry
     )
-    if listed is not None:
-        listed.append(listing)
     entries: list[Mapping[str, Any]] = []
     if listing.path is not None:
         entries = parse_file_list(listing.path.read_bytes(), list_url)
@@ -371,7 +411,7 @@ def _undl_items(
             )
             for n in xml_names
         )
-    return items
+    return (item, listing), items
 
 
 def _mirror_bulk_name(local: Path | None) -> str:

@@ -49,6 +49,13 @@ def opts(sleeps: list[float]) -> dict:
     }
 
 
+def settings(opts: dict) -> dict:
+    """``opts`` as download.fetch and upstream.fetch_all take them: a Retry and a timeout."""
+    fields = {"retries", "backoff", "max_wait", "sleep", "rng"}
+    retry = download.Retry(**{k: v for k, v in opts.items() if k in fields})
+    return {"retry": retry, **{k: v for k, v in opts.items() if k not in fields}}
+
+
 def leftovers(dest: Path) -> list[Path]:
     return [p for p in dest.rglob("*") if p.name.endswith(".part")]
 
@@ -62,7 +69,7 @@ def get(
 ) -> download.FetchResult:
     kw.setdefault("expected", "jsonl")
     kw.setdefault("max_bytes", 64 * upstream.MiB)
-    return download.fetch(server.url(path), tmp_path, **opts, **kw)
+    return download.fetch(server.url(path), tmp_path, **settings(opts), **kw)
 
 
 # --- conditional GET ----------------------------------------------------------------------------
@@ -187,7 +194,7 @@ def test_connection_refused_is_temporary_after_retries(tmp_path, opts, sleeps, c
         caplog.at_level(logging.INFO, logger="alignment.download"),
         pytest.raises(TemporaryFailure, match="after 3 attempts") as err,
     ):
-        download.fetch(url, tmp_path, expected="jsonl", max_bytes=1000, **opts)
+        download.fetch(url, tmp_path, expected="jsonl", max_bytes=1000, **settings(opts))
     assert url in str(err.value) and "--mirror" in str(err.value)
     assert len(sleeps) == 2
     assert sum("give up" in r.getMessage() for r in caplog.records) == 1
@@ -389,7 +396,7 @@ def test_un_dl_api_picks_newest_and_fetches_all(server, tmp_path, opts):
     server.put("/record/4060887/files/2025_9_19_ga_voting.csv", b"old")
     up = upstream.Upstream(undl_base=server.base_url, unxml_base=server.url("/unxml/data_extract"))
 
-    results = upstream.fetch_all(up, tmp_path, sessions=["80", "81"], **opts)
+    results = upstream.fetch_all(up, tmp_path, sessions=["80", "81"], **settings(opts)).data
     by_name = {item.name: res for item, res in results}
     assert by_name["undl/2026_02_06_ga_voting.csv"].path.read_bytes() == excerpt
     assert by_name["unxml/data_extract/80.json"].changed
@@ -397,14 +404,16 @@ def test_un_dl_api_picks_newest_and_fetches_all(server, tmp_path, opts):
     assert server.hits("/record/4060887/files/2025_9_19_ga_voting.csv") == []
 
     states = {res.url: res.state for _, res in results}
-    again = upstream.fetch_all(up, tmp_path, sessions=["80", "81"], states=states, **opts)
+    again = upstream.fetch_all(
+        up, tmp_path, sessions=["80", "81"], states=states, **settings(opts)
+    ).data
     assert [res.changed for _, res in again] == [False, False, False]
     assert [res.status for _, res in again] == [304, 304, 404]
 
 
 def test_http_mirror_without_file_list(server, tmp_path, opts):
     up = upstream.Upstream.from_mirror(server.base_url)
-    results = upstream.fetch_all(up, tmp_path, sessions=["ES-10"], **opts)
+    results = upstream.fetch_all(up, tmp_path, sessions=["ES-10"], **settings(opts)).data
     names = [item.name for item, _ in results]
     assert "undl/ga_voting_excerpt_2026-02-06_layout.csv" in names
     assert "voeten/completeVotes_1946-2015.csv.gz" in names and "unvotes/unvotes.csv.gz" in names
@@ -412,25 +421,35 @@ def test_http_mirror_without_file_list(server, tmp_path, opts):
     # The download directory is a mirror itself.
     again = upstream.fetch_all(
         upstream.Upstream.from_mirror(tmp_path), tmp_path / "c2", sessions=["ES-10"]
-    )
+    ).data
     assert {item.name for item, _ in again} >= set(names)
 
 
 def test_local_mirror_is_the_shared_data_folder(tmp_path):
     up = upstream.Upstream.from_mirror(SHARED_DATA)
-    items = upstream.plan(up, tmp_path, sessions=["79", "S-32", "99"])
+    items = upstream.plan(up, tmp_path, sessions=["79", "S-32", "99"]).items
     by_source = {}
     for item in items:
         by_source.setdefault(item.source, []).append(item)
     assert [i.name for i in by_source["undl"]] == ["undl/ga_voting_excerpt_2026-02-06_layout.csv"]
     assert [i.name for i in by_source["marcxml"]] == ["undl/marcxml/4040686.xml"]
     assert len(by_source["voeten"]) == 4 and len(by_source["unvotes"]) == 3
-    results = upstream.fetch_all(up, tmp_path, sessions=["79", "99"])
+    results = upstream.fetch_all(up, tmp_path, sessions=["79", "99"]).data
     absent = [item.name for item, res in results if res.absent]
     assert absent == ["unxml/data_extract/99.json"]
     states = {res.url: res.state for _, res in results}
-    again = upstream.fetch_all(up, tmp_path, sessions=["79", "99"], states=states)
+    again = upstream.fetch_all(up, tmp_path, sessions=["79", "99"], states=states).data
     assert not any(res.changed for _, res in again)
+
+
+def test_fetch_all_keeps_the_file_list_apart(tmp_path):
+    """The file list comes first among the results (its fetch state is kept) and is no data."""
+    fetched = upstream.fetch_all(upstream.Upstream.from_mirror(SHARED_DATA), tmp_path, sessions=[])
+    first, listing = fetched.results[0]
+    assert first.source == upstream.LIST_SOURCE and not first.is_data
+    assert listing.absent  # the shared folder has no undl/files.json: a mirror may lack one
+    assert fetched.data == fetched.results[1:]
+    assert {item.source for item, _ in fetched.data} >= {"undl", "voeten", "unvotes"}
 
 
 def test_file_list_with_files_json_in_mirror(tmp_path):
@@ -442,7 +461,8 @@ def test_file_list_with_files_json_in_mirror(tmp_path):
     (mirror / "undl/files.json").write_text(
         json.dumps([{"name": "2025_9_19_ga_voting.csv"}, {"name": "2026_02_06_ga_voting.csv"}])
     )
-    items = upstream.plan(upstream.Upstream.from_mirror(mirror), tmp_path / "cache", sessions=[])
+    planned = upstream.plan(upstream.Upstream.from_mirror(mirror), tmp_path / "cache", sessions=[])
+    items = planned.items
     assert [i.name for i in items if i.source == "undl"] == ["undl/2026_02_06_ga_voting.csv"]
     (mirror / "undl/files.json").write_text('{"oops": 1}')
     with pytest.raises(BadDataError, match="not a list"):

@@ -10,10 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 import raw
+from click.testing import CliRunner
 
 from alignment import attempt, refresh, store
-from alignment.errors import BadDataError
-from alignment.schema import TABLES
+from alignment.cli import cli
+from alignment.errors import AlignmentError, BadDataError
+from alignment.schema import SCHEMA_VERSION, TABLES
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple:
@@ -200,3 +202,23 @@ def test_no_primary_keys_so_duckdb_1_0_can_read(con) -> None:
         "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
     ).fetchall()
     assert keys == []
+
+
+def test_a_store_of_an_older_schema_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """A store written before this version's views and macros existed: one line saying to
+    rebuild, from Python and from every command that reads it, not a catalog error later."""
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE store_meta (key VARCHAR, value VARCHAR)")
+        con.execute(
+            "INSERT INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION - 1)]
+        )
+    with pytest.raises(AlignmentError, match=r"built by an older alignment .* `alignment refresh`"):
+        store.connect(db)
+    result = CliRunner().invoke(cli, ["sql", "SELECT 1", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {db} was built by an older alignment (schema")
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE store_meta SET value = ?", [str(SCHEMA_VERSION)])
+    with store.connect(db) as con:  # opens, and the connection is free for the next query
+        assert con.sql("SELECT value FROM store_meta").fetchall() == [(str(SCHEMA_VERSION),)]

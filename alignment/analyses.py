@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import duckdb
 import polars as pl
@@ -217,7 +217,7 @@ def coverage_notes(
     store = rows.filter(pl.col("source") == "store")
     if store.is_empty():
         return []
-    latest = store["last_record"].max()
+    latest = cast(dt.date, store["last_record"].max())
     until = min(end, latest) if end is not None else latest
     notes = []
     for row in store.iter_rows(named=True):

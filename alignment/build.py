@@ -32,10 +32,10 @@ from alignment.sources.rows import SourceRows
 log = logging.getLogger("alignment.build")
 
 MATCHES_FILE = "Matches.csv"
-SOURCE_FILE_COLUMNS = {
-    "source": pl.String, "location": pl.String, "sha256": pl.String, "size": pl.Int64,
-    "modified": pl.Datetime("us"), "etag": pl.String, "roll_calls": pl.Int64,
-    "votes": pl.Int64, "notes": pl.String,
+SOURCE_FILE_COLUMNS: dict[str, pl.DataType] = {
+    "source": pl.String(), "location": pl.String(), "sha256": pl.String(), "size": pl.Int64(),
+    "modified": pl.Datetime("us"), "etag": pl.String(), "roll_calls": pl.Int64(),
+    "votes": pl.Int64(), "notes": pl.String(),
 }  # fmt: skip
 
 

@@ -94,7 +94,11 @@ def _series_rows(source: str, votes: pl.DataFrame, decisions: pl.DataFrame | Non
     no decisions without a vote."""
     rows = []
     known = decisions is not None
-    listed = decisions if known else votes.head(0).select("series", "number", "modern", "date")
+    listed = (
+        decisions
+        if decisions is not None
+        else votes.head(0).select("series", "number", "modern", "date")
+    )
     names = set(votes["series"].drop_nulls()) | set(listed["series"].drop_nulls())
     for name in names:
         v = votes.filter(pl.col("series") == name)

@@ -85,17 +85,17 @@ def _copy(store: Path, tmp: Path, name: str = "copy.duckdb") -> Path:
 
 
 def _damaged_block(store: Path, tmp: Path) -> Path:
-    """A copy whose largest block of votes is overwritten: it opens, but a read of that block
-    fails DuckDB's checksum."""
+    """A copy whose blocks holding votes are overwritten in their middle: it opens (the
+    catalog is intact), but a read of those blocks fails DuckDB's checksum."""
     db = _copy(store, tmp, "damaged.duckdb")
     with duckdb.connect(str(store), read_only=True) as con:
-        (block,) = con.execute(
-            "SELECT block_id FROM pragma_storage_info('votes') WHERE block_id >= 0 "
-            "GROUP BY block_id ORDER BY count(*) DESC, block_id LIMIT 1"
-        ).fetchone()
+        blocks = [b for (b,) in con.execute(
+            "SELECT DISTINCT block_id FROM pragma_storage_info('votes') WHERE block_id >= 0"
+        ).fetchall()]  # fmt: skip
     with db.open("r+b") as handle:
-        handle.seek(BLOCK_HEADERS + block * BLOCK_SIZE + 1000)
-        handle.write(b"\xde\xad\xbe\xef" * 16)
+        for block in blocks:
+            handle.seek(BLOCK_HEADERS + block * BLOCK_SIZE + BLOCK_SIZE // 2)
+            handle.write(b"\xde\xad\xbe\xef" * 16)
     return db
 
 

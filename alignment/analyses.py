@@ -167,19 +167,36 @@ def explain_topics(
 RESUMED_WITHIN_YEARS = 10
 
 
+def as_day(value: dt.date | str | int | None, *, end: bool = False) -> dt.date | None:
+    """A day from what a user writes: a date, ``YYYY-MM-DD``, or a year (its first day, or its
+    last with ``end``); None stays None. Anything else is a :class:`UsageError`."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    text = str(value).strip()
+    try:
+        if text.isdigit() and len(text) == 4:
+            return dt.date(int(text), 12, 31) if end else dt.date(int(text), 1, 1)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date (YYYY-MM-DD) or a year (YYYY)") from None
+
+
 def read_coverage(
     con: duckdb.DuckDBPyConnection,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
+    start: dt.date | str | int | None = None,
+    end: dt.date | str | int | None = None,
     *,
     source: str = "store",
 ) -> pl.DataFrame:
     """The ``coverage`` rows of the series a window touches (all when no window): those with
     a record in it, and the emergency special sessions with a record in the ten years before
     it, which may have been resumed in it. ``source``: ``store`` (all sources
-    reconciled) or one source; ``all`` for every row."""
-    first = start or dt.date(1, 1, 1)
-    last = end or dt.date(9999, 12, 31)
+    reconciled) or one source; ``all`` for every row. Dates may be given as text or years
+    (:func:`as_day`)."""
+    first = as_day(start) or dt.date(1, 1, 1)
+    last = as_day(end, end=True) or dt.date(9999, 12, 31)
     return con.sql(
         """SELECT * FROM coverage
            WHERE ($source = 'all' OR source = $source)
@@ -205,7 +222,7 @@ def _series_name(row: dict) -> str:
 
 
 def coverage_notes(
-    rows: pl.DataFrame, end: dt.date | None = None, *, gaps: bool = True
+    rows: pl.DataFrame, end: dt.date | str | int | None = None, *, gaps: bool = True
 ) -> list[str]:
     """Sentences on what the store lacks within a window ending at ``end`` (None: the last
     record), from :func:`read_coverage` rows of the store: an emergency special session whose
@@ -214,6 +231,7 @@ def coverage_notes(
     vote, where the sources list every other decision of the series (left out with
     ``gaps=False``: what a chart over time needs is where records stop). Empty when nothing is
     missing."""
+    end = as_day(end, end=True)
     store = rows.filter(pl.col("source") == "store")
     if store.is_empty():
         return []

@@ -22,11 +22,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alignment import blocs, coverage, derived, resources, revisions, store, topics
+from alignment import blocs, coverage, derived, progress, resources, revisions, store, topics
 from alignment.countries import Crosswalk
 from alignment.errors import BadDataError
 from alignment.reconcile import combine, fill_absent, reconcile
-from alignment.schema import BY_NAME, SCHEMA_VERSION
+from alignment.schema import SCHEMA_VERSION
 from alignment.sources.rows import SourceRows
 
 log = logging.getLogger("alignment.build")
@@ -88,16 +88,21 @@ def read_matches(path: Path | None) -> pl.DataFrame:
 
 
 def _previous(db: Path) -> tuple[pl.DataFrame, derived.PreviousIdealPoints | None]:
-    """The refresh log and the ideal points of the store being replaced."""
-    log_columns = [c.name for c in BY_NAME["refresh_log"].columns]
-    history = store.read_previous(db, "SELECT * FROM refresh_log ORDER BY refresh_id")
-    if history is None or history.columns != log_columns:
-        history = None
-    estimates = store.read_previous(db, "SELECT * FROM ideal_points")
+    """The refresh log and the ideal points of the store being replaced, when it has this
+    version's schema; a store of another schema (or none) hands nothing on."""
     meta = store.read_previous(db, "SELECT key, value FROM store_meta")
-    previous = None
-    if estimates is not None and meta is not None:
-        previous = derived.PreviousIdealPoints(estimates, dict(meta.iter_rows()))
+    facts = dict(meta.iter_rows()) if meta is not None else {}
+    if store.schema_problem(facts) is not None:
+        if db.exists():
+            log.info(
+                "the store being replaced has schema %s (this version writes %s): its refresh "
+                "log and ideal points are not carried over",
+                facts.get("schema_version", "unknown"), SCHEMA_VERSION,
+            )  # fmt: skip
+        return pl.DataFrame(), None
+    history = store.read_previous(db, "SELECT * FROM refresh_log ORDER BY refresh_id")
+    estimates = store.read_previous(db, "SELECT * FROM ideal_points")
+    previous = None if estimates is None else derived.PreviousIdealPoints(estimates, facts)
     return (history if history is not None else pl.DataFrame()), previous
 
 
@@ -125,10 +130,13 @@ def _changes(
 
 
 @contextmanager
-def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[progress.Stage]:
+    """A stage of the build: its line in the log (``alignment.progress``) and its seconds in
+    the summary."""
     start = time.perf_counter()
     try:
-        yield
+        with progress.stage(stage) as current:
+            yield current
     finally:
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
 
@@ -153,10 +161,19 @@ def build_store(
     """
     data_dir = data_dir or resources.folder("data")
     seconds: dict[str, float] = {}
-    with _timed(seconds, "reconcile"):
+    with _timed(seconds, "reconcile") as current:
         rows = [fill_absent(r, crosswalk) for r in combine(rows)]
         reconciled = reconcile(rows)
         calls = coverage.with_series(reconciled.roll_calls).drop("number", "modern")
+        current.done(
+            f"{progress.count(calls.height, 'roll call')}, "
+            f"{progress.count(reconciled.votes.height, 'vote')}, "
+            f"{progress.count(reconciled.vote_disagreements.height, 'vote')} on which sources "
+            "disagree"
+        )
+        # The readers' and the reconciliation's notes, before the outcome line.
+        for note in reconciled.notes + [n for r in rows for n in r.notes]:
+            log.info("note: %s", note)
         if calls.is_empty():
             raise BadDataError(
                 "the files hold no recorded vote (resolutions adopted without a vote are not "
@@ -189,10 +206,10 @@ def build_store(
             **(extra_tables or {}),
         }
     history, previous = _previous(db)
-    with _timed(seconds, "derived tables"):
+    with _timed(seconds, "derived tables") as current:
         result = derived.derive(reconciled.votes, calls, memberships, matches, previous=previous)
+        current.done(progress.count(len(result.tables), "table"))
     tables.update(result.tables)
-    log.info("ideal points %s", result.ideal_points)
 
     per_source = {r.source: r for r in rows}
     tables["source_files"] = pl.DataFrame(
@@ -215,6 +232,7 @@ def build_store(
     tables["changes"], changes_meta = _changes(db, calls, reconciled.votes, refresh_id)
     meta = {
         "schema_version": str(SCHEMA_VERSION),
+        "schema_fingerprint": store.schema_fingerprint(),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "alignment_version": version("alignment"),
         "duckdb_version": duckdb.__version__,
@@ -223,11 +241,12 @@ def build_store(
         **changes_meta,
     }
     tables["store_meta"] = pl.DataFrame({"key": list(meta), "value": list(meta.values())})
-    with _timed(seconds, "write"):
+    with _timed(seconds, "write") as current:
         tmp = store.write_store(db, tables, derived.statements())
+        current.done(f"{progress.count(len(tables), 'table')}, {tmp.stat().st_size / 1e6:.1f} MB")
+    with _timed(seconds, "swap") as current:
         store.swap_in(tmp, db)
-    for stage, spent in seconds.items():
-        log.info("build stage %s took %.1f s", stage, spent)
+        current.done(f"{db} replaced in one rename")
     return BuildSummary(
         roll_calls=calls.height,
         votes=reconciled.votes.height,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from alignment.errors import AlignmentError, UsageError, first_line
+from alignment.errors import AlignmentError, Interrupted, UsageError, first_line
 from alignment.vocabulary import IDEAL_POINT_METHODS, METRICS, PERIOD_TYPES, VOTE_SETS
 
 if TYPE_CHECKING:
@@ -68,6 +68,11 @@ class AlignmentGroup(click.Group):
         except AlignmentError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # Ctrl-C outside a query (queries: alignment.limits.interruptible).
+            stopped = Interrupted("interrupted (Ctrl-C); nothing stored was changed")
+            click.echo(f"Error: {stopped}", err=True)
+            ctx.exit(stopped.exit_code)
         except OSError as exc:
             # A file the user named that cannot be read or written (an output folder that does
             # not exist, no permission): the user's to fix, not a bug.
@@ -92,22 +97,30 @@ def locate(db: Path | None) -> StoreLocation:
 
 
 @contextlib.contextmanager
-def open_store(db: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The store, opened read-only; a file that is not a store is a message, not a traceback."""
-    import duckdb
-
+def open_store(
+    db: Path | None, timeout: float | None = None, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store, opened read-only under the engine's limits (``alignment.store.connect``)."""
     from alignment import store
 
-    path = locate(db).path
-    try:
-        con = store.connect(path)
-    except duckdb.Error as exc:
-        raise AlignmentError(
-            f"{path} cannot be opened as an alignment store ({first_line(exc)}); rebuild it "
-            "with `alignment refresh`"
-        ) from None
+    con = store.connect(locate(db).path, timeout=timeout, memory_limit=memory_limit)
     with con:
         yield con
+
+
+def limit_options(command: Callable) -> Callable:
+    """``--timeout`` and ``--memory-limit`` of the commands that run SQL of the user's."""
+    from alignment.limits import DEFAULT_TIMEOUT, MEMORY_SHARE
+
+    command = click.option(
+        "--memory-limit", default=None, metavar="SIZE",
+        help=f"Memory the query may use, e.g. 2GB (default: {MEMORY_SHARE:.0%} of the RAM); "
+        "beyond it, DuckDB spills to a temporary folder removed afterwards.",
+    )(command)  # fmt: skip
+    return click.option(
+        "--timeout", type=click.FloatRange(0), default=DEFAULT_TIMEOUT, show_default=True,
+        metavar="SECONDS", help="Stop the query after this long (0: no limit).",
+    )(command)  # fmt: skip
 
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -171,6 +184,10 @@ def output_options(command: Callable) -> Callable:
     def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> None:
         if fmt == "parquet" and output is None:
             raise click.UsageError("--format parquet writes a binary file: add --output FILE")
+        if output is not None:
+            from alignment import store
+
+            store.refuse_overwrite(output, locate(kwargs.get("db")).path)
         result = command(*args, **kwargs)
         if result is None:
             return
@@ -232,8 +249,9 @@ def refresh(
 
     Without --from, fetches the upstream files (conditional requests: nothing is downloaded
     again if nothing changed) and rebuilds the store only if one changed. Exit codes: 0 updated
-    or already current, 65 the new data failed validation (store unchanged), 75 temporary
-    failure (network, another refresh running; try later).
+    or already current, 2 --db is not an alignment store (refused, nothing written), 65 the new
+    data failed validation (store unchanged), 75 temporary failure (network, another refresh
+    running; try later).
     """
     from alignment import download, upstream
     from alignment import refresh as refreshing
@@ -244,19 +262,17 @@ def refresh(
         given = click.get_current_context().get_parameter_source
         if ParameterSource.COMMANDLINE in (given("mirror"), given("history")):
             raise click.UsageError("give either --from (local files) or --mirror/--history")
-        result = refreshing.refresh_from_paths(where.path, list(paths), force=force)
+        with progress_display():
+            result = refreshing.refresh_from_paths(where.path, list(paths), force=force)
     else:
         source = (
             upstream.Upstream.from_mirror(mirror) if mirror else upstream.Upstream(history=history)
         )
-        with progress_bar() as progress:
+        with progress_display() as progress:
             result = refreshing.refresh_from_upstream(
                 where.path, source, cache_dir=cache_dir, force=force, timeout=timeout,
                 retry=download.Retry(retries=retries, backoff=backoff), progress=progress,
             )  # fmt: skip
-    if result.summary is not None:
-        for note in result.summary.notes:
-            log.info(note)
     if paths and result.summary is not None:
         click.echo(
             f"{where.given}: {result.message}; {result.summary.disagreements} votes on which "
@@ -280,25 +296,40 @@ def refresh(
 
 
 @contextlib.contextmanager
-def progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; None (no bar) otherwise."""
+def progress_display() -> Iterator[Callable[[int, int, str], None] | None]:
+    """On a terminal, a rich display on stderr: the files being fetched (the callback yielded)
+    and the stage running (``alignment.progress``), with elapsed time; log lines print above
+    it. Not a terminal (a job's log): nothing but the log lines; None is yielded."""
     if not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("checking upstream files", total=None)
+    from alignment import progress as stages
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        fetch = bar.add_task("starting", total=None)
 
         def update(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what or "done")
+            bar.update(fetch, completed=done, total=total, description=what or "done")
 
-        # Log lines go through rich's stderr proxy, above the bar, not through it.
+        running: dict[str, Any] = {}
+
+        def listen(event: str, name: str, detail: str) -> None:
+            if event == "start":
+                bar.update(fetch, visible=False)
+                running[name] = bar.add_task(name, total=None)
+            elif name in running:
+                bar.remove_task(running.pop(name))
+
+        # Log lines go through rich's stderr proxy, above the display, not through it.
         handlers = [h for h in log.handlers if isinstance(h, logging.StreamHandler)]
         streams = [h.setStream(sys.stderr) for h in handlers]
         try:
-            yield update
+            with stages.watch(listen):
+                yield update
         finally:
             for handler, stream in zip(handlers, streams, strict=True):
                 handler.setStream(stream)
@@ -309,22 +340,36 @@ def progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
 @click.option("--max-age", metavar="DURATION", default=None,
               help="Exit 3 when the last successful refresh is older than this (30m, 6h, 2d, "
               "1w, 1d12h) or the last attempt failed: for cron and monitors.")  # fmt: skip
+@click.option("--check", is_flag=True,
+              help="Also read every block of the store (DuckDB verifies each one's checksum), "
+              "bind its views and rerun the build's validation; exit 66 on damage.")  # fmt: skip
 @db_option
-def status(as_json: bool, max_age: str | None, db: Path | None) -> None:
+def status(as_json: bool, max_age: str | None, check: bool, db: Path | None) -> None:
     """Which store, how fresh, what it was built from, how the last refresh went.
 
-    Exit codes: 0 fine, 1 no store yet (the last attempt is still shown), 3 with --max-age:
-    too old, or the last attempt failed.
+    Exit codes: 0 fine, 1 no store yet (the last attempt is still shown), 2 a store built by
+    another version, 3 with --max-age: too old, or the last attempt failed, 66 a file that
+    cannot be opened or is not a store (or, with --check, is damaged).
     """
     from alignment import status as status_module
+    from alignment import store
+    from alignment.errors import StoreOutdated, StoreUnreadable
 
     limit = status_module.parse_duration(max_age) if max_age is not None else None
     where = locate(db)
     rep = status_module.report(where.path, where.describe())
+    if check and rep["exists"] and not rep.get("unreadable") and not rep.get("outdated"):
+        with open_store(db) as con:
+            rep["check"] = store.check(con)
     if as_json:
         click.echo(json.dumps(status_module.as_json(rep), indent=1, default=str))
     else:
         click.echo(status_module.render(rep), nl=False)
+    if rep.get("unreadable"):
+        raise StoreUnreadable(f"{where.path} cannot be opened as an alignment store: "
+                              f"{rep['unreadable']}")  # fmt: skip
+    if rep.get("outdated"):
+        raise StoreOutdated(f"{where.path} {rep['outdated']}")
     if limit is not None:
         status_module.freshness(rep, limit)
     if not rep["exists"]:
@@ -343,9 +388,12 @@ param_option = click.option(
 @cli.command("sql", context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @param_option
+@limit_options
 @db_option
 @output_options
-def sql_command(query: str, params: tuple[str, ...], db: Path | None) -> pl.DataFrame:
+def sql_command(
+    query: str, params: tuple[str, ...], timeout: float, memory_limit: str | None, db: Path | None
+) -> pl.DataFrame:
     """Run SQL against the store, opened read-only.
 
     QUERY is the SQL text, a FILE.sql, or - to read standard input. Name parameters $name in
@@ -356,12 +404,20 @@ def sql_command(query: str, params: tuple[str, ...], db: Path | None) -> pl.Data
       alignment sql "SELECT * FROM votes WHERE iso3 = \\$country LIMIT 5" -p country=BLR
       alignment sql my_query.sql --format csv -o out.csv
     """
-    from alignment import workbench
+    from alignment import limits, workbench
 
     text = workbench.read_sql_argument(query)
     values = workbench.parse_assignments(params)
-    with open_store(db) as con:
-        return workbench.run_sql(con, text, values)
+    with open_store(db, timeout, memory_limit) as con:
+        several = workbench.statement_count(con, text)
+        frame = limits.interruptible(con, lambda: workbench.run_sql(con, text, values), timeout)
+    if several > 1:
+        click.echo(
+            f"Warning: the SQL holds {several} statements; all ran, the rows shown are the last "
+            "one's",
+            err=True,
+        )
+    return frame
 
 
 @cli.group()
@@ -405,16 +461,19 @@ def queries_show(name: str) -> None:
 @queries.command("run")
 @click.argument("name")
 @param_option
+@limit_options
 @db_option
 @output_options
-def queries_run(name: str, params: tuple[str, ...], db: Path | None) -> pl.DataFrame:
+def queries_run(
+    name: str, params: tuple[str, ...], timeout: float, memory_limit: str | None, db: Path | None
+) -> pl.DataFrame:
     """Run a curated query: its defaults, overridden by -p name=value."""
-    from alignment import workbench
+    from alignment import limits, workbench
 
     q = workbench.get_query(name)
     values = workbench.parse_assignments(params)
-    with open_store(db) as con:
-        return workbench.run_query(con, q, values)
+    with open_store(db, timeout, memory_limit) as con:
+        return limits.interruptible(con, lambda: workbench.run_query(con, q, values), timeout)
 
 
 @cli.command("schema")
@@ -631,17 +690,13 @@ class DateOrYear(click.ParamType):
         self.end = end
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        import datetime as dt
+        from alignment.analyses import as_day
+        from alignment.errors import UsageError
 
-        if isinstance(value, dt.date):
-            return value
-        text = str(value).strip()
         try:
-            if text.isdigit() and len(text) == 4:
-                return dt.date(int(text), 12, 31) if self.end else dt.date(int(text), 1, 1)
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD) or a year (YYYY)", param, ctx)
+            return as_day(value, end=self.end)
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 @cli.command("metrics")
@@ -855,8 +910,10 @@ def report_choices(command: Callable) -> Callable:
 
 
 def _write_report(db: Path | None, output: Path, make_spec: Callable) -> None:
-    from alignment import reports  # plotly and jinja2 load only for this command
+    # plotly and jinja2 load only for this command
+    from alignment import reports, store
 
+    store.refuse_overwrite(output, locate(db).path)
     with open_store(db) as con:
         spec = make_spec(reports, con)
     path, report = reports.write_report(locate(db).path, spec, output)

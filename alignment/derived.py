@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from alignment import blocs, cohesion, metrics, spells
+from alignment import blocs, cohesion, metrics, progress, spells
 from alignment.schema import MACROS, VIEWS
 from alignment.vocabulary import (
     CELL_COLUMNS,
@@ -201,9 +201,16 @@ def derive(
     previous: PreviousIdealPoints | None = None,
 ) -> Derived:
     """Every derived table of a store from its base tables (see the module docstring)."""
-    tables = {"agreement_counts": agreement_counts(votes, roll_calls)}
-    tables.update(bloc_tables(votes, roll_calls, memberships))
-    estimates, meta, outcome = ideal_points(votes, roll_calls, matches, previous)
+    with progress.stage("agreement_counts") as current:
+        tables = {"agreement_counts": agreement_counts(votes, roll_calls)}
+        current.done(progress.count(tables["agreement_counts"].height, "row"))
+    with progress.stage("bloc tables") as current:
+        tables.update(bloc_tables(votes, roll_calls, memberships))
+        current.done(", ".join(f"{name} {tables[name].height:,} rows" for name in
+                               ("roll_call_cohesion", "bloc_cohesion", "bloc_defections")))  # fmt: skip
+    with progress.stage("ideal points") as current:
+        estimates, meta, outcome = ideal_points(votes, roll_calls, matches, previous)
+        current.done(f"{outcome}, {progress.count(estimates.height, 'estimate')}")
     tables["ideal_points"] = estimates
     return Derived(tables, meta, outcome)
 

@@ -1,18 +1,9 @@
 """Typed errors: the CLI maps each kind to one message style and one exit code.
 
-Scheduled jobs act on the exit code (docs: Scheduled refresh): bad data is not worth retrying until
-someone looks, a temporary failure is.
-
-| exit | kind |
-| --- | --- |
-| 1 | :class:`AlignmentError` (other failures), :class:`StoreMissingError` |
-| 2 | :class:`UsageError`, :class:`UnknownName` (a usage mistake; click's own are 2 too), |
-| | :class:`MissingExtra` (a feature whose optional libraries are not installed), |
-| | ``alignment.reports.errors.ReportError`` (a report the chosen state, years or partners |
-| | cannot give: a seat that ended, an observer, itself as partner, too many partners) |
-| 3 | :class:`StaleStore` (``status --max-age``: too old, or the last refresh failed) |
-| 65 | :class:`BadDataError`: the input cannot be trusted; the store is unchanged |
-| 75 | :class:`TemporaryFailure`: network, throttling, lock held; try again later |
+This module is the one place an error becomes an exit code: each kind's ``exit_code`` below. The
+table users read (docs/reference/commands.md, "Exit codes") is generated from these classes;
+scheduled jobs act on it (docs: Scheduled refresh): bad data is not worth retrying until someone
+looks, a temporary failure is.
 """
 
 from __future__ import annotations
@@ -22,8 +13,11 @@ from collections.abc import Iterable
 # sysexits.h codes, which cron/systemd users already know.
 EXIT_BAD_DATA = 65  # EX_DATAERR
 EXIT_TEMPORARY = 75  # EX_TEMPFAIL
+EXIT_NO_INPUT = 66  # EX_NOINPUT: the store cannot be opened or is not a store
 EXIT_USAGE = 2
 EXIT_STALE = 3
+EXIT_TIMEOUT = 124  # as coreutils' timeout(1)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 # Longest piece of user input repeated in a message: a 20 MB name must not fill a terminal.
 MESSAGE_VALUE_CHARS = 80
@@ -115,3 +109,27 @@ class StaleStore(AlignmentError):
     """The store is older than allowed, or its last refresh failed (``status --max-age``)."""
 
     exit_code = EXIT_STALE
+
+
+class StoreUnreadable(AlignmentError):
+    """The store cannot be opened, or the file is not an alignment store (damaged, truncated,
+    another program's file): rebuild it with ``alignment refresh``."""
+
+    exit_code = EXIT_NO_INPUT
+
+
+class StoreOutdated(UsageError):
+    """The store was built by another version of alignment, with another schema: run
+    ``alignment refresh`` (or upgrade alignment, for a newer store)."""
+
+
+class QueryTimeout(AlignmentError):
+    """A query ran longer than its time limit (``--timeout``) and was stopped by the engine."""
+
+    exit_code = EXIT_TIMEOUT
+
+
+class Interrupted(AlignmentError):
+    """Stopped by the user (Ctrl-C); nothing stored was changed."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -32,11 +32,12 @@ from typing import Any
 import httpx
 import polars as pl
 
-from alignment import attempt, build, download, store, upstream
+from alignment import attempt, build, download, progress, store, upstream
 from alignment.countries import Crosswalk
 from alignment.errors import AlignmentError, BadDataError, TemporaryFailure, UsageError
 from alignment.faults import fault_point
 from alignment.sources.registry import read_all
+from alignment.sources.rows import SourceRows
 
 LOG = logging.getLogger("alignment.refresh")
 
@@ -104,33 +105,49 @@ def _attempt(
             "message": message, "sources": origin, "last_success_at": last_success, **more,
         })  # fmt: skip
 
+    def refusal() -> UsageError | None:
+        problem = None if force or not db.exists() else store.not_a_store(db)
+        return None if problem is None else UsageError(problem)
+
+    # A --db that must not be replaced is refused before anything is written beside it (no lock
+    # file, no record of the attempt), and again under the lock.
+    refused = refusal()
+    if refused is not None:
+        LOG.error("refresh refused outcome=refused; nothing was written")
+        raise refused
+    clock = time.perf_counter()
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
         held = store.lock(db)
         held.__enter__()
     except TemporaryFailure as exc:
-        LOG.error("refresh refused outcome=temporary_failure: %s", exc)
+        LOG.error("refresh refused outcome=temporary_failure", extra=_error_fields(exc))
         with contextlib.suppress(OSError):
             record("temporary_failure", str(exc))
         raise
     except OSError as exc:
+        blocked = next((p for p in db.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocked} is a file, not a folder" if blocked is not None else exc.strerror
         raise AlignmentError(
-            f"cannot write beside the store {db}: {exc.strerror}; choose a folder you can "
-            "write to with --db or ALIGNMENT_DB"
+            f"cannot write beside the store {db}: {why}; choose a folder you can write to "
+            "with --db or ALIGNMENT_DB"
         ) from exc
     try:
         for path in store.remove_leftovers(db):
             LOG.warning("removed %s, left by an interrupted refresh", path)
         LOG.info("refresh start db=%s from=%s", db, origin)
         try:
-            if db.exists() and not force and not store.is_store(db):
-                raise UsageError(
-                    f"{db} exists and is not an alignment store; refusing to replace it. Give "
-                    "another --db, or add --force to replace it"
-                )
+            refused = refusal()
+            if refused is not None:
+                raise refused
             result = run(started)
         except AlignmentError as exc:
-            LOG.error("refresh failed outcome=%s: %s", outcome_of(exc), exc)
+            # The message itself is printed once, by the caller (the CLI's "Error:" line);
+            # JSON logs carry it as a field.
+            LOG.error(
+                "refresh failed outcome=%s after %.1f s; the store is unchanged",
+                outcome_of(exc), time.perf_counter() - clock, extra=_error_fields(exc),
+            )  # fmt: skip
             record(outcome_of(exc), str(exc))
             raise
         except Exception as exc:
@@ -141,10 +158,16 @@ def _attempt(
             result.outcome, result.message, downloaded=result.downloaded,
             unchanged=result.unchanged, absent=result.absent,
         )  # fmt: skip
-        LOG.info("refresh done outcome=%s: %s", result.outcome, result.message)
+        LOG.info(
+            "refresh done outcome=%s after %.1f s", result.outcome, time.perf_counter() - clock
+        )
         return result
     finally:
         held.__exit__(None, None, None)
+
+
+def _error_fields(exc: BaseException) -> dict[str, Any]:
+    return {"fields": {"error": str(exc), "exit_code": getattr(exc, "exit_code", 1)}}
 
 
 # --- the local route -------------------------------------------------------------------------
@@ -160,7 +183,7 @@ def refresh_from_paths(
     def run(started: dt.datetime) -> RefreshResult:
         clock = time.perf_counter()
         crosswalk = Crosswalk.load(data_dir)
-        rows = read_all([Path(p) for p in paths], crosswalk)
+        rows = _read([Path(p) for p in paths], crosswalk)
         read = time.perf_counter() - clock
         summary = build.build_store(
             db, rows, crosswalk=crosswalk, files=build.local_files(rows), origin=origin, started_at=started,
@@ -170,6 +193,21 @@ def refresh_from_paths(
         return RefreshResult("updated", _built(summary), summary)
 
     return _attempt(db, origin, run, force=force)
+
+
+def _read(paths: list[Path], crosswalk: Crosswalk) -> list[SourceRows]:
+    """Every source's rows, with the stage line of the reading."""
+    with progress.stage("read") as current:
+        rows = read_all(paths, crosswalk)
+        files = sum(len(r.files) for r in rows)
+        current.done(
+            f"{progress.count(files, 'file')}: "
+            + ", ".join(
+                f"{r.source} {r.roll_calls.height:,} roll calls, {r.votes.height:,} votes"
+                for r in rows
+            )
+        )
+    return rows
 
 
 def _built(summary: build.BuildSummary) -> str:
@@ -279,7 +317,7 @@ def _refresh(
     if not db.exists():
         reasons.append("no store yet")
     elif not previous:
-        reasons.append("the store has no fetch state (built with --from or by an older version)")
+        reasons.append("the store has no fetch state (built with --from)")
     if changed:
         reasons.append(f"{len(changed)} changed: {_some(changed)}")
     if gone:
@@ -361,7 +399,7 @@ def _build(
     changed = [res.url for _, res in fetched.data if res.changed]
     try:
         crosswalk = Crosswalk.load(data_dir)
-        rows = read_all([Path(p) for p in by_path], crosswalk)
+        rows = _read([Path(p) for p in by_path], crosswalk)
         files = []
         for r in rows:
             for f in r.files:

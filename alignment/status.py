@@ -22,6 +22,7 @@ import duckdb
 from alignment import attempt
 from alignment.errors import StaleStore, UsageError, first_line
 from alignment.schema import TABLES
+from alignment.store import schema_problem
 from alignment.symbols import SERIES_ORDER_SQL
 from alignment.vocabulary import PERIOD_TYPES, VOTE_SETS, ideal_points_meta_prefix
 
@@ -49,14 +50,18 @@ def report(db: Path, chosen: str | None = None) -> dict[str, Any]:
         return out
     try:
         with duckdb.connect(str(db), read_only=True) as con:
-            fetched, freshness, files = _read(con, out)
+            read = _read(con, out)
     except duckdb.Error as exc:
-        # A damaged file, or one that is not an alignment store: say so, do not fail.
+        # A damaged file, or one that is not an alignment store: described, then the command
+        # exits with StoreUnreadable (alignment.errors).
         out["unreadable"] = (
-            f"{first_line(exc)}; rebuild it with `alignment refresh` (a file that is not a "
-            "store is refused, not replaced, unless --force)"
+            f"{first_line(exc)}; rebuild it with `alignment refresh --force` (a file that is "
+            "not a store is refused, not replaced, unless --force)"
         )
         return out
+    if read is None:  # built by another version: its tables are not read
+        return out
+    fetched, freshness, files = read
     by_source: dict[str, list[dict[str, Any]]] = {}
     for f in files:
         state = fetched.get(f["location"], {})
@@ -74,20 +79,19 @@ def report(db: Path, chosen: str | None = None) -> dict[str, Any]:
     return out
 
 
-def _read(con: duckdb.DuckDBPyConnection, out: dict[str, Any]) -> tuple:
-    tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+def _read(con: duckdb.DuckDBPyConnection, out: dict[str, Any]) -> tuple | None:
+    """Fill ``out`` from the store; None (and ``out["outdated"]``) for a store of another
+    schema, whose tables this version does not read."""
     out["meta"] = dict(con.sql("SELECT key, value FROM store_meta ORDER BY key").fetchall())
-    out["rows"] = {
-        t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED if t in tables
-    }
+    problem = schema_problem(out["meta"])
+    if problem is not None:
+        out["outdated"] = problem
+        return None
+    out["rows"] = {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED}
     log = _dicts(con, "SELECT * FROM refresh_log ORDER BY refresh_id")
     out["builds"] = len(log)
     out["last_build"] = log[-1] if log else None
-    fetched = (
-        {r["url"]: r for r in _dicts(con, "SELECT * FROM fetch_state")}
-        if "fetch_state" in tables
-        else {}
-    )
+    fetched = {r["url"]: r for r in _dicts(con, "SELECT * FROM fetch_state")}
     freshness = {
         r["source"]: r
         for r in _dicts(
@@ -97,13 +101,12 @@ def _read(con: duckdb.DuckDBPyConnection, out: dict[str, Any]) -> tuple:
         )
     }
     files = _dicts(con, "SELECT source, location, sha256, size, modified, etag FROM source_files")
-    if "coverage" in tables:
-        out["coverage"] = _dicts(
-            con,
-            "SELECT series, series_kind, first_vote, last_vote, roll_calls, resolutions, "
-            "without_vote, highest_number, numbering_gaps, gaps, last_record, complete_through "
-            f"FROM coverage WHERE source = 'store' ORDER BY {SERIES_ORDER_SQL}, series_number",
-        )
+    out["coverage"] = _dicts(
+        con,
+        "SELECT series, series_kind, first_vote, last_vote, roll_calls, resolutions, "
+        "without_vote, highest_number, numbering_gaps, gaps, last_record, complete_through "
+        f"FROM coverage WHERE source = 'store' ORDER BY {SERIES_ORDER_SQL}, series_number",
+    )
     return fetched, freshness, files
 
 
@@ -147,8 +150,6 @@ def render(rep: dict[str, Any]) -> str:
             f"built: {_when(meta.get('built_at'))} by alignment {meta.get('alignment_version')}, "
             f"schema {meta.get('schema_version')}, storage {meta.get('storage_version')}"
         )
-    if rep.get("unreadable"):
-        lines.append(f"unreadable: {rep['unreadable']}")
     last = rep["last_attempt"]
     if last is None:
         lines.append("last refresh: none recorded")
@@ -169,7 +170,9 @@ def render(rep: dict[str, Any]) -> str:
         lines.append(f"last success: {_when(success)}")
     if rep.get("chosen"):
         lines.append(f"opened: {rep['chosen']}")
-    if not rep["exists"] or rep.get("unreadable"):
+    if rep.get("check"):
+        lines.append(f"check: {rep['check']}")
+    if not rep["exists"] or rep.get("unreadable") or rep.get("outdated"):
         return "\n".join(lines) + "\n"
     lines += _ideal_point_lines(rep["meta"])
     lines.append("rows:")
@@ -325,8 +328,18 @@ def freshness(rep: dict[str, Any], max_age: dt.timedelta, now: dt.datetime | Non
 
 
 def _age(delta: dt.timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+    """A duration as people say it: 1 second, 45 minutes, 6.5 hours, 3.0 days."""
+    seconds = delta.total_seconds()
+    for unit, size, limit in (
+        ("second", 1, 120),
+        ("minute", 60, 120 * 60),
+        ("hour", 3600, 48 * 3600),
+    ):
+        if seconds < limit:
+            value = seconds / size
+            text = f"{value:.0f}" if unit in ("second", "minute") else f"{value:.1f}"
+            return f"{text} {unit}" + ("" if text == "1" else "s")
+    return f"{seconds / 86400:.1f} days"
 
 
 def as_json(rep: dict[str, Any]) -> Any:

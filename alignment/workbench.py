@@ -43,8 +43,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alignment import resources
-from alignment.errors import EXIT_USAGE, AlignmentError, UnknownName, first_line
+from alignment import limits, resources
+from alignment.errors import (
+    EXIT_USAGE,
+    AlignmentError,
+    BadDataError,
+    Interrupted,
+    UnknownName,
+    first_line,
+)
 from alignment.schema import MACROS, TABLES, VIEWS
 
 # Statement types refused before they run, for a clear message (the sandbox refuses them anyway;
@@ -207,15 +214,40 @@ def get_query(name: str, directory: Path | None = None) -> Query:
 
 
 def read_sql_argument(argument: str) -> str:
-    """The SQL text of a command-line argument: ``-`` reads stdin, a ``.sql`` file is read."""
+    """The SQL text of a command-line argument: ``-`` reads stdin, a ``.sql`` file is read.
+
+    Text that is not UTF-8, or holds NUL characters (a binary file), is refused with the
+    offset of the first bad byte (:class:`BadDataError`, exit 65)."""
     if argument == "-":
-        return sys.stdin.read()
+        return sql_text(sys.stdin.buffer.read(), "standard input")
     if argument.rstrip().lower().endswith(".sql") and "\n" not in argument:
         path = Path(argument)
         if not path.is_file():
             raise WorkbenchError(f"no SQL file at {path}")
-        return path.read_text(encoding="utf-8")
-    return argument
+        return sql_text(path.read_bytes(), str(path))
+    # An argument that is not UTF-8 arrives with its bad bytes as surrogates (PEP 383).
+    try:
+        data = argument.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = argument.encode("utf-8", "surrogatepass")  # refused as not UTF-8 below
+    return sql_text(data, "the SQL argument")
+
+
+def sql_text(data: bytes, where: str) -> str:
+    """``data`` as SQL text, or a one-line refusal naming ``where`` and the first bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadDataError(
+            f"{where} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
+            "save the SQL as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise BadDataError(
+            f"{where} holds a NUL character at offset {text.index(chr(0))}: a binary file, "
+            "not SQL text"
+        )
+    return text
 
 
 def _statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
@@ -238,12 +270,19 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list:
             kind = "UPDATE_EXTENSIONS"
         if kind in WRITE_STATEMENTS:
             first = " ".join(statement.query.split())[:60]
+            if kind == "VACUUM":  # DuckDB parses ANALYZE as a VACUUM statement
+                kind = first.split(" ", 1)[0].upper() or kind
             raise ReadOnlyError(
                 f"refused: {kind} statement ({first!r}). Only queries that read run here "
                 f"(SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); nothing was run and "
                 f"the store is unchanged. {REFRESH_HINT}"
             )
     return statements
+
+
+def statement_count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """How many statements the SQL holds (:func:`run_sql` returns the last one's rows)."""
+    return len(_statements(con, sql))
 
 
 def sql_parameters(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
@@ -322,6 +361,13 @@ def run_sql(
         if relation is None:
             return pl.DataFrame()
         return relation.pl()
+    except duckdb.InterruptException as exc:
+        raise limits.timed_out(con, exc) or Interrupted("the query was interrupted") from None
+    except duckdb.OutOfMemoryException as exc:
+        raise WorkbenchError(
+            f"the query needs more memory than its limit ({first_line(exc)}); raise it with "
+            "--memory-limit, or narrow the query"
+        ) from None
     except duckdb.PermissionException as exc:
         raise ReadOnlyError(f"refused: {first_line(exc)}; {SANDBOX_HINT}") from None
     except duckdb.InvalidInputException as exc:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -35,7 +39,14 @@ def built_store(
     tmp_path_factory: pytest.TempPathFactory, shared_data: Path, worker_id: str
 ) -> Path:
     """A store built once from all of ../shared/data; tests only read it. Under xdist the
-    workers share one build (the first to take the lock builds it), which halves the work."""
+    workers share one build (the first to take the lock builds it), which halves the work.
+    ``ALIGNMENT_TEST_STORE`` names a store already built from the same data, copied instead
+    (a quicker local run of a few tests; `make test` builds its own)."""
+    prebuilt = os.environ.get("ALIGNMENT_TEST_STORE")
+    if prebuilt:
+        db = tmp_path_factory.mktemp("store") / "alignment.duckdb"
+        shutil.copy(prebuilt, db)
+        return db
     if worker_id == "master":
         db = tmp_path_factory.mktemp("store") / "alignment.duckdb"
         refresh.refresh_from_paths(db, [shared_data])
@@ -54,3 +65,36 @@ def con(built_store: Path) -> duckdb.DuckDBPyConnection:
     connection = store.connect(built_store)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], Path, Path]:
+    """The wheel as a user installs it: built from the checkout, installed into a fresh virtual
+    environment in a folder outside the checkout, with HOME pointing at an empty folder.
+    (the installed `alignment` command, its environment, the folder it runs in, the wheel)."""
+    where = tmp_path_factory.mktemp("installed")
+    dist = where / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    (wheel,) = dist.glob("alignment-*.whl")
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # pip's cache is the machine's (HOME changes only for the tool itself).
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], env=dict(os.environ),
+        cwd=where, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert pip.returncode == 0, pip.stderr
+    home = where / "home"
+    home.mkdir()
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+    }
+    cwd = where / "elsewhere"
+    cwd.mkdir()
+    return venv / "bin" / "alignment", env, cwd, wheel

@@ -5,10 +5,8 @@ from there. Nothing of the checkout is on the path; the store goes to the user d
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,33 +19,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], Path, Path]:
-    """(the installed `alignment` command, its environment, the folder it runs in, the
-    wheel)."""
-    where = tmp_path_factory.mktemp("installed")
-    dist = where / "dist"
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr
-    (wheel,) = dist.glob("alignment-*.whl")
-    venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    # pip's cache is the machine's (HOME changes only for the tool itself).
-    pip = run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], dict(os.environ), where)
-    assert pip.returncode == 0, pip.stderr
-    home = where / "home"
-    home.mkdir()
-    env = {
-        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-    }
-    cwd = where / "elsewhere"
-    cwd.mkdir()
-    return venv / "bin" / "alignment", env, cwd, wheel
+# `installed`, the wheel installed into a fresh environment, is a fixture of conftest.py,
+# shared with the hostile tests (tests/test_hostile_cli.py).
 
 
 @pytest.mark.slow

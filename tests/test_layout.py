@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alignment"
 FLOORS: list[tuple[str, ...]] = [
     # the words, errors and locations every layer shares
     ("vocabulary", "formulas", "spells", "errors", "resources", "location", "sessions", "symbols", "titles", "faults",
-     "attempt", "links"),
+     "attempt", "links", "limits", "progress"),
     # facts the project keeps (data/), and the public schema
     ("countries", "blocs", "topics", "schema"),
     # source file -> canonical rows

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from alignment.countries import Crosswalk
@@ -436,6 +437,22 @@ JSON = jl(json_record(), json_record(symbol="A/RES/80/2"))
 
 JSON_CASES = {
     "null symbol": Case(jl_with(symbol=None), "field 'symbol' is null, expected text", 2),
+    "voters with an unknown adoption_type": Case(
+        jl_with(adoption_type="By a roll-call vote"),
+        "lists voters but its adoption_type 'by a roll-call vote' is neither", 2,
+    ),
+    "a state named twice in one list": Case(
+        jl_with(MS_in_favour=["BELARUS", "CUBA", "BELARUS"], MS_in_favour_count="3"),
+        "names 'BELARUS' 2 times in MS_in_favour (3 names, 2 distinct, count 3)", 2,
+    ),
+    "a doubled list whose count is the doubled length": Case(
+        jl_with(MS_in_favour=["BELARUS", "CUBA"] * 2, MS_in_favour_count="4"),
+        "names 'BELARUS' 2 times in MS_in_favour (4 names, 2 distinct, count 4)", 2,
+    ),
+    "a list two names short of its count": Case(
+        jl_with(MS_in_favour=["BELARUS"], MS_in_favour_count="3"),
+        "MS_in_favour_count is 3 but MS_in_favour lists 1: the list and its count disagree", 2,
+    ),
     "number for the symbol": Case(jl_with(symbol=5), "field 'symbol' is the number 5", 2),
     "null title": Case(jl_with(title=None), "field 'title' is null", 2),
     "null list of voters": Case(jl_with(MS_against=None), "'MS_against' is null, expected a list", 2),
@@ -484,6 +501,28 @@ def test_json_fixture_reads(tmp_path: Path, crosswalk: Crosswalk) -> None:
     path.write_bytes(JSON.replace(b'"T"', '"T\u2028U"'.encode()))
     rows = unxml_json.read(path, crosswalk)
     assert rows.roll_calls.height == 2 and rows.roll_calls["subjects"][0].to_list() == ["SYRIA"]
+
+
+def test_json_records_kept_or_skipped_are_noted(tmp_path: Path, crosswalk: Crosswalk) -> None:
+    """What the reader accepts from the UN's own quirks, each with a note: a line without
+    voters or adoption type, a list given twice over, a list one name short of its count."""
+    path = tmp_path / "80.json"
+    path.write_bytes(jl(
+        json_record(),
+        json_record(symbol="A/RES/80/2 A-C", adoption_type="", MS_in_favour=[], MS_against=[],
+                    MS_in_favour_count="0", MS_against_count="0"),
+        json_record(symbol="A/RES/80/3", MS_in_favour=["BELARUS", "CUBA"] * 2,
+                    MS_in_favour_count="2"),
+        json_record(symbol="A/RES/80/4", MS_in_favour=["BELARUS"], MS_in_favour_count="2"),
+    ))  # fmt: skip
+    rows = unxml_json.read(path, crosswalk)
+    assert sorted(rows.roll_calls["symbol"]) == ["A/RES/80/1", "A/RES/80/3", "A/RES/80/4"]
+    assert rows.votes.filter(pl.col("source_id") == "A/RES/80/3").height == 3  # BLR, CUB, USA
+    assert rows.notes == [
+        "line 2: 'A/RES/80/2 A-C' has adoption_type '' and no voters listed; skipped",
+        "line 3: A/RES/80/3 lists every name of MS_in_favour 2 times; counted once",
+        "line 4: A/RES/80/4 MS_in_favour_count is 2, 1 listed",
+    ]
 
 
 @pytest.mark.parametrize("case", table(JSON_CASES))

@@ -8,6 +8,11 @@ membership of the day). Resolutions adopted without a vote are kept as decisions
 come as ``2019-12-03 00:00:00`` or ``2 December 2020`` (with a non-breaking space).
 The files repeat some resolutions (a later line re-issued with more sponsors): a repeat whose
 votes are the same is kept once; a repeat whose votes differ is an error.
+
+No record is dropped silently: one whose ``adoption_type`` is unknown is refused when it lists
+voters (it may be a vote the reader cannot place) and skipped with a note otherwise; a vote
+list that names a state twice or disagrees with its published count is refused, save for the
+UN's two known quirks, kept with a note (:func:`_voters`).
 """
 
 from __future__ import annotations
@@ -220,6 +225,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         fields = _Record(record, path, number)
         adoption = fields.text("adoption_type").strip().lower()
         if adoption not in (RECORDED, WITHOUT_VOTE):
+            _unknown_adoption(fields, adoption, notes)
             continue
         symbol = tidy(fields.text("symbol"))
         if not symbol:
@@ -252,16 +258,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             continue
         counts = {vote: fields.count(key) for vote, key in COUNTS.items()}
         for vote, members in listed.items():
-            unique = list(dict.fromkeys(members))
-            if len(unique) != len(members):
-                notes.append(
-                    f"line {number}: {symbol} lists {len(members) - len(unique)} names twice"
-                )
-            published = counts[vote]
-            if published is not None and published != len(unique):
-                notes.append(
-                    f"line {number}: {symbol} {COUNTS[vote]} is {published}, {len(unique)} listed"
-                )
+            unique = _voters(fields, symbol, vote, members, counts[vote], notes)
             for name in unique:
                 names["source_id"].append(f"{symbol}@{number}")
                 names["name"].append(name)
@@ -310,6 +307,67 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         notes=notes,  # type: ignore[arg-type]
         decisions=_decisions(decisions, path, notes),
     )
+
+
+def _unknown_adoption(fields: _Record, adoption: str, notes: list[str]) -> None:
+    """A record adopted neither by a recorded vote nor without one: with voters listed it is a
+    vote the reader cannot place (the UN may have reworded the field), so the file is refused
+    rather than the vote lost; without voters it is skipped, with a note. The UN's own files
+    have such lines (``A/RES/79/259 A-C``: several resolutions in one line, adoption_type
+    empty, no voters)."""
+    symbol = fields.record.get("symbol")
+    if any(isinstance(v, list) and v for v in (fields.record.get(k) for k in LISTS)):
+        raise fields.fail(
+            f"{shorten(symbol)} lists voters but its adoption_type {shorten(adoption)} is "
+            f"neither {RECORDED!r} nor {WITHOUT_VOTE!r}: the reader cannot tell whether it is "
+            "a vote; correct the field, or report the new wording"
+        )
+    notes.append(
+        f"line {fields.number}: {shorten(symbol)} has adoption_type {shorten(adoption)} and no "
+        "voters listed; skipped"
+    )
+
+
+# A list the UN published with every name repeated the same number of times (A/RES/75/290 A
+# lists each voter twice) is kept once when its distinct names match the count; a list that
+# misses its count by one name is kept with a note (A/RES/77/293 lists 58 abstentions for a
+# count of 59). Anything else is refused: a vote list cannot be trusted for the others.
+COUNT_SLACK = 1
+
+
+def _voters(
+    fields: _Record, symbol: str, vote: str, members: list[str], published: int | None,
+    notes: list[str],
+) -> list[str]:  # fmt: skip
+    """The distinct names of one vote list, checked against the list's published count."""
+    key = next(k for k, v in LISTS.items() if v == vote)
+    times: dict[str, int] = {}
+    for name in members:
+        times[name] = times.get(name, 0) + 1
+    unique = list(times)
+    repeats = set(times.values())
+    if repeats != {1} and members:
+        if len(repeats) > 1 or (published is not None and published != len(unique)):
+            name = next(n for n, k in times.items() if k > 1)
+            raise fields.fail(
+                f"{symbol} names {shorten(name)} {times[name]} times in {key} "
+                f"({len(members)} names, {len(unique)} distinct"
+                + (f", count {published})" if published is not None else ")")
+                + ": a state votes once; correct the list"
+            )
+        notes.append(
+            f"line {fields.number}: {symbol} lists every name of {key} {repeats.pop()} times; "
+            "counted once"
+        )
+    if published is not None and published != len(unique):
+        if abs(published - len(unique)) > COUNT_SLACK:
+            raise fields.fail(
+                f"{symbol} {COUNTS[vote]} is {published} but {key} lists {len(unique)}: the "
+                "list and its count disagree; correct one of them"
+            )
+        notes.append(f"line {fields.number}: {symbol} {COUNTS[vote]} is {published}, "
+                     f"{len(unique)} listed")  # fmt: skip
+    return unique
 
 
 def _decisions(rows: list[dict], path: Path, notes: list[str]) -> pl.DataFrame:

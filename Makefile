@@ -34,7 +34,7 @@ refresh: install
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: install chromium lint
+test: install chromium lint typecheck
 	$(BIN)/pytest -n 2
 
 # The fast loop: everything but the tests that read the store built from all of

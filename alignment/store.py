@@ -233,11 +233,6 @@ def read_previous(db: Path, sql: str) -> pl.DataFrame | None:
         return None
 
 
-def is_store(db: Path) -> bool:
-    """Whether the file is an alignment store (a DuckDB file with our ``store_meta``)."""
-    return not_a_store(db) is None
-
-
 def not_a_store(db: Path) -> str | None:
     """Why the existing file ``db`` is not an alignment store a refresh may replace, as the
     one-line refusal (None when it is one)."""
@@ -371,9 +366,16 @@ def replace_series(
             raise
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one number a ``SELECT count(*) ...`` returns."""
+    row = con.execute(sql).fetchone()
+    assert row is not None  # an aggregate always returns its row
+    return int(row[0])
+
+
 def validate(con: duckdb.DuckDBPyConnection) -> None:
     """Checks a new store must pass before it replaces the old one."""
-    if con.execute("SELECT count(*) FROM roll_calls").fetchone()[0] == 0:
+    if _count(con, "SELECT count(*) FROM roll_calls") == 0:
         raise BadDataError("the new store would hold no roll calls; store unchanged")
     checks = {
         "votes of unknown roll calls": "SELECT count(*) FROM votes v ANTI JOIN roll_calls r USING (roll_call_id)",
@@ -384,15 +386,13 @@ def validate(con: duckdb.DuckDBPyConnection) -> None:
         "roll calls without votes": "SELECT count(*) FROM roll_calls r ANTI JOIN votes v USING (roll_call_id)",
     }  # fmt: skip
     for what, sql in checks.items():
-        count = con.execute(sql).fetchone()[0]
+        count = _count(con, sql)
         if count:
             raise BadDataError(f"the new store failed validation: {count} {what}; store unchanged")
     for table in TABLES:
         if table.primary_key:
             key = ", ".join(f'"{c}"' for c in table.primary_key)
-            repeated = con.execute(
-                f"SELECT count(*) - count(DISTINCT ({key})) FROM {table.name}"
-            ).fetchone()[0]
+            repeated = _count(con, f"SELECT count(*) - count(DISTINCT ({key})) FROM {table.name}")
             if repeated:
                 raise BadDataError(
                     f"the new store failed validation: {repeated} repeated keys ({key}) in "

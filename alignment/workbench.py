@@ -39,6 +39,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -445,7 +446,7 @@ def schema_rows(con: duckdb.DuckDBPyConnection, name: str | None = None) -> pl.D
     )
     # The public objects in the order schema.py declares them (roll_calls, votes first), then
     # any other of the same kind by name.
-    declared = [*TABLES, *VIEWS, *MACROS]
+    declared: list[Any] = [*TABLES, *VIEWS, *MACROS]
     order = {t.name: i for i, t in enumerate(declared)}
     return (
         frame.with_columns(

@@ -302,7 +302,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         NAME,
         str(path),
         roll_calls,
-        votes.cast(VOTE_SCHEMA),
+        votes.cast(pl.Schema(VOTE_SCHEMA)),
         absent_listed=False,
         notes=notes,  # type: ignore[arg-type]
         decisions=_decisions(decisions, path, notes),

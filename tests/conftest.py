@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -25,6 +26,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.store)
+
+
+@pytest.fixture(autouse=True)
+def _alignment_logger_restored():
+    """A command run in a test (CliRunner) sets up the ``alignment`` logger for a terminal
+    (its own handler, no propagation): put it back, so that a later test of the same worker
+    still sees the records through pytest's ``caplog``."""
+    logger = logging.getLogger("alignment")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 @pytest.fixture(scope="session")

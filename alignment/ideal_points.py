@@ -107,11 +107,12 @@ Where this differs from the published code, and why:
 
 from __future__ import annotations
 
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack, cast
 
 import numpy as np
 import polars as pl
@@ -191,6 +192,18 @@ class _Data:
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+class DataRules(TypedDict, total=False):
+    """The keyword options of :func:`prepare_votes` (which holds their defaults), taken by
+    every estimator and passed on unchanged."""
+
+    by: str
+    vote_set: str
+    sessions: tuple[int, int] | None
+    drop_sessions: tuple[int, ...]
+    drop_amendments_from_year: int | None
+    drop_unanimous: bool
 
 
 def prepare_votes(
@@ -563,13 +576,7 @@ def sample_posterior(
     votes: pl.DataFrame,
     roll_calls: pl.DataFrame,
     *,
-    by: str = "session",
-    vote_set: str = "all",
     matches: pl.DataFrame | None = None,
-    sessions: tuple[int, int] | None = None,
-    drop_sessions: tuple[int, ...] = (19,),
-    drop_amendments_from_year: int | None = 1990,
-    drop_unanimous: bool = True,
     anchor: str = "USA",
     step_sd: float = 0.5,
     beta_sd: float = 1.0,
@@ -580,13 +587,14 @@ def sample_posterior(
     thin: int = 1,
     chains: int = 2,
     seed: int = 0,
+    **rules: Unpack[DataRules],
 ) -> Posterior:
     """Run the sampler (see the module doc) on the votes that pass the data rules.
 
     ``votes``: ``roll_call_id, iso3, vote`` ('Y'|'N'|'A'|'X'); ``roll_calls``:
     ``roll_call_id, rcid, session, date, kind``; ``matches``: ``rcid1, rcid2`` bridging pairs
-    (Voeten rcids). ``by`` ("session" or "year") and ``vote_set`` ("all" or "final-passage")
-    as in :func:`prepare_votes`; the random walk steps once per period elapsed. Each chain
+    (Voeten rcids). ``rules``: ``by`` ("session" or "year"), ``vote_set`` ("all" or
+    "final-passage") and the other data rules of :func:`prepare_votes`; the random walk steps once per period elapsed. Each chain
     keeps ``draws`` sweeps after ``burn_in``, one every ``thin`` (long runs in bounded memory).
     The result depends only on the data, the options and ``seed`` (not on the number of
     cores)."""
@@ -602,21 +610,12 @@ def sample_posterior(
     for name, size in (("step_sd", step_sd), ("beta_sd", beta_sd), ("cut_step", cut_step)):
         if not size > 0:
             raise ValueError(f"{name} must be positive, not {size}")
-    prepared = prepare_votes(
-        votes,
-        roll_calls,
-        by=by,
-        vote_set=vote_set,
-        sessions=sessions,
-        drop_sessions=drop_sessions,
-        drop_amendments_from_year=drop_amendments_from_year,
-        drop_unanimous=drop_unanimous,
-    )
-    if prepared.height == 0:
+    data, full = _prepared(votes, roll_calls, matches, rules)
+    by, vote_set = full["by"], full["vote_set"]
+    if data is None:
         empty = np.array([], dtype=np.int64)
         no_draws = np.zeros((chains, draws, 0), np.float32)
         return Posterior(empty.astype(str), empty, empty, no_draws, by, vote_set)
-    data = _encode(prepared, roll_calls, matches)
     cells, samples = _sample(
         data,
         step_sd=step_sd,
@@ -644,26 +643,19 @@ def sample_posterior(
 def _prepared(
     votes: pl.DataFrame,
     roll_calls: pl.DataFrame,
-    *,
-    by: str,
-    vote_set: str,
     matches: pl.DataFrame | None,
-    sessions: tuple[int, int] | None,
-    drop_sessions: tuple[int, ...],
-    drop_amendments_from_year: int | None,
-    drop_unanimous: bool,
-) -> _Data | None:
-    prepared = prepare_votes(
-        votes,
-        roll_calls,
-        by=by,
-        vote_set=vote_set,
-        sessions=sessions,
-        drop_sessions=drop_sessions,
-        drop_amendments_from_year=drop_amendments_from_year,
-        drop_unanimous=drop_unanimous,
-    )
-    return _encode(prepared, roll_calls, matches) if prepared.height else None
+    rules: DataRules,
+) -> tuple[_Data | None, DataRules]:
+    """The votes that pass ``rules``, encoded for an estimator (None when none pass), and all
+    the rules they were prepared by (the defaults of :func:`prepare_votes` filled in)."""
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(prepare_votes).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY
+    }
+    full = cast(DataRules, defaults | dict(rules))
+    prepared = prepare_votes(votes, roll_calls, **full)
+    return (_encode(prepared, roll_calls, matches) if prepared.height else None), full
 
 
 @dataclass(frozen=True)
@@ -718,13 +710,7 @@ def fit_em(
     votes: pl.DataFrame,
     roll_calls: pl.DataFrame,
     *,
-    by: str = "session",
-    vote_set: str = "all",
     matches: pl.DataFrame | None = None,
-    sessions: tuple[int, int] | None = None,
-    drop_sessions: tuple[int, ...] = (19,),
-    drop_amendments_from_year: int | None = 1990,
-    drop_unanimous: bool = True,
     anchor: str = "USA",
     prior: str = "forward",
     step_sd: float = 0.5,
@@ -733,6 +719,7 @@ def fit_em(
     tol: float = EM_TOL,
     replicate_iter: int | None = None,
     threads: int = 2,
+    **rules: Unpack[DataRules],
 ) -> EMResult:
     """The EM estimate (see the module doc) on the votes that pass the data rules, with
     ``bootstrap`` replicates (0: none). Options as :func:`sample_posterior`; ``prior``
@@ -744,11 +731,8 @@ def fit_em(
         raise ValueError(f"bootstrap must be at least 0, not {bootstrap}")
     if not step_sd > 0:
         raise ValueError(f"step_sd must be positive, not {step_sd}")
-    data = _prepared(
-        votes, roll_calls, by=by, vote_set=vote_set, matches=matches, sessions=sessions,
-        drop_sessions=drop_sessions, drop_amendments_from_year=drop_amendments_from_year,
-        drop_unanimous=drop_unanimous,
-    )  # fmt: skip
+    data, full = _prepared(votes, roll_calls, matches, rules)
+    by, vote_set = full["by"], full["vote_set"]
     if data is None:
         empty = np.array([], dtype=np.int64)
         return EMResult(empty.astype(str), empty, empty, None, np.zeros((0, 0)), by, vote_set)
@@ -789,11 +773,10 @@ def _fit_em(
     )
 
 
-_EM_OPTIONS = frozenset(
-    ("by", "vote_set", "matches", "sessions", "drop_sessions", "drop_amendments_from_year",
-     "drop_unanimous", "anchor", "prior", "step_sd", "bootstrap", "max_iter", "tol",
-     "replicate_iter", "threads")
-)  # fmt: skip
+_EM_OPTIONS = DataRules.__optional_keys__ | {
+    "matches", "anchor", "prior", "step_sd", "bootstrap", "max_iter", "tol", "replicate_iter",
+    "threads",
+}  # fmt: skip
 
 
 def estimate_ideal_points(

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 import polars as pl
@@ -52,14 +52,14 @@ from alignment.convergence import (
 )
 from alignment.errors import UsageError
 from alignment.ideal_points import (
+    DataRules,
     Posterior,
     _cells,
     _chain,
-    _encode,
     _orient,
+    _prepared,
     _start_positions,
     fit_em,
-    prepare_votes,
 )
 
 if TYPE_CHECKING:
@@ -282,12 +282,6 @@ def run_to_standard(
     roll_calls: pl.DataFrame,
     *,
     matches: pl.DataFrame | None = None,
-    by: str = "session",
-    vote_set: str = "all",
-    sessions: tuple[int, int] | None = None,
-    drop_sessions: tuple[int, ...] = (19,),
-    drop_amendments_from_year: int | None = 1990,
-    drop_unanimous: bool = True,
     initial_positions: pl.DataFrame | None = None,
     anchor: str = "USA",
     step_sd: float = 0.5,
@@ -304,6 +298,7 @@ def run_to_standard(
     checkpoint: Path | None = None,
     interval: float = 0.9,
     on_check: Callable[[Check], None] | None = None,
+    **rules: Unpack[DataRules],
 ) -> McmcRun:
     """Run the sampler until its estimates meet the publication standard or ``max_minutes``
     pass (see the module doc); return the estimates of the draws kept after the warm-up.
@@ -330,26 +325,14 @@ def run_to_standard(
             raise ValueError(f"{name} must be at least {least}, not {value}")
     if not max_minutes > 0:
         raise ValueError(f"max_minutes must be positive, not {max_minutes}")
-    prepared = prepare_votes(
-        votes,
-        roll_calls,
-        by=by,
-        vote_set=vote_set,
-        sessions=sessions,
-        drop_sessions=drop_sessions,
-        drop_amendments_from_year=drop_amendments_from_year,
-        drop_unanimous=drop_unanimous,
-    )
-    if prepared.height == 0:
+    data, full = _prepared(votes, roll_calls, matches, rules)
+    if data is None:
         raise UsageError("no votes to estimate ideal points from (check the sessions and topic)")
-    data = _encode(prepared, roll_calls, matches)
     cells, vote_cell = _cells(data, step_sd)
     if initial_positions is None:  # the EM estimate (no bootstrap: only the positions serve)
         initial_positions = fit_em(
-            votes, roll_calls, by=by, vote_set=vote_set, matches=matches, sessions=sessions,
-            drop_sessions=drop_sessions, drop_amendments_from_year=drop_amendments_from_year,
-            drop_unanimous=drop_unanimous, anchor=anchor, step_sd=step_sd, bootstrap=0,
-        ).summary()  # fmt: skip
+            votes, roll_calls, matches=matches, anchor=anchor, step_sd=step_sd, bootstrap=0, **rules
+        ).summary()
     start = _start(
         data.states,
         data.periods,
@@ -362,8 +345,7 @@ def run_to_standard(
     priors = {"beta_sd": beta_sd, "cut_bound": cut_bound, "cut_step": cut_step}
     chain_list = [_chain(data, cells, vote_cell, start, seed=s, **priors) for s in seeds]
     options = {
-        "by": by, "vote_set": vote_set, "sessions": sessions, "drop_sessions": drop_sessions,
-        "drop_amendments_from_year": drop_amendments_from_year, "drop_unanimous": drop_unanimous,
+        **full,
         "step_sd": step_sd, "beta_sd": beta_sd, "cut_bound": cut_bound, "cut_step": cut_step,
         "chains": chains, "seed": seed, "warmup": warmup, "keep": keep,
         "start": hashlib.sha256(start.tobytes()).hexdigest(),
@@ -386,8 +368,8 @@ def run_to_standard(
             period=data.periods[cells.period].astype(np.int64),
             n_votes=cells.n_votes.astype(np.int64),
             draws=_orient(kept, anchor_cells),
-            period_type=by,
-            vote_set=vote_set,
+            period_type=full["by"],
+            vote_set=full["vote_set"],
         )
 
     max_seconds = max_minutes * 60.0

@@ -14,13 +14,12 @@ benchmarks/results/convergence.md, with the machine's load (two shared cores).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from measured import load_average, results_text
 
 from alignment.convergence import diagnostics
 
@@ -36,10 +35,6 @@ def ar1(phi: float, shape: tuple[int, int, int], seed: int = 0) -> np.ndarray:
         out[:, t] = x
         x = phi * x + rng.standard_normal((shape[0], shape[2]))
     return out
-
-
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     arviz(ar1(0.5, (2, 8, 2)))
     for phi in args.phi:
         draws = ar1(phi, shape)
-        load = _load()
+        load = load_average()
         cpu, wall, results = {}, {}, {}
         for way, compute in (("numpy", diagnostics), ("ArviZ", arviz)):
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -84,15 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{cpu['ArviZ']:.1f} s CPU ({wall['ArviZ']:.1f} s wall): "
             f"{cpu['ArviZ'] / cpu['numpy']:.0f}x less CPU ({'same' if same else 'DIFFERENT'} "
             f"numbers; median R-hat {np.median(rhat):.3f}, ESS bulk {np.median(bulk):.0f}, tail "
-            f"{np.median(tail):.0f}); load average before {load}, after {_load()}"
+            f"{np.median(tail):.0f}); load average before {load}, after {load_average()}"
         )
         print(lines[-1], flush=True)
-    command = " ".join(["python benchmarks/convergence.py", *(argv or sys.argv[1:])])
-    text = (
-        "```text\n" + "\n".join(lines) + "\n```\n\n"
-        f"Measured with `{command}` on {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}.\n"
-    )
+    text = results_text(lines, "convergence.py", argv)
     if not args.no_write:
         RESULTS.write_text(text)
     return 0

@@ -14,22 +14,18 @@ compiled code is cached on disk: run once before timing (the first run compiles 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import sys
 import time
 from pathlib import Path
+
+from measured import load_average, results_text
 
 from alignment import store
 from alignment.analyses import ideal_points_mcmc
 from alignment.mcmc import Check
 
 RESULTS = Path(__file__).parent / "results" / "mcmc.md"
-
-
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="write no results file")
     args = parser.parse_args(argv)
-    lines = [f"load average before: {_load()}"]
+    lines = [f"load average before: {load_average()}"]
 
     def on_check(check: Check) -> None:
         lines.append(check.line())
@@ -60,16 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         f"{run.estimates.height:,} estimates; {run.convergence.message()}",
         f"wall {wall:.0f} s, CPU {cpu:.0f} s, {wall / run.last.sweeps:.3f} s a sweep of every "
-        f"chain (diagnostics included); peak RSS {peak:.0f} MB; load average after: {_load()}",
+        f"chain (diagnostics included); peak RSS {peak:.0f} MB; load average after: {load_average()}",
     ]
     print("\n".join(lines[-2:]))
     sessions = f"sessions {args.from_session or 'first'}-{args.to_session or 'last'}"
-    command = " ".join(["python benchmarks/mcmc.py", *(argv or sys.argv[1:])])
-    text = (
-        f"{sessions}:\n\n```text\n" + "\n".join(lines) + "\n```\n\n"
-        f"Measured with `{command}` on {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}.\n"
-    )
+    text = f"{sessions}:\n\n" + results_text(lines, "mcmc.py", argv)
     if not args.no_write:
         RESULTS.write_text(text)
     return 0

@@ -1,10 +1,26 @@
-"""Small hand-made frames shared by the tests of the analyses."""
+"""Small hand-made frames and store meta shared by the tests."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import polars as pl
+
+# The store meta of two ideal-point series, one by EM and one by MCMC, as
+# alignment.derived.ideal_points_meta writes it and alignment.status reads it.
+IDEAL_POINTS_META = {
+    "ideal_points_session_all_method": "em",
+    "ideal_points_session_all_iterations": "47",
+    "ideal_points_session_all_final_change": "0.00085",
+    "ideal_points_session_all_replicates": "50",
+    "ideal_points_year_all_method": "mcmc",
+    "ideal_points_year_all_rhat_median": "1.016",
+    "ideal_points_year_all_rhat_max": "1.030",
+    "ideal_points_year_all_ess_bulk_min": "380",
+    "ideal_points_year_all_ess_tail_min": "410",
+    "ideal_points_year_all_converged_share": "0.5000",
+    "ideal_points_year_all_converged": "false",
+}
 
 
 def hand_frames() -> tuple[pl.DataFrame, pl.DataFrame]:

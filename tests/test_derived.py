@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from frames import hand_frames
+from frames import IDEAL_POINTS_META, hand_frames
 
 from alignment import derived, metrics
 from alignment.schema import TABLES
@@ -30,19 +30,7 @@ def test_ideal_points_meta_describes_each_series_by_its_method() -> None:
         "ess_tail": [None, None, 450.0, 410.0],
     }
     meta = derived.ideal_points_meta(pl.DataFrame(rows))
-    assert meta == {
-        "ideal_points_session_all_method": "em",
-        "ideal_points_session_all_iterations": "47",
-        "ideal_points_session_all_final_change": "0.00085",
-        "ideal_points_session_all_replicates": "50",
-        "ideal_points_year_all_method": "mcmc",
-        "ideal_points_year_all_rhat_median": "1.016",
-        "ideal_points_year_all_rhat_max": "1.030",
-        "ideal_points_year_all_ess_bulk_min": "380",
-        "ideal_points_year_all_ess_tail_min": "410",
-        "ideal_points_year_all_converged_share": "0.5000",
-        "ideal_points_year_all_converged": "false",
-    }
+    assert meta == IDEAL_POINTS_META
 
 
 def _frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

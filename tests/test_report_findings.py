@@ -29,7 +29,7 @@ import pytest
 
 from alignment import build, reports, store
 from alignment.countries import Crosswalk
-from alignment.reports import findings
+from alignment.reports import facts, findings
 from alignment.reports.citation import cite, linkify
 from alignment.sources.rows import ROLL_CALL_SCHEMA, VOTE_SCHEMA, SourceRows
 from alignment.titles import readable_titles
@@ -166,7 +166,7 @@ def test_the_latest_session_box(report: reports.Report) -> None:
 
 
 def test_a_known_gap_is_said_in_the_first_sentence(report: reports.Report) -> None:
-    assert report.sections.summary.facts.gaps == [findings.Gap("ES-11", dt.date(2025, 3, 3))]
+    assert report.sections.summary.facts.gaps == [facts.Gap("ES-11", dt.date(2025, 3, 3))]
     assert report.summary[0] == (
         "The store holds 51 recorded votes between 1 November 2024 and 25 November 2025; it "
         "holds no vote of the emergency special session ES-11 after 3 March 2025, so any later "
@@ -181,7 +181,7 @@ def test_gaps_from_coverage_rows() -> None:
         "last_record": [dt.date(2024, 9, 18), dt.date(2023, 2, 23), dt.date(2026, 6, 4)],
     })  # fmt: skip
     # A window ending before ES-10's last record meets only ES-11's gap.
-    assert findings.gaps(rows, dt.date(2024, 1, 1)) == [findings.Gap("ES-11", dt.date(2023, 2, 23))]
+    assert findings.gaps(rows, dt.date(2024, 1, 1)) == [facts.Gap("ES-11", dt.date(2023, 2, 23))]
     assert [g.series for g in findings.gaps(rows, dt.date(2026, 6, 4))] == ["ES-10", "ES-11"]
     assert findings.gaps(rows, dt.date(2023, 1, 1)) == []
 

@@ -19,24 +19,7 @@ import pytest
 from markupsafe import Markup
 
 from alignment import resources
-from alignment.reports import names, sentences
-from alignment.reports.facts import (
-    ChangePoint,
-    Defection,
-    Differences,
-    DifferentVote,
-    EventSplit,
-    Extremes,
-    Gap,
-    KeyVote,
-    Latest,
-    Move,
-    PositionChange,
-    SessionChange,
-    StateShare,
-    SummaryFacts,
-    Unity,
-)
+from alignment.reports import facts, names, sentences
 from alignment.reports.spec import majority_key, subject
 
 DAY = dt.date(2022, 12, 30)
@@ -135,14 +118,14 @@ def problems(sentence: str | Markup) -> list[str]:
     return found
 
 
-def _share(iso3: str, exact: float, n: int = 40) -> StateShare:
-    return StateShare(iso3, exact, n)
+def _share(iso3: str, exact: float, n: int = 40) -> facts.StateShare:
+    return facts.StateShare(iso3, exact, n)
 
 
-def _key_vote(bloc: str, members: list[str], split: str) -> KeyVote:
+def _key_vote(bloc: str, members: list[str], split: str) -> facts.KeyVote:
     """Members voting by ``split``: one letter each (N, Y, A, X), cycled."""
     votes = {m: split[i % len(split)] for i, m in enumerate(members)}
-    return KeyVote(
+    return facts.KeyVote(
         roll_call_id=1, symbol="A/RES/77/247", date=DAY,
         title="Israeli practices affecting the human rights of the Palestinian people",
         tally=(87, 26, 53), bloc=bloc, chosen_by="least_cohesive", members=members,
@@ -154,7 +137,7 @@ def _key_vote(bloc: str, members: list[str], split: str) -> KeyVote:
     )  # fmt: skip
 
 
-def _facts(kind: str, subject_key: str, others: list[str], variant: int) -> SummaryFacts:
+def _facts(kind: str, subject_key: str, others: list[str], variant: int) -> facts.SummaryFacts:
     """Facts naming ``others`` in every role; ``variant`` turns ties, gaps, empty groups and
     a topic on and off."""
     a, b, c, d, e = (others * 5)[:5]
@@ -166,46 +149,46 @@ def _facts(kind: str, subject_key: str, others: list[str], variant: int) -> Summ
     focus = subject_key if kind == "country" else majority_key(subject_key)
     bloc = subject_key if kind == "bloc" else "nato"
     split = ["NYAX", "N", "YA", "NNX"][variant % 4]
-    return SummaryFacts(
+    return facts.SummaryFacts(
         kind=kind, subject=subject_key, focus=focus, topic_label=topic, n_roll_calls=22,
         first_date=dt.date(2014, 3, 27), last_date=DAY,
         key_vote=_key_vote(bloc, [a, b, c, d], split),
-        extremes=Extremes(60, 0.8, 48, 150, top, bottom),
+        extremes=facts.Extremes(60, 0.8, 48, 150, top, bottom),
         partners=[_share(a, 0.23, 1460), _share(majority_key(bloc), 0.47)],
-        largest_change=Move(b, 79, 0.5, 112, 80, 0.17, 166, -0.43, -0.22),
-        unity=Unity(22, 4) if kind == "bloc" else None,
-        defectors=([] if variant % 2 else [Defection(a, 9), Defection(b, 9), Defection(c, 5)])
+        largest_change=facts.Move(b, 79, 0.5, 112, 80, 0.17, 166, -0.43, -0.22),
+        unity=facts.Unity(22, 4) if kind == "bloc" else None,
+        defectors=([] if variant % 2 else [facts.Defection(a, 9), facts.Defection(b, 9), facts.Defection(c, 5)])
         if kind == "bloc" else None,
-        gaps=[Gap("ES-11", dt.date(2023, 2, 23))] * (1 + variant % 2) if variant % 3 else [],
-        latest=Latest(80, 79, dt.date(2025, 9, 19), dt.date(2026, 6, 4), True, 166, 187,
-                      171 * (variant % 2), 3, [Move(c, 79, 0.56, 113, 80, 0.23, 166, -0.47,
+        gaps=[facts.Gap("ES-11", dt.date(2023, 2, 23))] * (1 + variant % 2) if variant % 3 else [],
+        latest=facts.Latest(80, 79, dt.date(2025, 9, 19), dt.date(2026, 6, 4), True, 166, 187,
+                      171 * (variant % 2), 3, [facts.Move(c, 79, 0.56, 113, 80, 0.23, 166, -0.47,
                                                     -0.19, 0.99)], 0.99, 20, 0.1),
     )  # fmt: skip
 
 
 def _details(focus: str, a: str, b: str) -> list[str | Markup]:
-    diff = DifferentVote(2, "A/RES/66/253", dt.date(2012, 2, 16), "The situation in Syria",
+    diff = facts.DifferentVote(2, "A/RES/66/253", dt.date(2012, 2, 16), "The situation in Syria",
                          "paragraph", "N", "Y", undl_id=None)  # fmt: skip
-    change = PositionChange(
-        a, 0.1, [], [SessionChange(67, 66, 0.9, 0.7)],
-        ChangePoint(3, "A/RES/67/262", dt.date(2013, 5, 15), 0.9, 0.6, 10, 12,
+    change = facts.PositionChange(
+        a, 0.1, [], [facts.SessionChange(67, 66, 0.9, 0.7)],
+        facts.ChangePoint(3, "A/RES/67/262", dt.date(2013, 5, 15), 0.9, 0.6, 10, 12,
                     "The situation in the Syrian Arab Republic", "resolution", 4031004),
-        [EventSplit(dt.date(2024, 12, 8), "the end of the Assad government", 0.8, 0.5, 30, 4)],
+        [facts.EventSplit(dt.date(2024, 12, 8), "the end of the Assad government", 0.8, 0.5, 30, 4)],
     )  # fmt: skip
     return sentences.details(
-        focus, [Differences(focus, a, 12, [diff]), Differences(focus, b, 9, [])],
+        focus, [facts.Differences(focus, a, 12, [diff]), facts.Differences(focus, b, 9, [])],
         [change], NAMES, "Syria",
     )  # fmt: skip
 
 
 def _all_sentences(kind: str, key: str, others: list[str]) -> Iterator[str | Markup]:
     for variant in range(6):
-        facts = _facts(kind, key, others, variant)
-        yield from sentences.summary(facts, NAMES)
+        found = _facts(kind, key, others, variant)
+        yield from sentences.summary(found, NAMES)
         who = sentences.subject_phrase(kind, key, NAMES)
-        if facts.latest:
+        if found.latest:
             yield from sentences.latest(
-                facts.latest, who, "votes", lambda k: names.in_text(k, NAMES)
+                found.latest, who, "votes", lambda k: names.in_text(k, NAMES)
             )
     focus = key if kind == "country" else majority_key(key)
     yield from _details(focus, others[0], others[1])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from frames import IDEAL_POINTS_META
 
 from alignment import attempt, status
 from alignment.cli import cli
@@ -88,19 +89,7 @@ def test_cli_exit_codes_and_json_times(built_store: Path, tmp_path: Path) -> Non
 
 
 def test_ideal_point_lines_say_each_series_method() -> None:
-    meta = {
-        "ideal_points_session_all_method": "em",
-        "ideal_points_session_all_iterations": "47",
-        "ideal_points_session_all_final_change": "0.00085",
-        "ideal_points_session_all_replicates": "50",
-        "ideal_points_year_all_method": "mcmc",
-        "ideal_points_year_all_rhat_median": "1.016",
-        "ideal_points_year_all_rhat_max": "1.030",
-        "ideal_points_year_all_ess_bulk_min": "380",
-        "ideal_points_year_all_ess_tail_min": "410",
-        "ideal_points_year_all_converged_share": "0.5000",
-        "ideal_points_year_all_converged": "false",
-    }
+    meta = IDEAL_POINTS_META
     assert status._ideal_point_lines(meta) == [
         "ideal points by session, all votes: EM, 47 iterations (last change 0.00085), 50 "
         "bootstrap replicates",

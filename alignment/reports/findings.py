@@ -18,24 +18,7 @@ import polars as pl
 from alignment import cohesion as cohesion_module
 from alignment import metrics, shifts
 from alignment.changepoints import change_point
-from alignment.reports.facts import (
-    ChangePoint,
-    Defection,
-    Differences,
-    DifferentVote,
-    EventSplit,
-    Extremes,
-    Gap,
-    KeyVote,
-    Latest,
-    Move,
-    PositionChange,
-    SessionAgreement,
-    SessionChange,
-    StateShare,
-    SummaryFacts,
-    Unity,
-)
+from alignment.reports import facts
 from alignment.reports.inputs import Inputs
 from alignment.reports.spec import MAJORITY_PREFIX, ReportSpec
 from alignment.sessions import opening_year
@@ -75,7 +58,7 @@ def _unanimous(votes: pl.DataFrame, ids: Sequence[int]) -> set[int]:
     return set(split.filter(pl.col("k") == 1)["roll_call_id"].to_list())
 
 
-def key_vote(inputs: Inputs, spec: ReportSpec) -> KeyVote | None:
+def key_vote(inputs: Inputs, spec: ReportSpec) -> facts.KeyVote | None:
     """How the members of ``key_bloc`` voted on ``key_roll_call`` (or, when the spec names no
     roll call, on the topic roll call that divided the bloc most: the lowest agreement index,
     the latest on a tie)."""
@@ -112,7 +95,7 @@ def key_vote(inputs: Inputs, spec: ReportSpec) -> KeyVote | None:
         .iter_rows()
     )
     member_votes = {m: cast.get(m) for m in members}
-    return KeyVote(
+    return facts.KeyVote(
         roll_call_id=row["roll_call_id"],
         symbol=row["symbol"],
         date=row["date"],
@@ -131,7 +114,7 @@ def key_vote(inputs: Inputs, spec: ReportSpec) -> KeyVote | None:
     )
 
 
-def differences(inputs: Inputs, votes: pl.DataFrame, a: str, b: str) -> Differences:
+def differences(inputs: Inputs, votes: pl.DataFrame, a: str, b: str) -> facts.Differences:
     """Topic roll calls where both a and b voted Y/A/N and their votes differ."""
     both = _per_call_agreement(votes, a, b, inputs.topic_ids)
     diff = both.filter(pl.col("vote_a") != pl.col("vote_b")).join(
@@ -141,12 +124,14 @@ def differences(inputs: Inputs, votes: pl.DataFrame, a: str, b: str) -> Differen
     rows = diff.sort("date", "roll_call_id").select(
         "roll_call_id", "symbol", "date", "title", "kind", "vote_a", "vote_b", "undl_id"
     )
-    return Differences(a, b, both.height, [DifferentVote(**r) for r in rows.iter_rows(named=True)])
+    return facts.Differences(
+        a, b, both.height, [facts.DifferentVote(**r) for r in rows.iter_rows(named=True)]
+    )
 
 
 def position_change(
     inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, partner: str
-) -> PositionChange:
+) -> facts.PositionChange:
     """When the focus's position on the topic changed, relative to ``partner``.
 
     Per session: the agreement index of focus and partner over the session's topic roll calls
@@ -165,11 +150,11 @@ def position_change(
         roll_call_ids=inputs.topic_ids,
     ).sort("period")
     sessions = [
-        SessionAgreement(int(s), float(v), int(n))
+        facts.SessionAgreement(int(s), float(v), int(n))
         for s, v, n in scores.select("period", "value", "n").iter_rows()
     ]
     changes = [
-        SessionChange(cur.session, prev.session, prev.agree, cur.agree)
+        facts.SessionChange(cur.session, prev.session, prev.agree, cur.agree)
         for prev, cur in itertools.pairwise(sessions)
         if abs(cur.agree - prev.agree) >= CHANGE_THRESHOLD - 1e-12
     ]
@@ -192,7 +177,7 @@ def position_change(
     if cp is not None:
         k = cp[0]
         row = per.row(k, named=True)
-        point = ChangePoint(
+        point = facts.ChangePoint(
             roll_call_id=row["roll_call_id"],
             symbol=row["symbol"],
             date=row["date"],
@@ -209,7 +194,7 @@ def position_change(
         before = values[(per["date"] < day).to_numpy()]
         after = values[(per["date"] >= day).to_numpy()]
         events.append(
-            EventSplit(
+            facts.EventSplit(
                 date=day,
                 label=label,
                 before=float(before.mean()) if len(before) else None,
@@ -218,10 +203,10 @@ def position_change(
                 n_after=len(after),
             )
         )
-    return PositionChange(partner, CHANGE_THRESHOLD, sessions, changes, point, events)
+    return facts.PositionChange(partner, CHANGE_THRESHOLD, sessions, changes, point, events)
 
 
-def defections(inputs: Inputs, bloc: str) -> list[Defection]:
+def defections(inputs: Inputs, bloc: str) -> list[facts.Defection]:
     """How often each member voted against the bloc's majority on the report's roll calls,
     most often first."""
     d = cohesion_module.defections(
@@ -231,10 +216,10 @@ def defections(inputs: Inputs, bloc: str) -> list[Defection]:
     counted = (
         d.group_by("iso3").agg(pl.len().alias("n")).sort(["n", "iso3"], descending=[True, False])
     )
-    return [Defection(iso3, int(n)) for iso3, n in counted.iter_rows()]
+    return [facts.Defection(iso3, int(n)) for iso3, n in counted.iter_rows()]
 
 
-def bloc_unity(inputs: Inputs, bloc: str) -> Unity:
+def bloc_unity(inputs: Inputs, bloc: str) -> facts.Unity:
     """On how many of the report's roll calls with at least two members voting (yes, no or
     abstain, members on the day) all of them cast the same vote."""
     per = cohesion_module.roll_call_cohesion(
@@ -244,11 +229,11 @@ def bloc_unity(inputs: Inputs, bloc: str) -> Unity:
     voting = pl.col("yes") + pl.col("no") + pl.col("abstain")
     per = per.filter(voting >= 2)
     alike = per.filter(pl.max_horizontal("yes", "no", "abstain") == voting)
-    return Unity(n=per.height, alike=alike.height)
+    return facts.Unity(n=per.height, alike=alike.height)
 
 
-def _share(row: dict) -> StateShare:
-    return StateShare(row["iso3"], row["exact"], row["n"])
+def _share(row: dict) -> facts.StateShare:
+    return facts.StateShare(row["iso3"], row["exact"], row["n"])
 
 
 def percent(share: float) -> int:
@@ -271,7 +256,7 @@ def focus_contested(inputs: Inputs, votes: pl.DataFrame, focus: str) -> int:
 
 def extremes(
     inputs: Inputs, spec: ReportSpec, world: pl.DataFrame, focus_n: int
-) -> Extremes | None:
+) -> facts.Extremes | None:
     """The states (outside the bloc, for a bloc report) most and least often voting like the
     focus, among those that share at least SHARE_OF_FOCUS of the ``focus_n`` contested roll
     calls the focus voted on (and at least MIN_VOTES): a state absent from a fifth of them does
@@ -291,7 +276,7 @@ def extremes(
     # Tied states the report compares with come first: they are the ones a reader knows.
     known = {p: i for i, p in enumerate(spec.partners)}
 
-    def tied(best: StateShare) -> list[StateShare]:
+    def tied(best: facts.StateShare) -> list[facts.StateShare]:
         same = [s for s in shares if percent(s.exact) == percent(best.exact)]
         return sorted(same, key=lambda s: (known.get(s.iso3, len(known)), -s.n, s.iso3))
 
@@ -299,7 +284,7 @@ def extremes(
     bottom = min(shares, key=lambda s: (s.exact, -s.n, s.iso3))
     if percent(top.exact) == percent(bottom.exact):
         return None
-    return Extremes(focus_n, SHARE_OF_FOCUS, least, eligible.height, tied(top), tied(bottom))
+    return facts.Extremes(focus_n, SHARE_OF_FOCUS, least, eligible.height, tied(top), tied(bottom))
 
 
 def _neg(text: str) -> tuple[int, ...]:
@@ -309,7 +294,7 @@ def _neg(text: str) -> tuple[int, ...]:
 
 def largest_change(
     inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, *, bootstrap: int = CHANGE_BOOTSTRAP
-) -> Move | None:
+) -> facts.Move | None:
     """The largest move in the share alike with a partner between two successive sessions
     of the report that passes the rule: at least shifts.MIN_VOTES contested roll calls in
     common in each, and a 95% bootstrap interval of the change
@@ -344,14 +329,14 @@ def largest_change(
                 continue
             key = (abs(r["change"]), -order, -a)
             if best is None or key > best[0]:
-                best = (key, Move(partner, a, r["value_from"], r["n_from"], b, r["value_to"],
+                best = (key, facts.Move(partner, a, r["value_from"], r["n_from"], b, r["value_to"],
                                   r["n_to"], r["lower"], r["upper"], CHANGE_LEVEL))  # fmt: skip
     return None if best is None else best[1]
 
 
 def latest(
     inputs: Inputs, spec: ReportSpec, votes: pl.DataFrame, *, bootstrap: int = CHANGE_BOOTSTRAP
-) -> Latest | None:
+) -> facts.Latest | None:
     """What changed in the report's latest session (:func:`alignment.shifts.session_shifts`
     over the report's roll calls): None when no state's share alike with the focus shifted
     notably, or there is no earlier session."""
@@ -371,12 +356,12 @@ def latest(
     if notable.is_empty():
         return None
     largest = [
-        Move(r["iso3"], found.previous, r["value_from"], r["n_from"], found.session,
+        facts.Move(r["iso3"], found.previous, r["value_from"], r["n_from"], found.session,
              r["value_to"], r["n_to"], r["lower"], r["upper"], found.level)
         for r in notable.head(3).iter_rows(named=True)
     ]  # fmt: skip
     session_end = dt.date(opening_year(found.session) + 1, 9, 1)
-    return Latest(
+    return facts.Latest(
         session=found.session,
         previous=found.previous,
         first_day=found.first_day,
@@ -394,7 +379,7 @@ def latest(
     )
 
 
-def gaps(coverage_rows: pl.DataFrame, last_day: dt.date) -> list[Gap]:
+def gaps(coverage_rows: pl.DataFrame, last_day: dt.date) -> list[facts.Gap]:
     """The emergency special sessions among ``coverage_rows`` (the report's series,
     :func:`alignment.analyses.read_coverage`) whose records stop before ``last_day`` (the report's
     last vote) while the store runs on: any later votes of them are missing."""
@@ -405,7 +390,7 @@ def gaps(coverage_rows: pl.DataFrame, last_day: dt.date) -> list[Gap]:
     stopped = store.filter(
         pl.col("series_kind") == "emergency special", pl.col("last_record") < until
     ).sort("series_number")
-    return [Gap(r["series"], r["last_record"]) for r in stopped.iter_rows(named=True)]
+    return [facts.Gap(r["series"], r["last_record"]) for r in stopped.iter_rows(named=True)]
 
 
 def summary_facts(
@@ -417,7 +402,7 @@ def summary_facts(
     coverage_rows: pl.DataFrame | None = None,
     *,
     bootstrap: int = CHANGE_BOOTSTRAP,
-) -> SummaryFacts:
+) -> facts.SummaryFacts:
     """The numbers of the summary: the window and its gaps, who votes most and least alike,
     the share alike with each partner, a bloc's unity and defectors, the key vote, the
     largest change, and what changed in the latest session."""
@@ -425,7 +410,7 @@ def summary_facts(
     by_key = {r["iso3"]: r for r in world.iter_rows(named=True)}
     bloc = spec.kind == "bloc"
     last = cast(dt.date, topic_rc["date"].max())
-    return SummaryFacts(
+    return facts.SummaryFacts(
         kind=spec.kind,
         subject=spec.subject,
         focus=spec.focus,

@@ -19,18 +19,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from alignment.reports import facts
 from alignment.reports.citation import cite
-from alignment.reports.facts import (
-    Differences,
-    Extremes,
-    Gap,
-    KeyVote,
-    Latest,
-    Move,
-    PositionChange,
-    StateShare,
-    SummaryFacts,
-)
 from alignment.reports.findings import percent
 from alignment.reports.names import (
     VOTE_WORDS,
@@ -128,7 +118,7 @@ def blocs_phrase(blocs: tuple[str, ...] | list[str]) -> str:
     return and_list([the_bloc(b) for b in blocs]) if blocs else ""
 
 
-def gaps_clause(gaps: list[Gap]) -> str:
+def gaps_clause(gaps: list[facts.Gap]) -> str:
     """ "it holds no vote of the emergency special session ES-11 after 23 February 2023, so
     any later ones are missing from every figure below"."""
     parts = [f"{g.series} after {_date(g.last_record)}" for g in gaps]
@@ -139,16 +129,16 @@ def gaps_clause(gaps: list[Gap]) -> str:
     )
 
 
-def window(facts: SummaryFacts) -> str:
+def window(found: facts.SummaryFacts) -> str:
     """The first sentence: how many votes, between which days, and what the store lacks."""
-    votes = votes_on(facts.topic_label)
-    span = f"between {_date(facts.first_date)} and {_date(facts.last_date)}"
-    if facts.gaps:
+    votes = votes_on(found.topic_label)
+    span = f"between {_date(found.first_date)} and {_date(found.last_date)}"
+    if found.gaps:
         return (
-            f"The store holds {facts.n_roll_calls:,} recorded {votes} {span}; "
-            f"{gaps_clause(facts.gaps)}."
+            f"The store holds {found.n_roll_calls:,} recorded {votes} {span}; "
+            f"{gaps_clause(found.gaps)}."
         )
-    return f"The General Assembly held {facts.n_roll_calls:,} recorded {votes} {span}."
+    return f"The General Assembly held {found.n_roll_calls:,} recorded {votes} {span}."
 
 
 def _sort_name(phrase: str) -> str:
@@ -156,7 +146,7 @@ def _sort_name(phrase: str) -> str:
     return phrase.removeprefix("the ").casefold()
 
 
-def _who_list(shares: list[StateShare], n: Callable[[str], str]) -> str:
+def _who_list(shares: list[facts.StateShare], n: Callable[[str], str]) -> str:
     """Tied states: all of them up to three, else the count and the two with most votes."""
     if len(shares) <= 3:
         return and_list([n(s.iso3) for s in shares])
@@ -164,7 +154,7 @@ def _who_list(shares: list[StateShare], n: Callable[[str], str]) -> str:
 
 
 def extremes(
-    e: Extremes, who: str, votes: str, outside: str | None, n: Callable[[str], str]
+    e: facts.Extremes, who: str, votes: str, outside: str | None, n: Callable[[str], str]
 ) -> str:
     """Who voted most and least often like the focus, ties named as ties."""
     states = f"states outside {outside}" if outside else "states"
@@ -191,14 +181,14 @@ def extremes(
     return f"{among}, {best}; {worst}."
 
 
-def partners(shares: list[StateShare], who: str, votes: str, n: Callable[[str], str]) -> str:
+def partners(shares: list[facts.StateShare], who: str, votes: str, n: Callable[[str], str]) -> str:
     first, *rest = shares
     parts = [f"{n(first.iso3)} on {_pct(first.exact)} of {first.n:,} contested {votes}"]
     parts += [f"{n(p.iso3)} on {_pct(p.exact)} of {p.n:,}" for p in rest]
     return f"{capital(who)} voted the same way as {and_list(parts)}."
 
 
-def change(move: Move, who: str, votes: str, n: Callable[[str], str]) -> str:
+def change(move: facts.Move, who: str, votes: str, n: Callable[[str], str]) -> str:
     """The largest session-to-session change that the votes bear out, with its interval."""
     way = "fall" if move.after < move.before else "rise"
     lo, hi = sorted([abs(move.lower or 0.0), abs(move.upper or 0.0)])
@@ -212,30 +202,30 @@ def change(move: Move, who: str, votes: str, n: Callable[[str], str]) -> str:
     )
 
 
-def summary(facts: SummaryFacts, names: dict[str, str]) -> list[str | Markup]:
+def summary(found: facts.SummaryFacts, names: dict[str, str]) -> list[str | Markup]:
     """The summary: a few sentences of plain language, each with its number."""
 
     def n(key: str) -> str:
         return in_text(key, names)
 
-    gapped = bool(facts.gaps)
-    votes = votes_on(facts.topic_label) + (" held here" if gapped else "")
-    bloc = facts.subject if facts.kind == "bloc" else None
-    who = subject_phrase(facts.kind, facts.subject, names)
-    out: list[str | Markup] = [window(facts)]
-    if facts.extremes:
+    gapped = bool(found.gaps)
+    votes = votes_on(found.topic_label) + (" held here" if gapped else "")
+    bloc = found.subject if found.kind == "bloc" else None
+    who = subject_phrase(found.kind, found.subject, names)
+    out: list[str | Markup] = [window(found)]
+    if found.extremes:
         outside = the_bloc(bloc) if bloc else None
-        out.append(extremes(facts.extremes, who, votes, outside, n))
-    if facts.partners:
-        out.append(partners(facts.partners, who, votes, n))
-    unity = facts.unity
+        out.append(extremes(found.extremes, who, votes, outside, n))
+    if found.partners:
+        out.append(partners(found.partners, who, votes, n))
+    unity = found.unity
     if bloc and unity and unity.n:
         out.append(
             f"All {bloc_members(bloc)} that voted cast the same vote on "
             f"{unity.alike:,} of {unity.n:,} {votes} ({_pct(unity.alike / unity.n)})."
         )
-    if bloc and facts.defectors is not None:
-        top = facts.defectors[:3]
+    if bloc and found.defectors is not None:
+        top = found.defectors[:3]
         if top:
             listed = [f"{n(top[0].iso3)} ({top[0].n:,} {votes})"] + [
                 f"{n(r.iso3)} ({r.n:,})" for r in top[1:]
@@ -247,16 +237,16 @@ def summary(facts: SummaryFacts, names: dict[str, str]) -> list[str | Markup]:
         else:
             out.append(
                 f"No member of {the_bloc(bloc)} voted against the majority of its members on "
-                f"any of the {facts.n_roll_calls:,} {votes}."
+                f"any of the {found.n_roll_calls:,} {votes}."
             )
-    if facts.key_vote:
-        out.append(key_vote(facts.key_vote, n, facts.topic_label))
-    if facts.largest_change:
-        out.append(change(facts.largest_change, who, votes, n))
+    if found.key_vote:
+        out.append(key_vote(found.key_vote, n, found.topic_label))
+    if found.largest_change:
+        out.append(change(found.largest_change, who, votes, n))
     return out
 
 
-def key_vote(kv: KeyVote, n: Callable[[str], str], topic_label: str | None) -> Markup:
+def key_vote(kv: facts.KeyVote, n: Callable[[str], str], topic_label: str | None) -> Markup:
     """How a bloc's members voted on one vote: counts and names of each group, none empty."""
     how = (
         ""
@@ -289,7 +279,7 @@ def key_vote(kv: KeyVote, n: Callable[[str], str], topic_label: str | None) -> M
     return _html(text, cite(kv.symbol, kv.date, kv.title, kv.kind, kv.undl_id))
 
 
-def latest(lt: Latest, who: str, votes: str, n: Callable[[str], str]) -> list[str]:
+def latest(lt: facts.Latest, who: str, votes: str, n: Callable[[str], str]) -> list[str]:
     """What changed in the latest session: how many states moved, and the largest moves."""
     sitting = "; the session is still sitting" if lt.sitting else ""
     head = (
@@ -320,8 +310,8 @@ def latest(lt: Latest, who: str, votes: str, n: Callable[[str], str]) -> list[st
 
 def details(
     focus: str,
-    differences: list[Differences],
-    changes: list[PositionChange],
+    differences: list[facts.Differences],
+    changes: list[facts.PositionChange],
     names: dict[str, str],
     topic_label: str | None,
 ) -> list[str | Markup]:

@@ -14,7 +14,6 @@ quotes.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ideal_points import compare, overall, reference  # the sampler's benchmark
+from measured import results_text
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS = Path(__file__).parent / "results" / "em_vs_sampler.md"
@@ -72,11 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        RESULTS.write_text(
-            f"```text\n{text}\n```\n\nMeasured with `python benchmarks/em_vs_sampler.py --db "
-            f"STORE --run RUN.parquet --log RUN.log` on 2 cores, Python "
-            f"{platform.python_version()}.\n"
-        )
+        command = ["--db", "STORE", "--run", "RUN.parquet", "--log", "RUN.log"]
+        RESULTS.write_text(results_text(lines, "em_vs_sampler.py", command))
     return 0
 
 

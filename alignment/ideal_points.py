@@ -8,101 +8,36 @@ estimates this module is held to (``benchmarks/ideal_points.py``, ``tests/test_i
 Model. State ``i`` in period ``t`` votes on item ``j`` through a latent utility
 ``z = β_j x_it + ε``, ``ε ~ N(0, 1)``: no below the cutpoint ``γ1_j``, abstain between
 ``γ1_j`` and ``γ2_j``, yes above ``γ2_j``. Roll calls paired in Voeten's ``Matches.csv``
-(transitively) are one item and share ``β`` and both cutpoints; with the random walk this
+(transitively) are one item and share ``β`` and both cutpoints; with the positions' prior this
 makes positions comparable across periods. Priors as published: ``β_j ~ N(0, beta_sd²)``
 (1), cutpoints flat on ``[-cut_bound, cut_bound]`` (7). A state's positions follow a random
 walk over its periods with votes, ``x_it ~ N(x_i,prev, step_sd² · periods elapsed)``
-(``step_sd`` 0.5), its first position vague. Location and scale: every draw of the positions
-is clipped to ±5 and standardised to mean 0 and standard deviation 1 over all
-country-periods, as in the published code. That standardisation, not a prior, keeps a
-cohesive bloc (the Soviet bloc of the 1960s-80s) from running away from everyone else: without
-it the bloc drifts outwards sweep after sweep, and even with it the posterior mode puts the bloc
-at -3.6 in session 39 where the published posterior means have -1.4 (overall r 0.948). The
-sign is set afterwards: ``anchor`` (the United States) is positive.
+(``step_sd`` 0.5), its first position vague, or the published code's forward scheme (each
+position centred on the state's previous one). Location and scale: the positions are
+standardised to mean 0 and sd 1 over all country-periods, as in the published code; the sign
+is set afterwards so that ``anchor`` (the United States) is positive.
 
 Periods and vote sets. ``by="session"`` (the published series) or ``by="year"``: the calendar
-year of the vote, as in Voeten's current releases; the random walk steps once per session or
-year elapsed. ``vote_set="all"`` (the published data rules below) or ``"final-passage"``: the
-votes on a resolution or decision as a whole only (``roll_calls.kind`` 'resolution'; amendment,
+year of the vote, as in Voeten's current releases; the walk steps once per session or year
+elapsed. ``vote_set="all"`` (the published data rules below) or ``"final-passage"``: the votes
+on a resolution or decision as a whole only (``roll_calls.kind`` 'resolution'; amendment,
 paragraph and procedural votes left out). Other data rules as published: yes, no and abstain
 only; session 19 and unanimous roll calls dropped; amendment and paragraph votes dropped from
 1990 on.
 
-Estimation, by default (``method="em"``): the variational EM of :mod:`alignment.em`, a
-deterministic estimate of the same model (emIRT's ordinal reparametrisation, cutpoints fixed at
-0 and 1 and a precision per item; the same data rules, bridging and standardisation), started
-from each period's first principal component. Its position prior is the published code's
-(``prior="forward"``: each position centred on the state's previous one, see below) or the
-two-sided random walk (``prior="walk"``); the forward scheme agrees better with the published
-estimates (``benchmarks/ideal_points_em.py``). It stops when no position moves by ``tol``
-(1e-3) in an iteration. Intervals and ``se`` come from a parametric bootstrap of ``bootstrap``
-replicates (50), seeded from the data: the same store gives the same numbers bit for bit.
-``lower``/``upper`` are the 5% and 95% points (:func:`alignment.em.intervals`).
+Estimation, by default (``method="em"``, :func:`fit_em`): the deterministic variational EM of
+:mod:`alignment.em`, started from each period's first principal component, with intervals and
+``se`` from a parametric bootstrap of ``bootstrap`` replicates seeded from the data: the same
+store gives the same numbers bit for bit.
 
-Estimation with ``method="mcmc"``: the hybrid Gibbs/Metropolis sampler of the published code (Johnson & Albert
-1999), compiled with numba (:mod:`alignment.sampler`; each step one pass over the votes, 57 ms
-a sweep of the 910,000 votes of the all-votes run against 84 ms for the same steps vectorised in
-numpy): all of a state's positions jointly given the latent utilities (a Gaussian with
-tridiagonal precision, drawn by Cholesky), cutpoints by Metropolis with truncated normal
-proposals and the latent utilities integrated out (Cowles 1996), latent utilities from
-truncated normals (exact rejection samplers; clipped to ±9, as published), discriminations by
-conjugate regression. ``chains`` chains (2) run in parallel threads, each ``burn_in + draws ×
-thin`` sweeps (100 + 400 × 1), started from each period's first principal component. Estimates
-are posterior means of the standardised draws; ``lower``/``upper`` are quantiles of the draws.
+Estimation with ``method="mcmc"`` (:func:`sample_posterior`; :mod:`alignment.mcmc` runs it to
+the publication standard): the hybrid Gibbs/Metropolis sampler of the published code (Johnson
+& Albert 1999), compiled (:mod:`alignment.sampler`), ``chains`` chains in parallel threads.
+Estimates are posterior means of the standardised draws; ``lower``/``upper`` quantiles of the
+draws; every estimate carries R̂ and bulk and tail ESS (:mod:`alignment.convergence`).
 
-Convergence. Every estimate carries the diagnostics of Vehtari et al. (2021), ArviZ's numbers
-(``alignment.convergence``): rank-normalised split-R̂ and bulk and tail effective sample sizes;
-``check_convergence`` there judges a run against the publication standard (R̂ <= 1.01 and both
-ESS >= 400 for 99% of estimates, none above R̂ 1.05). The default all-votes run (under a
-minute) is far from it: R̂ median 1.04, max 1.60, bulk ESS median 53 of 800 draws, 0.1% of
-estimates meeting all three; two seeds differ by 0.029 on average (the 90% intervals are 0.5
-wide). The sampler mixes slowly: one chain of 2,000 sweeps, past its first 500, has an
-integrated autocorrelation time of 13 sweeps for the median estimate and 170 for the slowest
-1% (sessions 1-5, which no bridging pair ties to the rest, and the ends of the scale, the United
-States and Israel), and the mean position of a session decorrelates only over hundreds of
-sweeps. Two chains of 1,000 + 30,000 sweeps, every fifteenth kept (``burn_in=1000,
-draws=2000, thin=15``; 38 minutes on this machine's two cores) meet the standard: 99.4% of the
-estimates (R̂ median 1.000, max 1.016); those estimates agree with the published ones at r
-0.988 over all country-sessions, against 0.992 for the default run, whose short chains stay
-nearer their principal-component start. Runs are reproducible, and more ``draws`` shrink the
-Monte Carlo error at a linear cost in time.
-
-Where this differs from the published code, and why:
-
-- The published code approximates the random walk: each position's prior centres on the
-  conditional mean of the state's neighbouring session (previous, or next for the first) from
-  the previous sweep, with variance ``0.5 · n / (n + n_neighbour)`` for ``n`` votes, so a
-  position never sees its neighbours' uncertainty. This module draws all of a state's
-  positions together from the random walk itself (step variance 0.25, the published one for
-  two sessions of equal size). Both agree with the published estimates (overall r 0.991 here,
-  0.993-0.995 for a re-implementation of the published sampler); on data simulated from the model
-  this one recovers the positions better (r 0.971 against 0.965) and its 90% intervals cover
-  0.89 of them against 0.88.
-- As in the published code, the standardisation applies to the positions alone, not to the
-  discriminations and cutpoints: it is a constraint that pulls the chain back, not a change of
-  parameters, so the draws are those of the published scheme rather than of a textbook
-  posterior. Run on, one chain's estimates drift from r 0.992 against the published ones
-  (sweeps 100-500, near the principal-component start) to 0.988 (sweeps 1,000-2,000). Session
-  means are weakly held by the data: given the latent utilities, a session's positions can
-  shift together with its items' cutpoints at no cost but that of the random walk and the
-  bridged votes, with conditional sd 0.1-0.2 for sessions 1-8 and 0.04-0.09 for sessions 74-80
-  (no bridging pairs). A trial Gibbs move drawing those shifts every sweep sent the chains
-  wandering with the standardisation (r 0.79 over their first 100 draws, 0.98 over draws
-  300-400; 0.93 overall for 2 × 500 sweeps, R̂ median 1.35): within this scheme, faster mixing
-  of the session means changes the estimates, not only their Monte Carlo error. Standardising
-  with the discriminations and cutpoints rescaled and shifted to leave the likelihood
-  unchanged (a parameter-expansion step) mixed no faster (bulk ESS median 44 of 800).
-  A compiled (numba) sampler of a proper posterior instead (positions N(0, 0.5²) each,
-  cutpoints N(0, 5²), no standardisation inside the chain; items drawn jointly as in Nandram &
-  Chen 1996, exact shift and scale moves of each period, windowed shifts of each state) mixed
-  faster (bulk ESS median 148 of 800; R̂ median 1.014, but max 1.80 and 1.3% of estimates
-  meeting the standard) and agreed within sessions (median r 0.998) but not across them:
-  overall r 0.974, sessions 1-9 0.3-0.9 below the published ones, sessions 33-45 spread 1.3
-  times as wide. Priors of sd 0.3 or 1.0 on the positions left that unchanged; its kernels with
-  the published standardisation inside the chain gave r 0.973. It was not adopted.
-- Chains are short (500 sweeps instead of 24,000); see Convergence above.
-- The cutpoint proposal sd is 0.2, not 0.067 (acceptance about 0.6, not 0.85), and the
-  proposal ratio is exact. Unanimity is judged per roll call, not per bridged group.
+Where each estimator departs from the published code, what was tried and the figures:
+``docs/reference/design.md`` (lab notes) and ``docs/guides/ideal-points.md``.
 """
 
 from __future__ import annotations

@@ -347,29 +347,16 @@ def test_anchor_is_positive(method: str) -> None:
 
 
 def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
-    roll_calls = pl.DataFrame(
-        {
-            "roll_call_id": [1, 2, 3, 4, 5, 6],
-            "rcid": [10, 20, 30, 40, 50, None],
-            "session": [18, 19, 20, 45, 45, 20],
-            "date": [
-                dt.date(1963, 10, 1),
-                dt.date(1965, 1, 1),
-                dt.date(1965, 10, 1),
-                dt.date(1990, 10, 1),
-                dt.date(1989, 10, 1),
-                dt.date(1965, 10, 2),
-            ],
-            "kind": [
-                "amendment",
-                "resolution",
-                "paragraph",
-                "amendment",
-                "paragraph",
-                "resolution",
-            ],
-        }
-    )
+    rows = [
+        (1, 10, 18, dt.date(1963, 10, 1), "amendment"),
+        (2, 20, 19, dt.date(1965, 1, 1), "resolution"),
+        (3, 30, 20, dt.date(1965, 10, 1), "paragraph"),
+        (4, 40, 45, dt.date(1990, 10, 1), "amendment"),
+        (5, 50, 45, dt.date(1989, 10, 1), "paragraph"),
+        (6, None, 20, dt.date(1965, 10, 2), "resolution"),
+    ]
+    columns = ["roll_call_id", "rcid", "session", "date", "kind"]
+    roll_calls = pl.DataFrame(rows, schema=columns, orient="row")
     split = [("USA", "Y"), ("FRA", "N"), ("IND", "A"), ("BRA", "X")]
     rows = [(rc, s, v) for rc in (1, 2, 3, 4, 5) for s, v in split]
     rows += [(6, s, "Y") for s in ("USA", "FRA", "IND")] + [(6, "BRA", "X")]  # unanimous

@@ -326,7 +326,7 @@ class Priors:
                 raise ValueError(f"{name} must be positive, not {size}")
 
 
-PRIORS = Priors()
+PRIORS = Priors()  # the published ones: the default of every sampler run
 
 
 @dataclass(frozen=True)

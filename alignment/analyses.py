@@ -584,8 +584,9 @@ def ideal_points(
     Reads ``votes``, ``roll_calls`` and Voeten's bridging pairs ``voeten_matches``; ``topic``
     (a ``roll_call_topics.topic``: ``hr``, ``me``, ``syria`` ...) keeps that topic's roll calls
     only; ``from_session``/``to_session`` bound the sessions. Other ``options`` (``interval``,
-    data rules, priors, ``bootstrap`` for EM, ``burn_in``, ``draws``, ``chains``, ``seed`` for
-    the sampler) are those of :func:`alignment.ideal_points.estimate_ideal_points`.
+    data rules, ``bootstrap``, ``prior`` and ``step_sd`` for EM, ``priors``, ``burn_in``,
+    ``draws``, ``chains``, ``seed`` for the sampler) are those of
+    :func:`alignment.ideal_points.estimate_ideal_points`.
     """
     from alignment.ideal_points import estimate_ideal_points
 

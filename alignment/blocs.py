@@ -43,7 +43,7 @@ from typing import Any
 import polars as pl
 
 from alignment import resources
-from alignment.errors import BadDataError
+from alignment.errors import BadDataError, UniqueKeys
 from alignment.spells import active_on, join_active
 
 BLOCS_FILE = "blocs.csv"
@@ -92,15 +92,15 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as exc:
-        raise BadDataError(f"cannot read: {exc.strerror}", path=str(path)) from exc
+        raise BadDataError(f"cannot read: {exc.strerror}", path=path) from exc
     with handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
-            raise BadDataError("empty file", path=str(path), line=1)
+            raise BadDataError("empty file", path=path, line=1)
         missing = [c for c in columns if c not in header]
         if missing:
-            raise BadDataError(f"missing column(s): {', '.join(missing)}", path=str(path), line=1)
+            raise BadDataError(f"missing column(s): {', '.join(missing)}", path=path, line=1)
         start = reader.line_num + 1
         for record in reader:
             line = start
@@ -110,7 +110,7 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
                 continue
             if len(record) != len(header):
                 raise BadDataError(
-                    f"expected {len(header)} fields, found {len(record)}", path=str(path), line=line
+                    f"expected {len(header)} fields, found {len(record)}", path=path, line=line
                 )
             yield line, {name: value.strip() for name, value in zip(header, record, strict=True)}
 
@@ -118,7 +118,7 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
 def _date(value: str, column: str, path: Path, line: int, *, required: bool) -> dt.date | None:
     if not value:
         if required:
-            raise BadDataError(f"{column} is empty", path=str(path), line=line)
+            raise BadDataError(f"{column} is empty", path=path, line=line)
         return None
     # fromisoformat alone would also take 20120216 and 2012-W07; the files use YYYY-MM-DD only.
     if _ISO_DATE.fullmatch(value):
@@ -126,9 +126,7 @@ def _date(value: str, column: str, path: Path, line: int, *, required: bool) -> 
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise BadDataError(
-        f"{column} {value!r} is not a valid YYYY-MM-DD date", path=str(path), line=line
-    )
+    raise BadDataError(f"{column} {value!r} is not a valid YYYY-MM-DD date", path=path, line=line)
 
 
 def _required_date(value: str, column: str, path: Path, line: int) -> dt.date:
@@ -139,7 +137,7 @@ def _required_date(value: str, column: str, path: Path, line: int) -> dt.date:
 
 def _require(value: str, column: str, path: Path, line: int) -> str:
     if not value:
-        raise BadDataError(f"{column} is empty", path=str(path), line=line)
+        raise BadDataError(f"{column} is empty", path=path, line=line)
     return value
 
 
@@ -147,25 +145,14 @@ def load_blocs(data_dir: Path | None = None) -> pl.DataFrame:
     """Read and validate ``blocs.csv``; one row per bloc, dates parsed."""
     path = (data_dir or resources.folder("data")) / BLOCS_FILE
     records: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    blocs = UniqueKeys("bloc id", _BLOC_ID, "must be lowercase letters, digits and _", path)
     for line, row in _rows(path, BLOC_COLUMNS):
-        bloc = _require(row["bloc"], "bloc", path, line)
-        if not _BLOC_ID.fullmatch(bloc):
-            raise BadDataError(
-                f"bloc id {bloc!r} must be lowercase letters, digits and _",
-                path=str(path),
-                line=line,
-            )
-        if bloc in seen:
-            raise BadDataError(
-                f"bloc {bloc!r} already defined on line {seen[bloc]}", path=str(path), line=line
-            )
-        seen[bloc] = line
+        bloc = blocs.add(_require(row["bloc"], "bloc", path, line), line)
         founded = _required_date(row["founded"], "founded", path, line)
         dissolved = _date(row["dissolved"], "dissolved", path, line, required=False)
         if dissolved is not None and dissolved < founded:
             raise BadDataError(
-                f"dissolved {dissolved} is before founded {founded}", path=str(path), line=line
+                f"dissolved {dissolved} is before founded {founded}", path=path, line=line
             )
         records.append(
             {
@@ -200,42 +187,38 @@ def load_memberships(data_dir: Path | None = None) -> pl.DataFrame:
     for line, row in _rows(path, MEMBERSHIP_COLUMNS):
         bloc = row["bloc"]
         if bloc not in blocs:
-            raise BadDataError(
-                f"unknown bloc {bloc!r} (not in {BLOCS_FILE})", path=str(path), line=line
-            )
+            raise BadDataError(f"unknown bloc {bloc!r} (not in {BLOCS_FILE})", path=path, line=line)
         iso3 = row["iso3"]
         if not _ISO3.fullmatch(iso3):
-            raise BadDataError(
-                f"iso3 {iso3!r} is not three capital letters", path=str(path), line=line
-            )
+            raise BadDataError(f"iso3 {iso3!r} is not three capital letters", path=path, line=line)
         joined = _required_date(row["joined"], "joined", path, line)
         left = _date(row["left"], "left", path, line, required=False)
         if left is not None and left < joined:
-            raise BadDataError(f"left {left} is before joined {joined}", path=str(path), line=line)
+            raise BadDataError(f"left {left} is before joined {joined}", path=path, line=line)
         founded, dissolved = blocs[bloc]
         if joined < founded:
             raise BadDataError(
                 f"joined {joined} is before {bloc} was founded ({founded})",
-                path=str(path),
+                path=path,
                 line=line,
             )
         if dissolved is not None and (left is None or left > dissolved):
             raise BadDataError(
                 f"spell runs past the dissolution of {bloc} ({dissolved}); set left",
-                path=str(path),
+                path=path,
                 line=line,
             )
         if row["status"] not in STATUSES:
             raise BadDataError(
                 f"unknown status {row['status']!r} (expected one of {', '.join(STATUSES)})",
-                path=str(path),
+                path=path,
                 line=line,
             )
         if row["date_precision"] not in PRECISIONS:
             raise BadDataError(
                 f"unknown date_precision {row['date_precision']!r} "
                 f"(expected one of {', '.join(PRECISIONS)})",
-                path=str(path),
+                path=path,
                 line=line,
             )
         records.append(
@@ -273,7 +256,7 @@ def _check_overlaps(records: list[dict[str, Any]], lines: list[int], path: Path)
             raise BadDataError(
                 f"{b['iso3']} in {b['bloc']}: spell from {b['joined']} overlaps the spell "
                 f"from {a['joined']} on line {other}",
-                path=str(path),
+                path=path,
                 line=line,
             )
 

@@ -168,6 +168,12 @@ def write_rows(
         output.write_text(rendered)
 
 
+output_option = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write to this file instead of standard output.",
+)  # fmt: skip
+
+
 def output_options(command: Callable) -> Callable:
     """``--format table|csv|json|parquet`` and ``--output`` for every command that returns rows;
     a command may return ``(frame, text_layout)`` to lay out ``table`` its own way."""
@@ -176,10 +182,7 @@ def output_options(command: Callable) -> Callable:
         "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
         help="How to write the rows (parquet needs --output).",
     )  # fmt: skip
-    @click.option(
-        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write to this file instead of standard output.",
-    )  # fmt: skip
+    @output_option
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> None:
         if fmt == "parquet" and output is None:
@@ -491,9 +494,34 @@ def schema_command(table: str | None, db: Path | None) -> tuple[pl.DataFrame, Ca
 # --- analyses -----------------------------------------------------------------------------------
 
 
-def mcmc_options(command: Callable) -> Callable:
-    """The options of ``--method mcmc``, handed to the command as one ``mcmc`` dict."""
-    options = [
+def _gathered(
+    key: str, names: tuple[str, ...], options: list[Callable], *, given_only: bool = False
+) -> Callable[[Callable], Callable]:
+    """A decorator: ``options`` (of the parameters ``names``) handed to the command as one dict,
+    ``key``; with ``given_only``, None unless one of them was given on the command line."""
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            values: dict[str, Any] | None = {name: kwargs.pop(name) for name in names}
+            if given_only:
+                source = click.get_current_context().get_parameter_source
+                if all(source(name) != ParameterSource.COMMANDLINE for name in names):
+                    values = None
+            return command(**kwargs, **{key: values})
+
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+# The options of ``--method mcmc`` run to the standard, handed to the command as one dict.
+mcmc_options = _gathered(
+    "mcmc",
+    ("max_minutes", "check_every", "warmup", "max_sweeps", "checkpoint", "store_series"),
+    [
         click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True),
                      default=60.0, show_default=True,
                      help="mcmc: stop at the first check past this many minutes, converged "
@@ -511,18 +539,25 @@ def mcmc_options(command: Callable) -> Callable:
         click.option("--store", "store_series", is_flag=True,
                      help="mcmc: write the series into the store's ideal_points in place of "
                      "the stored one (whole series only: no --topic or sessions)."),
-    ]  # fmt: skip
-
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> Any:
-        names = ("max_minutes", "check_every", "warmup", "max_sweeps", "checkpoint",
-                 "store_series")  # fmt: skip
-        kwargs["mcmc"] = {name: kwargs.pop(name) for name in names}
-        return command(**kwargs)
-
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+    ],
+)  # fmt: skip
+# The options of a ``--method mcmc`` run of fixed length, handed to the command as one dict, or
+# None when none of them is given (then the run goes on to the standard).
+fixed_run_options = _gathered(
+    "fixed",
+    ("draws", "burn_in", "thin"),
+    [
+        click.option("--draws", type=click.IntRange(1, 100_000), default=400, show_default=True,
+                     help="mcmc: a run of fixed length instead (with --burn-in, --thin): draws "
+                     "kept per chain."),
+        click.option("--burn-in", type=click.IntRange(0, 100_000), default=100,
+                     show_default=True,
+                     help="mcmc, fixed length: sweeps discarded at the start of each chain."),
+        click.option("--thin", type=click.IntRange(1, 1000), default=1, show_default=True,
+                     help="mcmc, fixed length: keep one sweep in THIN."),
+    ],
+    given_only=True,
+)  # fmt: skip
 
 
 def _ideal_points_mcmc(
@@ -581,18 +616,7 @@ def _store_series(db: Path | None, frame: pl.DataFrame, by: str, vote_set: str) 
 @click.option("--prior", type=click.Choice(["forward", "walk"]), default="forward",
               show_default=True, help="em: each position's prior centred on the state's "
               "previous one (the published code), or the two-sided random walk.")  # fmt: skip
-@click.option(
-    "--draws", type=click.IntRange(1, 100_000), default=400, show_default=True,
-    help="mcmc: a run of fixed length instead (with --burn-in, --thin): draws kept per chain.",
-)  # fmt: skip
-@click.option(
-    "--burn-in", type=click.IntRange(0, 100_000), default=100, show_default=True,
-    help="mcmc, fixed length: sweeps discarded at the start of each chain.",
-)  # fmt: skip
-@click.option(
-    "--thin", type=click.IntRange(1, 1000), default=1, show_default=True,
-    help="mcmc, fixed length: keep one sweep in THIN.",
-)  # fmt: skip
+@fixed_run_options
 @click.option(
     "--chains", type=click.IntRange(1, 64), default=2, show_default=True,
     help="mcmc: chains, run in parallel threads (R-hat compares them: 2 or more to run to the "
@@ -604,8 +628,8 @@ def _store_series(db: Path | None, frame: pl.DataFrame, by: str, vote_set: str) 
 @output_options
 def ideal_points_command(
     by: str, vote_set: str, topic: str | None, from_session: int | None,
-    to_session: int | None, method: str, bootstrap: int, prior: str, draws: int, burn_in: int,
-    thin: int, chains: int, seed: int, mcmc: dict[str, Any], db: Path | None,
+    to_session: int | None, method: str, bootstrap: int, prior: str,
+    fixed: dict[str, Any] | None, chains: int, seed: int, mcmc: dict[str, Any], db: Path | None,
 ) -> pl.DataFrame:  # fmt: skip
     """Dynamic ideal points (Bailey, Strezhnev & Voeten 2017) with standard errors and 90%
     intervals.
@@ -621,32 +645,27 @@ def ideal_points_command(
     from alignment import analyses
 
     where: dict[str, Any] = {"topic": topic, "from_session": from_session, "to_session": to_session}
-    ctx = click.get_current_context()
-    fixed = any(
-        ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
-        for name in ("draws", "burn_in", "thin")
-    )
     if method == "mcmc":
         from alignment import sampler  # noqa: F401  (without the mcmc extra: say so at once)
 
-        if not fixed and chains < 2:
+        if fixed is None and chains < 2:
             raise UsageError("--method mcmc needs at least 2 chains: R-hat compares them")
         if mcmc["store_series"] and any(v is not None for v in where.values()):
             raise UsageError("--store keeps whole series: leave out --topic and the sessions")
     elif mcmc["store_series"]:
         raise UsageError("--store is for --method mcmc (the refresh stores the default series)")
     with open_store(db) as con:
-        if method == "mcmc" and not fixed:
-            frame = _ideal_points_mcmc(con, where, by, vote_set, chains, seed, mcmc)
-        elif method == "mcmc":
-            frame = analyses.ideal_points(
-                con, **where, method=method, by=by, vote_set=vote_set, draws=draws,
-                burn_in=burn_in, thin=thin, chains=chains, seed=seed,
-            )  # fmt: skip
-        else:
+        if method != "mcmc":
             frame = analyses.ideal_points(
                 con, **where, method=method, by=by, vote_set=vote_set, bootstrap=bootstrap,
                 prior=prior,
+            )  # fmt: skip
+        elif fixed is None:
+            frame = _ideal_points_mcmc(con, where, by, vote_set, chains, seed, mcmc)
+        else:
+            frame = analyses.ideal_points(
+                con, **where, method=method, by=by, vote_set=vote_set, chains=chains, seed=seed,
+                **fixed,
             )  # fmt: skip
     if method == "mcmc":
         from alignment.convergence import check_convergence
@@ -841,8 +860,7 @@ def _split_codes(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "atom"]),
               default="text", show_default=True, help="Plain text, JSON, a Markdown digest or "
               "an Atom feed.")  # fmt: skip
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")  # fmt: skip
+@output_option
 @db_option
 def changes_command(
     since: str, countries: list[str], blocs: list[str], partners: list[str], fmt: str,

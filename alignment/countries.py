@@ -37,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 from alignment import resources
-from alignment.errors import BadDataError, shorten
+from alignment.errors import BadDataError, UniqueKeys, shorten
 from alignment.spells import OPEN_END, active_on, join_active
 
 COUNTRIES_FILE = "countries.csv"
@@ -112,7 +112,7 @@ def _parse_date(text: str | None, *, path: str, line: int, column: str) -> dt.da
 def _read_strings(path: Path) -> pl.DataFrame:
     """A project CSV with every column as text, so validation sees exactly what was written."""
     if not path.exists():
-        raise BadDataError("file not found (it ships with the project)", path=str(path))
+        raise BadDataError("file not found (it ships with the project)", path=path)
     head = pl.read_csv(path, n_rows=0)
     return pl.read_csv(path, schema_overrides={c: pl.String for c in head.columns})
 
@@ -124,18 +124,11 @@ def load_countries(path: Path | None = None) -> pl.DataFrame:
     required = ["iso3", "name", "iso2", "cow_code", "un_member_from", "un_member_to"]
     missing = [c for c in required if c not in raw.columns]
     if missing:
-        raise BadDataError(f"missing columns {missing}", path=str(path), line=1)
-    seen: set[str] = set()
+        raise BadDataError(f"missing columns {missing}", path=path, line=1)
+    states = UniqueKeys("iso3", _ISO["iso3"], "is not three capital letters", path)
     for i, row in enumerate(raw.iter_rows(named=True)):
         line = i + 2
-        iso3 = row["iso3"] or ""
-        if not _ISO["iso3"].match(iso3):
-            raise BadDataError(
-                f"iso3 {iso3!r} is not three capital letters", path=str(path), line=line
-            )
-        if iso3 in seen:
-            raise BadDataError(f"iso3 {iso3} appears twice", path=str(path), line=line)
-        seen.add(iso3)
+        iso3 = states.add(row["iso3"] or "", line)
         start = _parse_date(
             row["un_member_from"], path=str(path), line=line, column="un_member_from"
         )
@@ -143,7 +136,7 @@ def load_countries(path: Path | None = None) -> pl.DataFrame:
         if end is not None and (start is None or end < start):
             raise BadDataError(
                 f"{iso3}: un_member_to {end} without an earlier un_member_from",
-                path=str(path),
+                path=path,
                 line=line,
             )
         for gap in _split(row.get("un_member_gaps")):
@@ -241,7 +234,7 @@ class Crosswalk:
         raw = _read_strings(path)
         for column in ("scheme", "code", "iso3", "valid_from", "valid_to"):
             if column not in raw.columns:
-                raise BadDataError(f"missing column {column!r}", path=str(path), line=1)
+                raise BadDataError(f"missing column {column!r}", path=path, line=1)
         known = set(countries["iso3"])
         spans: dict[tuple[str, str], list[tuple[dt.date, dt.date, int]]] = {}
         for i, row in enumerate(raw.iter_rows(named=True)):
@@ -249,39 +242,35 @@ class Crosswalk:
             scheme, code, iso3 = row["scheme"], row["code"] or "", row["iso3"]
             if scheme not in SCHEMES:
                 raise BadDataError(
-                    f"scheme {scheme!r} is not one of {SCHEMES}", path=str(path), line=line
+                    f"scheme {scheme!r} is not one of {SCHEMES}", path=path, line=line
                 )
             # Codes are stored in normalised form so that lookups are exact matches.
             if _normalise_code(code, scheme) != code or not code:
                 raise BadDataError(
                     f"{scheme} {code!r} is not in normalised form "
                     f"({_normalise_code(code, scheme)!r})",
-                    path=str(path),
+                    path=path,
                     line=line,
                 )
             if scheme in _ISO and not _ISO[scheme].match(code):
-                raise BadDataError(
-                    f"{scheme} code {code!r} is malformed", path=str(path), line=line
-                )
+                raise BadDataError(f"{scheme} code {code!r} is malformed", path=path, line=line)
             if iso3 not in known:
                 raise BadDataError(
                     f"{scheme} {code!r} maps to {iso3!r}, which is not in {COUNTRIES_FILE}",
-                    path=str(path),
+                    path=path,
                     line=line,
                 )
             start = _parse_date(row["valid_from"], path=str(path), line=line, column="valid_from")
             end = _parse_date(row["valid_to"], path=str(path), line=line, column="valid_to")
             start, end = start or dt.date(1, 1, 1), end or OPEN_END
             if end < start:
-                raise BadDataError(
-                    f"valid_to before valid_from for {code!r}", path=str(path), line=line
-                )
+                raise BadDataError(f"valid_to before valid_from for {code!r}", path=path, line=line)
             for other_start, other_end, other_line in spans.get((scheme, code), []):
                 if start <= other_end and other_start <= end:
                     raise BadDataError(
                         f"{scheme} {code!r} has overlapping mappings (also line {other_line}); "
                         "one value must mean one seat on any date",
-                        path=str(path),
+                        path=path,
                         line=line,
                     )
             spans.setdefault((scheme, code), []).append((start, end, line))

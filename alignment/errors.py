@@ -8,6 +8,8 @@ looks, a temporary failure is.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 
 # sysexits.h codes, which cron/systemd users already know.
@@ -51,13 +53,38 @@ class BadDataError(AlignmentError):
 
     exit_code = EXIT_BAD_DATA
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
-        self.path = path
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str] | None = None, line: int | None = None
+    ):
+        self.path = os.fspath(path) if path is not None else None
         self.line = line
         where = ""
-        if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        if self.path is not None:
+            where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "
         super().__init__(where + message)
+
+
+class UniqueKeys:
+    """The keys of a file's records, checked as they are read: each of the form ``pattern``
+    (``form`` says it in words) and given once; else a BadDataError at the record's line."""
+
+    def __init__(
+        self, what: str, pattern: re.Pattern[str], form: str, path: str | os.PathLike[str]
+    ) -> None:
+        self.what, self.pattern, self.form, self.path = what, pattern, form, path
+        self.lines: dict[str, int | None] = {}
+
+    def add(self, key: str, line: int | None) -> str:
+        """``key``, checked and remembered."""
+        if not self.pattern.fullmatch(key):
+            message = f"{self.what} {shorten(key)} {self.form}"
+            raise BadDataError(message, path=self.path, line=line)
+        if key in self.lines:
+            first = self.lines[key]
+            where = f" (first on line {first})" if first is not None else ""
+            raise BadDataError(f"{self.what} {key} appears twice{where}", path=self.path, line=line)
+        self.lines[key] = line
+        return key
 
 
 class TemporaryFailure(AlignmentError):

@@ -47,7 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 import numpy as np
 import polars as pl
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Posterior",
+    "Priors",
     "estimate_ideal_points",
     "fit_em",
     "load_matches",
@@ -243,6 +244,27 @@ def _encode(
 
 
 @dataclass(frozen=True)
+class Priors:
+    """The sampler's model beyond the data (see the module doc), as published: the random walk's
+    step sd per period elapsed, the sd of the discriminations' normal prior, the bound of the
+    cutpoints' flat prior, and the sd of the cutpoints' Metropolis proposal."""
+
+    step_sd: float = 0.5
+    beta_sd: float = 1.0
+    cut_bound: float = 7.0
+    cut_step: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in ("step_sd", "beta_sd", "cut_step"):
+            size = getattr(self, name)
+            if not size > 0:
+                raise ValueError(f"{name} must be positive, not {size}")
+
+
+PRIORS = Priors()  # the published ones: the default of every sampler run
+
+
+@dataclass(frozen=True)
 class _Cells:
     """The country-periods with votes (cells), sorted by state then period, and the random
     walk that links each state's consecutive cells."""
@@ -322,9 +344,7 @@ def _chain(
     vote_cell: np.ndarray,
     start: np.ndarray,
     *,
-    beta_sd: float,
-    cut_bound: float,
-    cut_step: float,
+    priors: Priors,
     seed: np.random.SeedSequence | int,
 ) -> Chain:
     """A chain at its start: positions given; cutpoints from the shares of no and abstain votes
@@ -362,9 +382,9 @@ def _chain(
         g1=g1,
         g2=g2,
         z=np.zeros(len(item)),
-        beta_precision=1.0 / beta_sd**2,
-        cut_bound=cut_bound,
-        cut_step=cut_step,
+        beta_precision=1.0 / priors.beta_sd**2,
+        cut_bound=priors.cut_bound,
+        cut_step=priors.cut_step,
         rng=np.random.default_rng(seed),
     )
     chain.draw_utilities()
@@ -376,29 +396,16 @@ _SUMMARY_BLOCK = 2048
 
 
 def _sample(
-    data: _Data,
-    *,
-    step_sd: float,
-    beta_sd: float,
-    cut_bound: float,
-    cut_step: float,
-    burn_in: int,
-    draws: int,
-    thin: int,
-    chains: int,
-    seed: int,
+    data: _Data, priors: Priors, burn_in: int, draws: int, thin: int, chains: int, seed: int
 ) -> tuple[_Cells, np.ndarray]:
     """Draws of every cell's position from ``chains`` chains run in parallel threads (numpy
     and scipy release the GIL in the per-vote work): (chains, draws, cells), unsigned."""
-    cells, vote_cell = _cells(data, step_sd)
+    cells, vote_cell = _cells(data, priors.step_sd)
     start = _start_positions(data, cells, vote_cell)
     seeds = np.random.SeedSequence(seed).spawn(chains)
 
     def one(s: np.random.SeedSequence) -> np.ndarray:
-        chain = _chain(
-            data, cells, vote_cell, start,
-            beta_sd=beta_sd, cut_bound=cut_bound, cut_step=cut_step, seed=s,
-        )  # fmt: skip
+        chain = _chain(data, cells, vote_cell, start, priors=priors, seed=s)
         return chain.run(burn_in, draws, thin)
 
     if chains == 1:
@@ -513,10 +520,7 @@ def sample_posterior(
     *,
     matches: pl.DataFrame | None = None,
     anchor: str = "USA",
-    step_sd: float = 0.5,
-    beta_sd: float = 1.0,
-    cut_bound: float = 7.0,
-    cut_step: float = 0.2,
+    priors: Priors = PRIORS,
     burn_in: int = 100,
     draws: int = 400,
     thin: int = 1,
@@ -529,10 +533,10 @@ def sample_posterior(
     ``votes``: ``roll_call_id, iso3, vote`` ('Y'|'N'|'A'|'X'); ``roll_calls``:
     ``roll_call_id, rcid, session, date, kind``; ``matches``: ``rcid1, rcid2`` bridging pairs
     (Voeten rcids). ``rules``: ``by`` ("session" or "year"), ``vote_set`` ("all" or
-    "final-passage") and the other data rules of :func:`prepare_votes`; the random walk steps once per period elapsed. Each chain
-    keeps ``draws`` sweeps after ``burn_in``, one every ``thin`` (long runs in bounded memory).
-    The result depends only on the data, the options and ``seed`` (not on the number of
-    cores)."""
+    "final-passage") and the other data rules of :func:`prepare_votes`; the random walk steps
+    once per period elapsed (``priors``: :class:`Priors`). Each chain keeps ``draws`` sweeps
+    after ``burn_in``, one every ``thin`` (long runs in bounded memory). The result depends only
+    on the data, the options and ``seed`` (not on the number of cores)."""
     bounds = (
         ("burn_in", burn_in, 0),
         ("draws", draws, 1),
@@ -542,37 +546,12 @@ def sample_posterior(
     for name, value, least in bounds:
         if value < least:
             raise ValueError(f"{name} must be at least {least}, not {value}")
-    for name, size in (("step_sd", step_sd), ("beta_sd", beta_sd), ("cut_step", cut_step)):
-        if not size > 0:
-            raise ValueError(f"{name} must be positive, not {size}")
     data, full = _prepared(votes, roll_calls, matches, rules)
-    by, vote_set = full["by"], full["vote_set"]
     if data is None:
-        empty = np.array([], dtype=np.int64)
-        no_draws = np.zeros((chains, draws, 0), np.float32)
-        return Posterior(empty.astype(str), empty, empty, no_draws, by, vote_set)
-    cells, samples = _sample(
-        data,
-        step_sd=step_sd,
-        beta_sd=beta_sd,
-        cut_bound=cut_bound,
-        cut_step=cut_step,
-        burn_in=burn_in,
-        draws=draws,
-        thin=thin,
-        chains=chains,
-        seed=seed,
-    )
-    states = np.asarray(data.states, dtype=str)
-    iso3 = states[cells.state]
-    return Posterior(
-        iso3=iso3,
-        period=data.periods[cells.period].astype(np.int64),
-        n_votes=cells.n_votes.astype(np.int64),
-        draws=_orient(samples, np.flatnonzero(iso3 == anchor)),
-        period_type=by,
-        vote_set=vote_set,
-    )
+        return Posterior(**_labels(full), draws=np.zeros((chains, draws, 0), np.float32))
+    cells, samples = _sample(data, priors, burn_in, draws, thin, chains, seed)
+    labels = _labels(full, data, cells)
+    return Posterior(**labels, draws=_orient(samples, np.flatnonzero(labels["iso3"] == anchor)))
 
 
 def _prepared(
@@ -591,6 +570,22 @@ def _prepared(
     full = cast(DataRules, defaults | dict(rules))
     prepared = prepare_votes(votes, roll_calls, **full)
     return (_encode(prepared, roll_calls, matches) if prepared.height else None), full
+
+
+def _labels(
+    rules: DataRules, data: _Data | None = None, cells: _Cells | None = None
+) -> dict[str, Any]:
+    """What Posterior and EMResult say of their cells: ``iso3``, ``period`` and ``n_votes`` of
+    each (none without data), and the ``period_type`` and ``vote_set`` of the series."""
+    labels: dict[str, Any] = {"period_type": rules["by"], "vote_set": rules["vote_set"]}
+    if data is None or cells is None:
+        none = np.array([], dtype=np.int64)
+        return labels | {"iso3": none.astype(str), "period": none, "n_votes": none}
+    return labels | {
+        "iso3": np.asarray(data.states, dtype=str)[cells.state],
+        "period": data.periods[cells.period].astype(np.int64),
+        "n_votes": cells.n_votes.astype(np.int64),
+    }
 
 
 @dataclass(frozen=True)
@@ -667,17 +662,15 @@ def fit_em(
     if not step_sd > 0:
         raise ValueError(f"step_sd must be positive, not {step_sd}")
     data, full = _prepared(votes, roll_calls, matches, rules)
-    by, vote_set = full["by"], full["vote_set"]
     if data is None:
-        empty = np.array([], dtype=np.int64)
-        return EMResult(empty.astype(str), empty, empty, None, np.zeros((0, 0)), by, vote_set)
+        return EMResult(**_labels(full), fit=None, replicates=np.zeros((0, 0)))
     with threadpool_limits(1, user_api="blas"):  # the same bits wherever it runs
-        return _fit_em(data, by, vote_set, anchor, prior, step_sd, bootstrap, max_iter, tol,
+        return _fit_em(data, full, anchor, prior, step_sd, bootstrap, max_iter, tol,
                        replicate_iter, threads)  # fmt: skip
 
 
 def _fit_em(
-    data: _Data, by: str, vote_set: str, anchor: str, prior: str, step_sd: float,
+    data: _Data, rules: DataRules, anchor: str, prior: str, step_sd: float,
     bootstrap: int, max_iter: int, tol: float, replicate_iter: int | None, threads: int,
 ) -> EMResult:  # fmt: skip
     from alignment import em
@@ -689,23 +682,14 @@ def _fit_em(
         data.periods[cells.period],
     )  # fmt: skip
     fit = em.fit(problem, start, prior=prior, step_sd=step_sd, max_iter=max_iter, tol=tol)  # type: ignore[arg-type]
-    states = np.asarray(data.states, dtype=str)
-    iso3 = states[cells.state]
-    anchored = iso3 == anchor
+    labels = _labels(rules, data, cells)
+    anchored = labels["iso3"] == anchor
     if anchored.any() and fit.x[anchored].mean() < 0:
         fit = em.flip(fit)
     reps = em.bootstrap(
         problem, fit, bootstrap, max_iter=replicate_iter or em.REPLICATE_ITER, threads=threads
     )
-    return EMResult(
-        iso3=iso3,
-        period=data.periods[cells.period].astype(np.int64),
-        n_votes=cells.n_votes.astype(np.int64),
-        fit=fit,
-        replicates=reps,
-        period_type=by,
-        vote_set=vote_set,
-    )
+    return EMResult(**labels, fit=fit, replicates=reps)
 
 
 _EM_OPTIONS = DataRules.__optional_keys__ | {

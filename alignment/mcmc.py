@@ -27,6 +27,7 @@ worst to R̂ 1.05. It is an estimate: slow cells can mix slower still.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -52,10 +53,13 @@ from alignment.convergence import (
 )
 from alignment.errors import UsageError
 from alignment.ideal_points import (
+    PRIORS,
     DataRules,
     Posterior,
+    Priors,
     _cells,
     _chain,
+    _labels,
     _orient,
     _prepared,
     _start_positions,
@@ -284,10 +288,7 @@ def run_to_standard(
     matches: pl.DataFrame | None = None,
     initial_positions: pl.DataFrame | None = None,
     anchor: str = "USA",
-    step_sd: float = 0.5,
-    beta_sd: float = 1.0,
-    cut_bound: float = 7.0,
-    cut_step: float = 0.2,
+    priors: Priors = PRIORS,
     chains: int = 2,
     seed: int = 0,
     warmup: int = 1000,
@@ -328,11 +329,12 @@ def run_to_standard(
     data, full = _prepared(votes, roll_calls, matches, rules)
     if data is None:
         raise UsageError("no votes to estimate ideal points from (check the sessions and topic)")
-    cells, vote_cell = _cells(data, step_sd)
+    cells, vote_cell = _cells(data, priors.step_sd)
     if initial_positions is None:  # the EM estimate (no bootstrap: only the positions serve)
         initial_positions = fit_em(
-            votes, roll_calls, matches=matches, anchor=anchor, step_sd=step_sd, bootstrap=0, **rules
-        ).summary()
+            votes, roll_calls, matches=matches, anchor=anchor, step_sd=priors.step_sd,
+            bootstrap=0, **rules,
+        ).summary()  # fmt: skip
     start = _start(
         data.states,
         data.periods,
@@ -342,13 +344,10 @@ def run_to_standard(
         initial_positions,
     )
     seeds = np.random.SeedSequence(seed).spawn(chains)
-    priors = {"beta_sd": beta_sd, "cut_bound": cut_bound, "cut_step": cut_step}
-    chain_list = [_chain(data, cells, vote_cell, start, seed=s, **priors) for s in seeds]
+    chain_list = [_chain(data, cells, vote_cell, start, priors=priors, seed=s) for s in seeds]
     options = {
-        **full,
-        "step_sd": step_sd, "beta_sd": beta_sd, "cut_bound": cut_bound, "cut_step": cut_step,
-        "chains": chains, "seed": seed, "warmup": warmup, "keep": keep,
-        "start": hashlib.sha256(start.tobytes()).hexdigest(),
+        **full, **dataclasses.asdict(priors), "chains": chains, "seed": seed, "warmup": warmup,
+        "keep": keep, "start": hashlib.sha256(start.tobytes()).hexdigest(),
     }  # fmt: skip
     fingerprint = _fingerprint(chain_list, options)
     n_cells = len(start)
@@ -358,19 +357,11 @@ def run_to_standard(
         log.info("resumed from %s: %s sweeps done", checkpoint, f"{state.sweeps:,}")
     resumed_from = state.sweeps
 
-    states = np.asarray(data.states, dtype=str)
-    iso3 = states[cells.state]
-    anchor_cells = np.flatnonzero(iso3 == anchor)
+    labels = _labels(full, data, cells)
+    anchor_cells = np.flatnonzero(labels["iso3"] == anchor)
 
     def posterior_of(kept: np.ndarray) -> Posterior:
-        return Posterior(
-            iso3=iso3,
-            period=data.periods[cells.period].astype(np.int64),
-            n_votes=cells.n_votes.astype(np.int64),
-            draws=_orient(kept, anchor_cells),
-            period_type=full["by"],
-            vote_set=full["vote_set"],
-        )
+        return Posterior(**labels, draws=_orient(kept, anchor_cells))
 
     max_seconds = max_minutes * 60.0
     began = time.monotonic() - state.seconds

@@ -63,7 +63,7 @@ def _refuse(rows: pl.DataFrame, path: Path, problem: Callable[[dict], str | None
     for row in rows.iter_rows(named=True):
         found = problem(row)
         if found:
-            raise BadDataError(found, path=str(path), line=row["line"])
+            raise BadDataError(found, path=path, line=row["line"])
 
 
 def _load(name: str, data_dir: Path | None, columns: tuple[str, ...]) -> tuple[pl.DataFrame, Path]:
@@ -71,7 +71,7 @@ def _load(name: str, data_dir: Path | None, columns: tuple[str, ...]) -> tuple[p
     frame = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise BadDataError(f"columns {missing} missing from the header", path=str(path), line=1)
+        raise BadDataError(f"columns {missing} missing from the header", path=path, line=1)
     _refuse(frame, path, lambda row: (
         f"strength {row['strength']!r} must be primary or mention"
         if row["strength"] not in STRENGTHS else None

@@ -92,14 +92,20 @@ MIRROR_UNDL_LIST = "undl/files.json"
 EXTRA_SESSIONS: tuple[str, ...] = ("ES-10", "ES-11", "S-32")
 FIRST_UNXML_SESSION = 74
 
-# Size caps: generous multiples of today's sizes, small enough to stop a runaway response.
+# The UN DL file list (or a mirror's undl/files.json): fetched to name the bulk file, its fetch
+# state kept, but no data: its changes alone call for no build.
+LIST_SOURCE = "undl_list"
+
+# Size caps of a file of each source: generous multiples of today's sizes, small enough to stop
+# a runaway response.
 MiB = 1024 * 1024
 MAX_BYTES: dict[str, int] = {
-    "undl_list": 8 * MiB,
-    "undl_bulk": MAX_FILE_BYTES,  # about 360 MB in 2026; the readers' cap on one file
+    LIST_SOURCE: 8 * MiB,
+    "undl": MAX_FILE_BYTES,  # the bulk CSV: about 360 MB in 2026; the readers' cap on one file
     "marcxml": 16 * MiB,
     "unxml": 128 * MiB,  # a few MB per session
-    "history": 512 * MiB,
+    "voeten": 512 * MiB,
+    "unvotes": 512 * MiB,
 }
 
 _BULK_RE = re.compile(r"^(\d{4})_(\d{1,2})_(\d{1,2})_ga_voting\.csv$", re.IGNORECASE)
@@ -107,23 +113,26 @@ _BULK_RE = re.compile(r"^(\d{4})_(\d{1,2})_(\d{1,2})_ga_voting\.csv$", re.IGNORE
 
 @dataclass(frozen=True)
 class Item:
-    """One file the refresh wants: where it comes from and where it goes."""
+    """One file the refresh wants: where it comes from and where it goes; what it must hold and
+    how large it may be follow from its source and name."""
 
-    source: str  # reader name: "undl", "marcxml", "unxml", "voeten", "unvotes"
+    source: str  # reader name: "undl", "marcxml", "unxml", "voeten", "unvotes", or LIST_SOURCE
     url: str
     name: str  # path under dest_dir, in the mirror layout
-    expected: Expected
-    max_bytes: int
     optional: bool = False  # a 404 means "absent", not an error
 
     @property
     def is_data(self) -> bool:
         return is_data(self.source)
 
+    @property
+    def expected(self) -> Expected:
+        """UNxml's .json files hold JSON lines; any other file is what its name ends in."""
+        return "jsonl" if self.source == "unxml" else _expected_for(self.name)
 
-# The UN DL file list (or a mirror's undl/files.json): fetched to name the bulk file, its fetch
-# state kept, but no data: its changes alone call for no build.
-LIST_SOURCE = "undl_list"
+    @property
+    def max_bytes(self) -> int:
+        return MAX_BYTES[self.source]
 
 
 def is_data(source: str | None) -> bool:
@@ -169,13 +178,7 @@ class Upstream:
         if self.history is None:
             return []
         return [
-            Item(
-                source=rel.split("/", 1)[0],
-                url=_join(self.history, rel),
-                name=rel,
-                expected=_expected_for(rel),
-                max_bytes=MAX_BYTES["history"],
-            )
+            Item(source=rel.split("/", 1)[0], url=_join(self.history, rel), name=rel)
             for rel in (*VOETEN_FILES, *UNVOTES_FILES)
         ]
 
@@ -263,7 +266,7 @@ def list_item(upstream: Upstream) -> Item:
     """The UN DL file list as a file to fetch (a mirror may have none: then it is absent)."""
     return Item(
         source=LIST_SOURCE, url=upstream.undl_list_url(), name=MIRROR_UNDL_LIST,
-        expected="json", max_bytes=MAX_BYTES["undl_list"], optional=upstream.mirror is not None,
+        optional=upstream.mirror is not None,
     )  # fmt: skip
 
 
@@ -301,16 +304,8 @@ def plan(
     listing, undl = _undl_items(upstream, dest_dir, states=states, client=client, retry=retry)
     items: list[Item] = [*upstream.history_items(), *undl]
     for session in sessions:
-        items.append(
-            Item(
-                source="unxml",
-                url=upstream.unxml_url(session),
-                name=f"unxml/data_extract/{session}.json",
-                expected="jsonl",
-                max_bytes=MAX_BYTES["unxml"],
-                optional=True,
-            )
-        )
+        name = f"unxml/data_extract/{session}.json"
+        items.append(Item("unxml", upstream.unxml_url(session), name, optional=True))
     return Plan(listing, items)
 
 
@@ -388,29 +383,12 @@ def _undl_items(
             f"no *_ga_voting.csv file in the list at {list_url}; "
             "the record may have changed: check it in a browser or use --mirror"
         )
-    items.append(
-        Item(
-            source="undl",
-            url=upstream.undl_file_url(bulk_name),
-            name=f"undl/{bulk_name}",
-            expected="csv",
-            max_bytes=MAX_BYTES["undl_bulk"],
-        )
-    )
+    items.append(Item("undl", upstream.undl_file_url(bulk_name), f"undl/{bulk_name}"))
     if upstream.mirror is not None:
         xml_names = sorted(str(e["name"]) for e in entries if str(e["name"]).endswith(".xml"))
         if not entries and local is not None and (local / "marcxml").is_dir():
             xml_names = sorted(f"marcxml/{p.name}" for p in (local / "marcxml").glob("*.xml"))
-        items.extend(
-            Item(
-                source="marcxml",
-                url=upstream.undl_file_url(n),
-                name=f"undl/{n}",
-                expected="xml",
-                max_bytes=MAX_BYTES["marcxml"],
-            )
-            for n in xml_names
-        )
+        items.extend(Item("marcxml", upstream.undl_file_url(n), f"undl/{n}") for n in xml_names)
     return (item, listing), items
 
 

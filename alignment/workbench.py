@@ -444,7 +444,7 @@ def schema_rows(con: duckdb.DuckDBPyConnection, name: str | None = None) -> pl.D
         )
         .otherwise(pl.col("comment"))
     )
-    # The public objects in the order schema.py declares them (roll_calls, votes first), then
+    # The public objects in the order schema.toml declares them (roll_calls, votes first), then
     # any other of the same kind by name.
     declared: list[Any] = [*TABLES, *VIEWS, *MACROS]
     order = {t.name: i for i, t in enumerate(declared)}

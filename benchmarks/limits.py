@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from measured import alignment_command, measured_with, publish
 
 RESULTS = Path(__file__).parent / "results" / "limits.md"
 RUNAWAY = "SELECT count(*) FROM votes a, votes b WHERE a.iso3 < b.iso3"
@@ -54,14 +53,13 @@ def main() -> None:
                         help="a store built from ../shared/data (default: make demo's)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    exe = shutil.which("alignment", path=str(Path(sys.executable).parent)) or "alignment"
+    exe = alignment_command()
     stops = [interrupted(exe, args.store) for _ in range(args.runs)]
     limited = [
         timed([exe, "sql", RUNAWAY, "--timeout", "2", "--db", args.store], 124)
         for _ in range(args.runs)
     ]
     checks = [timed([exe, "status", "--check", "--db", args.store], 0) for _ in range(args.runs)]
-    load = os.getloadavg()[0]
     lines = [
         f"- Ctrl-C on a runaway query: the command ends {statistics.median(stops):.2f} s after "
         f"the signal (median; worst {max(stops):.2f} s; goal: within 1 s), exit 130.",
@@ -70,12 +68,9 @@ def main() -> None:
         f"- `alignment status --check` on the full store: {statistics.median(checks):.1f} s "
         f"(median; worst {max(checks):.1f} s).",
         "",
-        f"Measured with `python benchmarks/limits.py --runs {args.runs}` on "
-        f"{os.cpu_count()} cores (load {load:.1f}), Python {platform.python_version()}.",
+        measured_with("limits.py", ["--runs", str(args.runs)], load=os.getloadavg()[0]),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    RESULTS.write_text(text)
+    publish(RESULTS, "\n".join(lines))
 
 
 if __name__ == "__main__":

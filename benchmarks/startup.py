@@ -11,14 +11,13 @@ written to benchmarks/results/startup.md, which docs/reference/figures.md quotes
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from measured import alignment_command, measured_with, publish
 
 RESULTS = Path(__file__).parent / "results" / "startup.md"
 
@@ -36,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    exe = shutil.which("alignment", path=str(Path(sys.executable).parent)) or "alignment"
+    exe = alignment_command()
     bare = timed([sys.executable, "-c", "import click"], args.runs)
     helped = timed([exe, "--help"], args.runs)
     ratio = helped[0] / bare[0]
@@ -45,12 +44,9 @@ def main() -> None:
         f'`python -c "import click"`: median {bare[0] * 1000:.0f} ms (best '
         f"{bare[1] * 1000:.0f} ms); ratio {ratio:.2f} (goal: at most 3).",
         "",
-        f"Measured with `python benchmarks/startup.py --runs {args.runs}` on "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}.",
+        measured_with("startup.py", ["--runs", str(args.runs)]),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    RESULTS.write_text(text)
+    publish(RESULTS, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -312,7 +312,7 @@ def test_duplicate_bloc_and_missing_bloc_source(tmp_path: Path) -> None:
         "nato,NATO,1949-04-04,,,x\n",
         encoding="utf-8",
     )
-    with pytest.raises(BadDataError, match="already defined on line 2") as info:
+    with pytest.raises(BadDataError, match=r"nato appears twice \(first on line 2\)") as info:
         load_blocs(tmp_path)
     assert info.value.line == 3
     path.write_text(

@@ -16,8 +16,10 @@ from scipy.special import ndtr
 from alignment import analyses, sampler
 from alignment.convergence import diagnostics
 from alignment.ideal_points import (
+    PRIORS,
     SUMMARY_SCHEMA,
     Posterior,
+    Priors,
     _cells,
     _chain,
     _Data,
@@ -162,9 +164,7 @@ def _one_item_chain(category: int, n: int) -> sampler.Chain:
         n_items=1,
     )
     cells, vote_cell = _cells(data, step_sd=0.5)
-    return _chain(
-        data, cells, vote_cell, np.zeros(n), beta_sd=1.0, cut_bound=7.0, cut_step=0.2, seed=3
-    )
+    return _chain(data, cells, vote_cell, np.zeros(n), priors=PRIORS, seed=3)
 
 
 @pytest.mark.parametrize(
@@ -221,8 +221,7 @@ def test_thinning_keeps_every_thin_th_sweep() -> None:
     start = np.linspace(-1, 1, len(cells.state))
 
     def chain() -> sampler.Chain:
-        return _chain(data, cells, vote_cell, start, beta_sd=1.0, cut_bound=7.0, cut_step=0.2,
-                      seed=7)  # fmt: skip
+        return _chain(data, cells, vote_cell, start, priors=PRIORS, seed=7)
 
     every = chain().run(2, 9)  # sweeps 3..11
     thinned = chain().run(2, 3, thin=3)  # sweeps 5, 8, 11
@@ -234,7 +233,7 @@ def test_sweeps_keep_every_utility_on_its_votes_side_and_cutpoints_ordered() -> 
     data = _encode(prepare_votes(votes, roll_calls, drop_sessions=()), roll_calls, None)
     cells, vote_cell = _cells(data, step_sd=0.5)
     start = np.linspace(-1, 1, len(cells.state))
-    chain = _chain(data, cells, vote_cell, start, beta_sd=1.0, cut_bound=7.0, cut_step=0.2, seed=0)
+    chain = _chain(data, cells, vote_cell, start, priors=PRIORS, seed=0)
     accepted = []
     for _ in range(30):
         chain.run(0, 1)
@@ -294,7 +293,6 @@ def test_same_seed_same_estimates_another_seed_close() -> None:
     [({"method": "mcmc", "draws": 0}, "draws must be at least 1"),
      ({"method": "mcmc", "chains": 0}, "chains must be at least 1"),
      ({"method": "mcmc", "burn_in": -1}, "burn_in must be at least 0"),
-     ({"method": "mcmc", "step_sd": 0}, "step_sd must be positive"),
      ({"step_sd": 0}, "step_sd must be positive"),
      ({"bootstrap": -1}, "bootstrap must be at least 0"),
      ({"draws": 10}, "options of the sampler only, not of method em: draws"),
@@ -305,6 +303,12 @@ def test_bad_options_are_refused_before_estimating(option, message) -> None:
     votes, roll_calls, _ = simulate(n_states=5, n_sessions=2, n_roll_calls=10, seed=1)
     with pytest.raises(ValueError, match=message):
         estimate_ideal_points(votes, roll_calls, **option)
+
+
+@pytest.mark.parametrize("name", ["step_sd", "beta_sd", "cut_step"])
+def test_priors_of_no_width_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be positive, not 0"):
+        Priors(**{name: 0})
 
 
 def test_em_estimates_do_not_depend_on_the_order_of_the_rows() -> None:
@@ -343,29 +347,16 @@ def test_anchor_is_positive(method: str) -> None:
 
 
 def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
-    roll_calls = pl.DataFrame(
-        {
-            "roll_call_id": [1, 2, 3, 4, 5, 6],
-            "rcid": [10, 20, 30, 40, 50, None],
-            "session": [18, 19, 20, 45, 45, 20],
-            "date": [
-                dt.date(1963, 10, 1),
-                dt.date(1965, 1, 1),
-                dt.date(1965, 10, 1),
-                dt.date(1990, 10, 1),
-                dt.date(1989, 10, 1),
-                dt.date(1965, 10, 2),
-            ],
-            "kind": [
-                "amendment",
-                "resolution",
-                "paragraph",
-                "amendment",
-                "paragraph",
-                "resolution",
-            ],
-        }
-    )
+    rows = [
+        (1, 10, 18, dt.date(1963, 10, 1), "amendment"),
+        (2, 20, 19, dt.date(1965, 1, 1), "resolution"),
+        (3, 30, 20, dt.date(1965, 10, 1), "paragraph"),
+        (4, 40, 45, dt.date(1990, 10, 1), "amendment"),
+        (5, 50, 45, dt.date(1989, 10, 1), "paragraph"),
+        (6, None, 20, dt.date(1965, 10, 2), "resolution"),
+    ]
+    columns = ["roll_call_id", "rcid", "session", "date", "kind"]
+    roll_calls = pl.DataFrame(rows, schema=columns, orient="row")
     split = [("USA", "Y"), ("FRA", "N"), ("IND", "A"), ("BRA", "X")]
     rows = [(rc, s, v) for rc in (1, 2, 3, 4, 5) for s, v in split]
     rows += [(6, s, "Y") for s in ("USA", "FRA", "IND")] + [(6, "BRA", "X")]  # unanimous

@@ -144,19 +144,19 @@ def _extremes(
         f"Of the {len(eligible)} {states} that voted on at least 80% of the {focus_n} contested "
         f"{votes} that {who} voted on, "
     )
-    p_top, p_bottom = pct[top[0]], pct[bottom[0]]
-    if len(top) == 1:
-        best = f"{_name(top[0])} voted the same way as {who} most often ({p_top}% of the {n_of[top[0]]} both voted on)"
-    elif p_top == 100:
-        best = f"{group(top)} voted the same way as {who} on every one they both voted on"
-    else:
-        best = f"{group(top)} voted the same way as {who} most often ({p_top}% each)"
-    if len(bottom) == 1:
-        worst = f"{_name(bottom[0])} least often ({p_bottom}% of {n_of[bottom[0]]})"
-    elif p_bottom == 0:
-        worst = f"{group(bottom)} never did"
-    else:
-        worst = f"{group(bottom)} least often ({p_bottom}% each)"
+
+    def end(keys: list[str], whole: int, often: str, of: str, all_of_them: str) -> str:
+        """One end: a state alone with its share of its votes (``of``: the words around their
+        number), or the tied states, at 100% (or 0%) or at another share each."""
+        p = pct[keys[0]]
+        if len(keys) == 1:
+            return f"{_name(keys[0])} {often} ({p}% of {of.format(n_of[keys[0]])})"
+        return f"{group(keys)} {all_of_them if p == whole else f'{often} ({p}% each)'}"
+
+    same = f"voted the same way as {who}"
+    best = end(top, 100, f"{same} most often", "the {} both voted on",
+               f"{same} on every one they both voted on")  # fmt: skip
+    worst = end(bottom, 0, "least often", "{}", "never did")
     return head + best + "; " + worst + "."
 
 

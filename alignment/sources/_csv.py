@@ -48,7 +48,7 @@ def check_complete(data: bytes, path: Path) -> None:
     raise BadDataError(
         f"the last line {shorten(last.decode('utf-8', errors='replace'))} ends without a line "
         "break: the file is truncated inside its last record; download it again",
-        path=str(path),
+        path=path,
         line=data.count(b"\n") + 1,
     )
 
@@ -62,7 +62,7 @@ def header_of(path: Path, data: bytes) -> list[str]:
         raise BadDataError(
             f"the header line is over {MAX_FIELD_BYTES // 1024} KiB "
             f"({shorten(first.decode('utf-8', errors='replace'))}): not a vote file",
-            path=str(path),
+            path=path,
             line=1,
         )
     text = first.decode("utf-8", errors="replace").rstrip("\r")
@@ -70,7 +70,7 @@ def header_of(path: Path, data: bytes) -> list[str]:
         header = next(csv.reader([text])) if text else []
     except csv.Error as exc:
         raise BadDataError(
-            f"the header {shorten(text)} is not CSV ({exc})", path=str(path), line=1
+            f"the header {shorten(text)} is not CSV ({exc})", path=path, line=1
         ) from exc
     seen: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
@@ -78,7 +78,7 @@ def header_of(path: Path, data: bytes) -> list[str]:
             raise BadDataError(
                 f"column {shorten(name)} is named twice in the header (columns {seen[name]} and "
                 f"{number}): which copy holds the data is unknown; remove or rename one",
-                path=str(path),
+                path=path,
                 line=1,
             )
         seen[name] = number
@@ -118,7 +118,7 @@ def _unreadable(data: bytes, path: Path, header: list[str], detail: str) -> BadD
         return BadDataError(
             f"a quote opens on this line and is not closed on it ({shorten(line)}): close the "
             "quote or download the file again (each record is one line)",
-            path=str(path),
+            path=path,
             line=number,
         )
     ragged = _ragged_line(data, len(header))
@@ -127,10 +127,10 @@ def _unreadable(data: bytes, path: Path, header: list[str], detail: str) -> BadD
         return BadDataError(
             f"the record {shorten(line)} has {count if count >= 0 else 'unreadable'} fields, "
             f"the header {len(header)}: fix or remove the record, or download the file again",
-            path=str(path),
+            path=path,
             line=number,
         )
-    return BadDataError(f"cannot be read as CSV ({shorten(detail)})", path=str(path))
+    return BadDataError(f"cannot be read as CSV ({shorten(detail)})", path=path)
 
 
 def _line_stats(data: bytes) -> tuple[int, int]:
@@ -176,7 +176,7 @@ def read_csv_strings(path: Path, data: bytes, columns: list[str] | None = None) 
             raise BadDataError(
                 f"column {shorten(column)} holds {size:,} bytes ({shorten(value)}), over the "
                 f"{MAX_FIELD_BYTES // 1024} KiB cap for one value: the file is damaged",
-                path=str(path),
+                path=path,
                 line=line,
             )
     return frame
@@ -200,7 +200,7 @@ def require(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
         raise BadDataError(
             f"column {column!r} is empty where a value is required (a truncated or malformed "
             "record?); fill it or remove the record",
-            path=str(path),
+            path=path,
             line=first_line_where(frame, empty),
         )
 
@@ -229,7 +229,7 @@ def parse_checked(
     line = first_line_where(frame, bad)
     raise BadDataError(
         f"column {column!r} has {shorten(_value_at(frame, column, line))}, expected {what}",
-        path=str(path),
+        path=path,
         line=line,
     )
 
@@ -250,7 +250,7 @@ def check_dates(frame: pl.DataFrame, column: str, path: Path) -> None:
     raise BadDataError(
         f"column {column!r} has the date {_value_at(frame, column, line)}, impossible for the "
         f"General Assembly: dates are {date_bounds_text()}",
-        path=str(path),
+        path=path,
         line=line,
     )
 
@@ -274,7 +274,7 @@ def check_one_value(frame: pl.DataFrame, key: str, column: str, path: Path, what
         f"{what} {key} {shorten(first[key])} has {column} {shorten(first[column])} on line "
         f"{first[LINE]} and {shorten(other[column])} on line {other[LINE]}: one record has "
         "one value; correct the wrong line or download the file again",
-        path=str(path),
+        path=path,
         line=int(other[LINE]),
     )
 
@@ -287,7 +287,7 @@ def check_values(frame: pl.DataFrame, column: str, allowed: set, path: Path, mea
     raise BadDataError(
         f"unknown {meaning} {shorten(_value_at(frame, column, line))} in column {column!r} "
         f"(expected one of {', '.join(map(str, sorted(allowed)))})",
-        path=str(path),
+        path=path,
         line=line,
     )
 
@@ -307,6 +307,6 @@ def check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) ->
     raise BadDataError(
         f"duplicate {what}: {', '.join(f'{k}={shorten(first[k])}' for k in keys)} on lines "
         f"{lines}; remove the repeated record",
-        path=str(path),
+        path=path,
         line=int(first[LINE]),
     )

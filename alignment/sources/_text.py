@@ -36,7 +36,7 @@ def without_bom(data: bytes, path: Path) -> bytes:
         raise BadDataError(
             f"starts with a UTF-16/UTF-32 byte-order mark ({shorten(data[:4])}): the file must "
             "be UTF-8; convert it (iconv -f UTF-16 -t UTF-8) or use the publisher's original",
-            path=str(path),
+            path=path,
             line=1,
         )
     return data
@@ -51,7 +51,7 @@ def _open(path: Path) -> tuple[io.BufferedIOBase, bool]:
     except OSError as exc:
         raise BadDataError(
             f"cannot be read ({exc.strerror or exc}); check the path and its permissions",
-            path=str(path),
+            path=path,
         ) from exc
 
 
@@ -59,9 +59,9 @@ def _read_error(exc: Exception, packed: bool, path: Path) -> BadDataError:
     if packed:
         return BadDataError(
             f"the gzip stream is truncated or corrupt ({exc}); download the file again",
-            path=str(path),
+            path=path,
         )
-    return BadDataError(f"cannot be read ({exc})", path=str(path))
+    return BadDataError(f"cannot be read ({exc})", path=path)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -80,7 +80,7 @@ def read_bytes(path: Path) -> bytes:
                         f"{'decompresses to' if packed else 'holds'} more than "
                         f"{MAX_FILE_BYTES // MiB} MiB, the cap for one file (the UN's full bulk "
                         "CSV is about 360 MB): not a vote file, or a damaged archive",
-                        path=str(path),
+                        path=path,
                     )
                 out.write(chunk)
     except (EOFError, OSError, zlib.error) as exc:
@@ -106,7 +106,7 @@ def _utf8_error(data: bytes, path: Path) -> BadDataError:
         return BadDataError(
             f"not valid UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start}); "
             "convert the file to UTF-8 or use the publisher's original",
-            path=str(path),
+            path=path,
             line=data.count(b"\n", 0, exc.start) + 1,
         )
     raise AssertionError("_utf8_error called on valid UTF-8")
@@ -140,14 +140,14 @@ def check_field(value: str, path: Path, line: int | None, what: str) -> str:
         raise BadDataError(
             f"{what} holds {shorten(value)}, half of a surrogate pair, not text: the file is "
             "damaged",
-            path=str(path),
+            path=path,
             line=line,
         ) from None
     if size > MAX_FIELD_BYTES:
         raise BadDataError(
             f"{what} is {size:,} bytes long ({shorten(value)}), over the "
             f"{MAX_FIELD_BYTES // 1024} KiB cap for one value: the file is damaged",
-            path=str(path),
+            path=path,
             line=line,
         )
     return value

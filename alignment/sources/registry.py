@@ -44,13 +44,13 @@ def reader_for(path: Path) -> Reader | None:
     if sample.looks_json:
         raise BadDataError(
             "JSON that is not the UN's per-session resolution extract (no MS_in_favour)",
-            path=str(path),
+            path=path,
             line=1,
         )
     raise BadDataError(
         "a CSV of no known layout (Voeten's complete votes, unvotes, UN Digital Library "
         f"2024/2025/2026). Its header: {shorten(','.join(sample.header), 400)}",
-        path=str(path),
+        path=path,
         line=1,
     )
 
@@ -65,9 +65,7 @@ def discover(paths: list[Path]) -> list[tuple[Path, Reader]]:
     seen_unvotes: set[Path] = set()
     for given in paths:
         if not given.exists():
-            raise BadDataError(
-                "no such file or folder; check the path given to --from", path=str(given)
-            )
+            raise BadDataError("no such file or folder; check the path given to --from", path=given)
         files = (
             sorted(p for p in given.rglob("*") if p.is_file() and _is_data_file(p))
             if given.is_dir()

@@ -91,7 +91,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         raise BadDataError(
             "header is none of the UN Digital Library layouts (2024 ms_codes/ms_votes, 2025, "
             f"2026 with vote_note): {shorten(','.join(header), 400)}",
-            path=str(path),
+            path=path,
             line=1,
         )
     used = [theirs for ours, theirs in layout.columns.items() if ours != "ms_name"]

@@ -16,7 +16,7 @@ import polars as pl
 from lxml import etree
 
 from alignment.countries import Crosswalk
-from alignment.errors import BadDataError, shorten
+from alignment.errors import BadDataError, UniqueKeys, shorten
 from alignment.sessions import regular_session
 from alignment.sources._text import check_field, read_bytes
 from alignment.sources._values import TALLY_TEXT, date_bounds_text, date_ok, tally
@@ -56,7 +56,7 @@ def _subfields(field: etree._Element, path: Path) -> dict[str, str]:
             raise BadDataError(
                 f"tag {tag} ${code} holds markup {shorten(markup)} inside its value, not plain "
                 "text; use the Library's own export",
-                path=str(path),
+                path=path,
                 line=sf.sourceline,
             )
         text = check_field((sf.text or "").strip(), path, sf.sourceline, f"tag {tag} ${code}")
@@ -64,7 +64,7 @@ def _subfields(field: etree._Element, path: Path) -> dict[str, str]:
             raise BadDataError(
                 f"tag {tag} has ${code} twice with different values ({shorten(out[code])}, "
                 f"{shorten(text)}); keep the correct one",
-                path=str(path),
+                path=path,
                 line=sf.sourceline,
             )
         out[code] = text
@@ -81,13 +81,13 @@ def _parse_date(text: str, path: Path, line: int) -> dt.date:
             raise BadDataError(
                 f"tag 269 date {shorten(text)} is impossible for the General Assembly: dates "
                 f"are {date_bounds_text()}",
-                path=str(path),
+                path=path,
                 line=line,
             )
         return date
     raise BadDataError(
         f"tag 269 date {shorten(text)} is neither YYYY-MM-DD nor YYYYMMDD",
-        path=str(path),
+        path=path,
         line=line,
     )
 
@@ -96,7 +96,7 @@ def _doctype_refused(doctype: str, path: Path) -> BadDataError:
     return BadDataError(
         f"declares a document type {shorten(doctype)}: MARCXML has none, and values written "
         "through entities are refused; use the Library's own export",
-        path=str(path),
+        path=path,
         line=1,
     )
 
@@ -116,7 +116,7 @@ def _parse(path: Path) -> etree._Element:
             )
         else:
             what = f"not well-formed XML ({shorten(exc.msg, 200)}): truncated or not MARCXML"
-        raise BadDataError(what, path=str(path), line=exc.lineno) from exc
+        raise BadDataError(what, path=path, line=exc.lineno) from exc
     doctype = root.getroottree().docinfo.doctype
     if doctype:
         raise _doctype_refused(doctype, path)
@@ -128,7 +128,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     records = root.iter(f"{MARC}record", "record")
     calls: list[dict] = []
     votes: dict[str, list] = {"source_id": [], "code": [], "vote": [], "line": [], "date": []}
-    seen: set[str] = set()
+    ids = UniqueKeys("record", RECORD_ID, "has no numeric 001 control number", path)
     for record in records:
         control = {
             f.get("tag"): (f.text or "").strip()
@@ -140,24 +140,11 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 (_subfields(field, path), field.sourceline)
             )
         line = record.sourceline
-        record_id = control.get("001")
-        if not record_id or not RECORD_ID.fullmatch(record_id):
-            raise BadDataError(
-                f"record without a numeric 001 control number ({shorten(record_id)})",
-                path=str(path),
-                line=line,
-            )
-        if record_id in seen:
-            raise BadDataError(
-                f"record {record_id} appears twice; keep one copy", path=str(path), line=line
-            )
-        seen.add(record_id)
+        record_id = ids.add(control.get("001", ""), line)
         if "791" not in fields or not fields["791"][0][0].get("a"):
-            raise BadDataError(
-                f"record {record_id} has no 791 $a symbol", path=str(path), line=line
-            )
+            raise BadDataError(f"record {record_id} has no 791 $a symbol", path=path, line=line)
         if "269" not in fields:
-            raise BadDataError(f"record {record_id} has no 269 date", path=str(path), line=line)
+            raise BadDataError(f"record {record_id} has no 269 date", path=path, line=line)
         (sub, sub_line), *more = fields["269"]
         date = _parse_date(sub.get("a", ""), path, sub_line)
         for sub, where in more:
@@ -165,7 +152,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 raise BadDataError(
                     f"record {record_id} has two 269 dates ({date} on line {sub_line}, {other}); "
                     "one record has one date: keep the correct one",
-                    path=str(path),
+                    path=path,
                     line=where,
                 )
         tallies, tally_line = fields.get("996", [({}, line)])[0]
@@ -180,7 +167,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
             if number is None:
                 raise BadDataError(
                     f"996 ${code} tally {shorten(value)} is not {TALLY_TEXT}",
-                    path=str(path),
+                    path=path,
                     line=where,
                 )
             return number
@@ -202,13 +189,13 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
                 if vote not in VOTES:
                     raise BadDataError(
                         f"tag {tag} $d vote {shorten(vote)} is not Y, N, A or empty",
-                        path=str(path),
+                        path=path,
                         line=where,
                     )
                 code = sub.get("c") or sub.get("e")
                 if not code:
                     raise BadDataError(
-                        f"tag {tag} names no Member State ($c, $e)", path=str(path), line=where
+                        f"tag {tag} names no Member State ($c, $e)", path=path, line=where
                     )
                 votes["source_id"].append(record_id)
                 votes["code"].append(code)
@@ -232,7 +219,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
     if not dup.is_empty():
         row = dup.row(0, named=True)
         raise BadDataError(
-            f"record {row['source_id']} lists {row['iso3']} twice", path=str(path), line=row["line"]
+            f"record {row['source_id']} lists {row['iso3']} twice", path=path, line=row["line"]
         )
     roll_calls = pl.DataFrame(calls, schema=ROLL_CALL_SCHEMA).with_columns(
         tidy_title(pl.col("title"))

@@ -88,7 +88,7 @@ def companions(path: Path) -> dict[str, Path]:
         if needed not in found:
             raise BadDataError(
                 f"the unvotes tables come together: {needed}.csv(.gz) is not beside this file",
-                path=str(path),
+                path=path,
             )
     return found
 
@@ -99,7 +99,7 @@ def _table(path: Path, columns: list[str]) -> pl.DataFrame:
     if header != columns:
         raise BadDataError(
             f"header {shorten(','.join(header))} is not the unvotes layout {','.join(columns)}",
-            path=str(path),
+            path=path,
             line=1,
         )
     return _csv.read_csv_strings(path, data)
@@ -183,7 +183,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         raise BadDataError(
             f"rcid {row['rcid']} is not in {calls_path.name}: the tables do not belong together; "
             "download them again",
-            path=str(votes_path),
+            path=votes_path,
             line=row[_csv.LINE],
         )
     votes = votes.join(calls.select("rcid", "date"), on="rcid", how="left").sort(_csv.LINE)

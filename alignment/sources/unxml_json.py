@@ -123,7 +123,7 @@ def _loads(line: str, path: Path, number: int) -> dict:
         raise BadDataError(
             f"key {shorten(exc.key)} appears twice in one object: which value holds is "
             "unknown; keep one",
-            path=str(path),
+            path=path,
             line=number,
         ) from None
     except json.JSONDecodeError as exc:
@@ -135,12 +135,12 @@ def _loads(line: str, path: Path, number: int) -> dict:
     else:
         if not isinstance(record, dict):
             raise BadDataError(
-                f"the line is {_kind(record)}, not a JSON object", path=str(path), line=number
+                f"the line is {_kind(record)}, not a JSON object", path=path, line=number
             )
         return record
     raise BadDataError(
         f"not a JSON object ({detail}): truncated or not the UN's JSON lines",
-        path=str(path),
+        path=path,
         line=number,
     )
 
@@ -153,7 +153,7 @@ class _Record:
         self.record, self.path, self.number = record, path, number
 
     def fail(self, message: str) -> BadDataError:
-        return BadDataError(message, path=str(self.path), line=self.number)
+        return BadDataError(message, path=self.path, line=self.number)
 
     def text(self, key: str) -> str:
         value = self.record.get(key)
@@ -221,7 +221,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         record = _loads(line, path, number)
         missing = [key for key in REQUIRED if key not in record]
         if missing:
-            raise BadDataError(f"fields {missing} missing", path=str(path), line=number)
+            raise BadDataError(f"fields {missing} missing", path=path, line=number)
         fields = _Record(record, path, number)
         adoption = fields.text("adoption_type").strip().lower()
         if adoption not in (RECORDED, WITHOUT_VOTE):
@@ -286,7 +286,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         row = twice.row(0, named=True)
         raise BadDataError(
             f"{row['source_id'].split('@')[0]} lists {row['iso3']} ({row['name']}) in two vote lists",
-            path=str(path), line=row["line"],
+            path=path, line=row["line"],
         )  # fmt: skip
     roll_calls = pl.DataFrame(calls, schema=ROLL_CALL_SCHEMA).with_columns(
         tidy_title(pl.col("title"))
@@ -399,7 +399,7 @@ def _check_one_date(roll_calls: pl.DataFrame, path: Path) -> None:
     raise BadDataError(
         f"{shorten(symbol)} is adopted on {date} on line {line} and on {other} on this line: "
         "one resolution has one adoption date; keep the correct line",
-        path=str(path),
+        path=path,
         line=where,
     )
 
@@ -427,7 +427,7 @@ def _drop_repeats(
             raise BadDataError(
                 f"{shorten(symbol)} of {date} appears on lines {', '.join(lines)} with different "
                 "votes; keep the correct line",
-                path=str(path), line=int(lines[0]),
+                path=path, line=int(lines[0]),
             )  # fmt: skip
         drop.extend(group["source_id"].to_list()[:-1])
         notes.append(f"lines {', '.join(lines)}: {symbol} repeated with the same votes; kept once")

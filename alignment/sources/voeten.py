@@ -54,7 +54,7 @@ def symbols_of(calls: pl.DataFrame, path: Path) -> list[str | None]:
         except ValueError as exc:  # R/0/5: no roman numeral for session 0
             raise BadDataError(
                 f"unres {shorten(unres)} is no resolution symbol ({exc}); correct the record",
-                path=str(path),
+                path=path,
                 line=line,
             ) from exc
     return symbols
@@ -68,7 +68,7 @@ def read(path: Path, crosswalk: Crosswalk) -> SourceRows:
         raise BadDataError(
             f"not Voeten's complete vote file: columns {missing} missing from header "
             f"{shorten(','.join(header))}",
-            path=str(path),
+            path=path,
             line=1,
         )
     frame = _csv.read_csv_strings(path, data)

@@ -75,7 +75,7 @@ benchmark: install
 # The docs' generated parts (command reference, cookbook outputs, measured figures, floors),
 # from the code and benchmarks/results: every page under docs/ with a cog block.
 readme: install
-	$(BIN)/cog -r $$(grep -rl --include='*.md' '\[\[\[cog' docs)
+	$(BIN)/cog -r README.md $$(grep -rl --include='*.md' '\[\[\[cog' docs)
 
 # The documentation site (mkdocs.yml): built into site/ (git-ignored), or served with live
 # reload. NO_MKDOCS_2_WARNING: the theme's banner about MkDocs 2 (pinned below 2: see the

@@ -613,9 +613,10 @@ def _store_series(db: Path | None, frame: pl.DataFrame, by: str, vote_set: str) 
 @click.option("--bootstrap", type=click.IntRange(0, 10_000), default=50, show_default=True,
               metavar="N", help="em: bootstrap replicates behind se and the 90% interval "
               "(0: none, the variational variance only, far too small).")  # fmt: skip
-@click.option("--prior", type=click.Choice(["forward", "walk"]), default="forward",
-              show_default=True, help="em: each position's prior centred on the state's "
-              "previous one (the published code), or the two-sided random walk.")  # fmt: skip
+@click.option("--prior", type=click.Choice(["walk", "forward"]), default="walk",
+              show_default=True, help="em: the random walk of the positions (the sampler's "
+              "model), or each position's prior centred on the state's previous one (the "
+              "published code's scheme).")  # fmt: skip
 @fixed_run_options
 @click.option(
     "--chains", type=click.IntRange(1, 64), default=2, show_default=True,

@@ -5,8 +5,12 @@ The model is the one :mod:`alignment.ideal_points` describes (Bailey, Strezhnev 
 2017), in the ordinal reparametrisation of emIRT's ``ordIRT`` (Imai, Lo & Olmsted 2016): each
 item's cutpoints are fixed at 0 and 1 and its latent utility is ``z = a_j + c_j x + e / D_j``
 (no below 0, abstain between, yes above 1), with ``a_j = -γ1/D``, ``c_j = β/D`` and the
-precision ``τ_j = D²`` (``D = γ2 - γ1``). Priors: ``(a_j, c_j) ~ N(0, diag(a_sd², c_sd²))``,
-``τ_j ~ Gamma(tau_shape, tau_rate)``. Positions follow one of two priors (``prior``):
+precision ``τ_j = D²`` (``D = γ2 - γ1``). Priors: ``c_j ~ N(0, c_sd²)``, ``τ_j ~
+Gamma(tau_shape, tau_rate)``, and the intercepts ``a_j`` flat (``a_sd`` infinite), as the
+published model's cutpoints are: a prior on the intercepts is one of the few things that hold a
+period's location (see the shift step below), and a normal one of sd 5 puts the first sessions'
+means about 0.7 above the sampler's (``docs/guides/ideal-points.md``). Positions follow one of
+two priors (``prior``):
 
 - ``"walk"``: the random walk, ``x_it ~ N(x_i,prev, step_sd² · periods elapsed)``, the first
   position vague; each state's positions are estimated jointly (Kalman filter and RTS
@@ -148,7 +152,7 @@ class Settings:
     prior: str = "walk"
     step_sd: float = 0.5
     forward_scale: float = 0.5
-    a_sd: float = 5.0
+    a_sd: float = math.inf
     c_sd: float = 1.0
     tau_shape: float = 5.0
     tau_rate: float = 5.0
@@ -524,9 +528,11 @@ def _shift(p: Problem, f: Fit, s: Settings, w: _Work, links: _Links) -> Fit:
         p.ptr, p.cell, p.category, p.period, p.bridged, n_periods, f.x, w.ez, f.a, f.c, f.vac,
         f.vcc, f.tau, 1.0 / s.a_sd**2, links.src, links.dst, links.weight,
     )  # fmt: skip
-    try:
-        delta = -np.linalg.solve(h, g)
-    except np.linalg.LinAlgError:
+    # The system is singular along a common shift of all periods (of each group of periods
+    # that nothing ties together) when the intercepts are flat: the least-norm solution leaves
+    # that shift to the standardisation.
+    delta = -np.linalg.lstsq(h, g, rcond=None)[0]
+    if not np.all(np.isfinite(delta)):
         return f
     eta = np.zeros(p.n_items)
     _eta(p.ptr, p.cell, p.period, p.bridged, delta, f.tau, f.c, f.vcc, h_eta, g_eta, eta)
@@ -620,7 +626,7 @@ def fit(
     *,
     prior: Prior = "walk",
     step_sd: float = 0.5,
-    a_sd: float = 5.0,
+    a_sd: float = math.inf,
     c_sd: float = 1.0,
     tau_shape: float = 5.0,
     tau_rate: float = 5.0,

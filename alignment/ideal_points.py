@@ -43,6 +43,7 @@ Where each estimator departs from the published code, what was tried and the fig
 from __future__ import annotations
 
 import inspect
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -642,8 +643,9 @@ def fit_em(
     *,
     matches: pl.DataFrame | None = None,
     anchor: str = "USA",
-    prior: str = "forward",
+    prior: str = "walk",
     step_sd: float = 0.5,
+    intercept_sd: float = math.inf,
     bootstrap: int = BOOTSTRAP,
     max_iter: int = EM_MAX_ITER,
     tol: float = EM_TOL,
@@ -653,25 +655,29 @@ def fit_em(
 ) -> EMResult:
     """The EM estimate (see the module doc) on the votes that pass the data rules, with
     ``bootstrap`` replicates (0: none). Options as :func:`sample_posterior`; ``prior``
-    "forward" (the published scheme) or "walk" (the random walk, ``step_sd`` per period);
-    ``threads`` run replicates in parallel without changing them."""
+    "walk" (the random walk, ``step_sd`` per period: the sampler's model) or "forward" (the
+    published code's scheme); ``intercept_sd`` the sd of a normal prior on the roll calls'
+    intercepts (infinite: flat, as the published cutpoints); ``threads`` run replicates in
+    parallel without changing them."""
     from threadpoolctl import threadpool_limits
 
     if bootstrap < 0:
         raise ValueError(f"bootstrap must be at least 0, not {bootstrap}")
     if not step_sd > 0:
         raise ValueError(f"step_sd must be positive, not {step_sd}")
+    if not intercept_sd > 0:
+        raise ValueError(f"intercept_sd must be positive, not {intercept_sd}")
     data, full = _prepared(votes, roll_calls, matches, rules)
     if data is None:
         return EMResult(**_labels(full), fit=None, replicates=np.zeros((0, 0)))
     with threadpool_limits(1, user_api="blas"):  # the same bits wherever it runs
-        return _fit_em(data, full, anchor, prior, step_sd, bootstrap, max_iter, tol,
-                       replicate_iter, threads)  # fmt: skip
+        return _fit_em(data, full, anchor, prior, step_sd, intercept_sd, bootstrap, max_iter,
+                       tol, replicate_iter, threads)  # fmt: skip
 
 
 def _fit_em(
     data: _Data, rules: DataRules, anchor: str, prior: str, step_sd: float,
-    bootstrap: int, max_iter: int, tol: float, replicate_iter: int | None, threads: int,
+    intercept_sd: float, bootstrap: int, max_iter: int, tol: float, replicate_iter: int | None, threads: int,
 ) -> EMResult:  # fmt: skip
     from alignment import em
 
@@ -681,7 +687,15 @@ def _fit_em(
         data.item, vote_cell, data.category, cells.state, cells.period,
         data.periods[cells.period],
     )  # fmt: skip
-    fit = em.fit(problem, start, prior=prior, step_sd=step_sd, max_iter=max_iter, tol=tol)  # type: ignore[arg-type]
+    fit = em.fit(
+        problem,
+        start,
+        prior=prior,  # type: ignore[arg-type]
+        step_sd=step_sd,
+        a_sd=intercept_sd,
+        max_iter=max_iter,
+        tol=tol,
+    )
     labels = _labels(rules, data, cells)
     anchored = labels["iso3"] == anchor
     if anchored.any() and fit.x[anchored].mean() < 0:
@@ -693,7 +707,7 @@ def _fit_em(
 
 
 _EM_OPTIONS = DataRules.__optional_keys__ | {
-    "matches", "anchor", "prior", "step_sd", "bootstrap", "max_iter", "tol", "replicate_iter",
+    "matches", "anchor", "prior", "step_sd", "intercept_sd", "bootstrap", "max_iter", "tol", "replicate_iter",
     "threads",
 }  # fmt: skip
 

@@ -1,12 +1,13 @@
-"""The default EM estimate against a long sampler run of the same model.
+"""The EM estimate against a long sampler run of the same model.
 
-Reads the store's EM series by session (all votes) and a sampler run written by
+Fits the EM series by session (all votes; the default and each alternative of
+``ideal_points_em.VARIANTS``, point estimates) and reads a sampler run written by
 ``alignment ideal-points --method mcmc --format parquet -o RUN`` (from the same store), and
 prints: how far the run got towards the publication standard (from its log, if given), the
-correlation of the two over all country-sessions and per session (sessions with at least 30
-states), and each one's agreement with Voeten's published estimates (sessions 1-74). The
-figures are written to benchmarks/results/em_vs_sampler.md, which docs/reference/figures.md
-quotes.
+correlation of each EM series with the run over all country-sessions and per session (sessions
+with at least 30 states) and of their per-session means, and each one's agreement with Voeten's
+published estimates (sessions 1-74). The figures are written to
+benchmarks/results/em_vs_sampler.md and .json, which the docs quote.
 
     .venv/bin/python benchmarks/em_vs_sampler.py --db STORE --run RUN.parquet [--log RUN.log]
 """
@@ -14,24 +15,36 @@ quotes.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from alignment.analyses import ideal_point_frames
+from alignment.ideal_points import fit_em
+
 sys.path.insert(0, str(Path(__file__).parent))
 from ideal_points import compare, overall, reference  # the sampler's benchmark
+from ideal_points_em import LABELS, VARIANTS, agreement
 from measured import results_text
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS = Path(__file__).parent / "results" / "em_vs_sampler.md"
 
 
-def pair(em: pl.DataFrame, run: pl.DataFrame) -> tuple[float, pl.DataFrame]:
-    """Overall r of the two estimates, and r per session with at least 30 states."""
+def pair(em: pl.DataFrame, run: pl.DataFrame) -> tuple[float, pl.DataFrame, pl.DataFrame]:
+    """Overall r of the two estimates, r per session with at least 30 states, and the gap of
+    each session's mean position (EM minus the run's), largest first."""
     as_ref = run.rename({"ideal_point": "reference"})
-    return overall(em, as_ref), compare(em, as_ref)
+    gaps = (
+        em.join(as_ref, on=["iso3", "session"])
+        .group_by("session")
+        .agg(gap=pl.col("ideal_point").mean() - pl.col("reference").mean())
+        .sort(pl.col("gap").abs(), descending=True)
+    )
+    return overall(em, as_ref), compare(em, as_ref), gaps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     con = duckdb.connect(str(args.db), read_only=True)
-    em = con.sql(
-        "SELECT iso3, period AS session, ideal_point FROM ideal_points "
-        "WHERE period_type = 'session' AND vote_set = 'all' AND method = 'em'"
-    ).pl()
+    votes, roll_calls, matches = ideal_point_frames(con)
+    fits = {
+        name: fit_em(votes, roll_calls, matches=matches, bootstrap=0, **options)
+        .summary()
+        .select("iso3", pl.col("period").alias("session"), "ideal_point")
+        for name, options in VARIANTS.items()
+    }
     run = pl.read_parquet(args.run).select("iso3", pl.col("period").alias("session"), "ideal_point")
     ref = reference(con, args.data)
     lines = []
@@ -57,23 +73,39 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(
                 "sampler run, last check: " + checks[-1].split("ideal points (mcmc): ")[-1]
             )
-    r, per = pair(em, run)
-    lines.append(
-        f"EM against the sampler: overall r {r:.4f} over {em.join(run, on=['iso3', 'session']).height:,} "
-        f"country-sessions; per-session r median {per['r'].median():.4f}, min {per['r'].min():.4f} "
-        f"(n={per.height})"
-    )
-    for name, est in (("EM", em), ("sampler", run)):
-        by_session = compare(est, ref)
+    figures: dict = {"sampler": {}, "voeten": {}}
+    n = fits["default"].join(run, on=["iso3", "session"]).height
+    lines.append(f"{n:,} country-sessions in both; per-session figures over sessions of 30+ states")
+    for name, em in fits.items():
+        r, per, gaps = pair(em, run)
+        top = ", ".join(f"{s}: {g:+.2f}" for s, g in gaps.head(3).iter_rows())
+        figures["sampler"][name] = {
+            "overall_r": r,
+            "session_r_median": float(per["r"].median()),
+            "mean_gap": float(gaps["gap"].abs().mean()),
+            "largest_gaps": [[int(s), round(float(g), 3)] for s, g in gaps.head(3).iter_rows()],
+        }
         lines.append(
-            f"{name} against Voeten: overall r {overall(est, ref):.4f}; per-session r median "
-            f"{by_session['r'].median():.4f}"
+            f"EM {LABELS[name]} against the sampler: overall r {r:.4f}; per-session r median "
+            f"{per['r'].median():.4f}, min {per['r'].min():.4f}; session means apart by "
+            f"{gaps['gap'].abs().mean():.2f} on average (largest {top})"
+        )
+    for name, est in [*fits.items(), ("sampler", run)]:
+        a = agreement(est, ref)
+        figures["voeten"][name] = {
+            k: a[k] for k in ("overall_r", "session_r_median", "means_r", "mean_gaps")
+        }
+        label = "sampler" if name == "sampler" else f"EM {LABELS[name]}"
+        lines.append(
+            f"{label} against Voeten: overall r {a['overall_r']:.4f}; per-session r median "
+            f"{a['session_r_median']:.4f}; per-session means r {a['means_r']:.3f}"
         )
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
         command = ["--db", "STORE", "--run", "RUN.parquet", "--log", "RUN.log"]
         RESULTS.write_text(results_text(lines, "em_vs_sampler.py", command))
+        RESULTS.with_suffix(".json").write_text(json.dumps(figures, indent=1) + "\n")
     return 0
 
 

@@ -6,9 +6,10 @@ and prints the machine's load, wall and CPU time and peak memory; then, for the 
 session, the agreement with Voeten's published estimates (``IdealpointestimatesAll_Apr2020``,
 sessions 1-74): the correlation over all country-sessions, per session (sessions with at least
 30 states), of the per-session means, the ratio of per-session spreads, and where the two differ
-most; the same figures for the two-sided random-walk prior next to the published code's
-forward-looking one (point estimates, no bootstrap); whether a second run gives the same bits;
-the time of a topic's series (human rights by year, as a topic report estimates it); and, with ``--refresh``, the time of a whole ``alignment refresh --from DATA`` into a temporary
+most; the same figures for the alternatives (``VARIANTS``: the published code's forward prior,
+a normal prior on the intercepts; point estimates, no bootstrap); whether a second run gives the
+same bits; the time of a topic's series (human rights by year, as a topic report estimates it);
+and, with ``--refresh``, the time of a whole ``alignment refresh --from DATA`` into a temporary
 store. The figures are written to benchmarks/results/ideal_points_em.md (the lines printed)
 and ideal_points_em.json, which docs/reference/figures.md quotes.
 
@@ -42,6 +43,19 @@ from ideal_points import compare, overall, reference  # the sampler's benchmark
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS_DIR = Path(__file__).parent / "results"
+# The stored series' estimator and the alternatives measured beside it (fit_em's options).
+VARIANTS: dict[str, dict] = {
+    "default": {},
+    "forward": {"prior": "forward"},
+    "intercept_sd_5": {"intercept_sd": 5.0},
+    "forward_intercept_sd_5": {"prior": "forward", "intercept_sd": 5.0},
+}
+LABELS = {
+    "default": "default (random walk, flat intercepts)",
+    "forward": "published forward prior",
+    "intercept_sd_5": "walk, intercepts N(0, 5^2)",
+    "forward_intercept_sd_5": "forward prior, intercepts N(0, 5^2)",
+}
 
 
 def _rss_mb() -> float:
@@ -175,26 +189,28 @@ def main(argv: list[str] | None = None) -> int:
             "mean_width": float((part["upper"] - part["lower"]).mean()),
         }
     session = estimates.filter(pl.col("period_type") == "session")
-    figures["forward"] = agreement(session, ref)
+    figures["default"] = agreement(session, ref)
     early = session.filter(pl.col("session") <= 74)
     published = ref.select(pl.col("reference_width").mean()).item()
     figures["width_1_74"] = float((early["upper"] - early["lower"]).mean())
     figures["published_width_1_74"] = float(published)
 
-    # The two-sided random walk, and a second forward run for the bits.
+    # The other choices of prior (point estimates), and a second default run for the bits.
     priors = {}
-    for prior in ("walk", "forward"):
+    for name, options in VARIANTS.items():
         c0, w0 = time.process_time(), time.perf_counter()
-        res = fit_em(votes, roll_calls, matches=matches, prior=prior, bootstrap=0)
+        res = fit_em(votes, roll_calls, matches=matches, bootstrap=0, **options)
         part = res.summary()
-        priors[prior] = {
+        priors[name] = {
             "wall_s": time.perf_counter() - w0,
             "cpu_s": time.process_time() - c0,
             "iterations": res.fit.iterations,  # type: ignore[union-attr]
             "frame": part,
         }
-    figures["walk"] = agreement(priors["walk"].pop("frame"), ref)
-    again = priors["forward"].pop("frame")
+    for name in VARIANTS:
+        if name != "default":
+            figures[name] = agreement(priors[name].pop("frame"), ref)
+    again = priors["default"].pop("frame")
     figures["identical"] = bool(
         np.array_equal(
             again.sort("iso3", "period")["ideal_point"].to_numpy(),
@@ -229,11 +245,11 @@ def main(argv: list[str] | None = None) -> int:
             f"by {name}: {s['iterations']} iterations, last change {s['final_change']:.2g}, "
             f"{s['replicates']} replicates; mean 90% interval width {s['mean_width']:.3f}"
         )
-    lines += _agreement_lines("forward prior (default)", figures["forward"])
-    lines += _agreement_lines("two-sided walk", figures["walk"])
-    for prior, p in priors.items():
+    for name in VARIANTS:
+        lines += _agreement_lines(LABELS[name], figures[name])
+    for name, p in priors.items():
         lines.append(
-            f"point estimate by session, {prior} prior, no bootstrap: {p['iterations']} "
+            f"point estimate by session, {LABELS[name]}, no bootstrap: {p['iterations']} "
             f"iterations, wall {p['wall_s']:.1f} s, CPU {p['cpu_s']:.1f} s"
         )
     lines.append(

@@ -17,15 +17,18 @@ from alignment.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-COGGED = sorted(p for p in DOCS.rglob("*.md") if "[[[cog" in p.read_text())
+COGGED = sorted(
+    p for p in [ROOT / "README.md", *DOCS.rglob("*.md")] if "[[[cog" in p.read_text()
+)
 
 
 def test_the_generated_pages_are_found() -> None:
-    names = {p.relative_to(DOCS).as_posix() for p in COGGED}
-    assert {"reference/commands.md", "reference/figures.md", "guides/cookbook.md"} <= names
+    names = {p.relative_to(ROOT).as_posix() for p in COGGED}
+    assert {"README.md", "docs/reference/commands.md", "docs/reference/figures.md",
+            "docs/guides/cookbook.md"} <= names  # fmt: skip
 
 
-@pytest.mark.parametrize("page", COGGED, ids=[p.relative_to(DOCS).as_posix() for p in COGGED])
+@pytest.mark.parametrize("page", COGGED, ids=[p.relative_to(ROOT).as_posix() for p in COGGED])
 def test_each_generated_page_is_what_cog_generates(page: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", str(page.relative_to(ROOT))],

@@ -17,9 +17,7 @@ from alignment.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-COGGED = sorted(
-    p for p in [ROOT / "README.md", *DOCS.rglob("*.md")] if "[[[cog" in p.read_text()
-)
+COGGED = sorted(p for p in [ROOT / "README.md", *DOCS.rglob("*.md")] if "[[[cog" in p.read_text())
 
 
 def test_the_generated_pages_are_found() -> None:

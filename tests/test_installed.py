@@ -19,13 +19,11 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
-# `installed`, the wheel installed into a fresh environment, is a fixture of conftest.py,
-# shared with the hostile tests (tests/test_hostile_cli.py).
+# `wheel` and `installed`, the wheel installed into a fresh environment, are fixtures of
+# conftest.py, shared with the hostile tests (tests/test_hostile_cli.py).
 
 
-@pytest.mark.slow
-def test_wheel_carries_the_data_and_queries_and_no_store(installed) -> None:
-    *_, wheel = installed
+def test_wheel_carries_the_data_and_queries_and_no_store(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     queries = {f"alignment/queries/{p.name}" for p in (ROOT / "queries").glob("*.sql")}
     data = {f"alignment/data/{p.name}" for p in (ROOT / "data").glob("*.csv")}
@@ -112,10 +110,10 @@ def test_installed_without_extras_estimates_ideal_points(
     assert "Traceback" not in estimated.stderr
 
 
-def test_numba_is_core_while_the_default_estimate_needs_it(installed) -> None:
+def test_numba_is_core_while_the_default_estimate_needs_it(wheel: Path) -> None:
     # The EM (alignment.em) is compiled with numba, so a plain install carries it; the mcmc
     # extra names it too, for the day the EM needs it no more. The message a missing extra
     # gives is tested in test_mcmc with numba made unimportable.
-    requires = _requirements(installed[3])
+    requires = _requirements(wheel)
     assert any(re.match(r"numba\b.*; extra == .mcmc.$", r) for r in requires), requires
     assert any(re.fullmatch(r"numba[<>=!~.,0-9 ]*", r) for r in requires), requires

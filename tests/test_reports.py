@@ -232,9 +232,9 @@ def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def no_topic(built_store: Path) -> reports.Report:
+def no_topic(ideal_points_store: Path) -> reports.Report:
     """Belarus from 2011 on all votes: its ideal points are the store's."""
-    con = store.connect(built_store)
+    con = store.connect(ideal_points_store)
     try:
         spec = reports.resolve_country(con, "BLR", topic=None, start_year=2011)
         return reports.build_report(con, spec, bootstrap=10)
@@ -242,7 +242,8 @@ def no_topic(built_store: Path) -> reports.Report:
         con.close()
 
 
-def test_ideal_points_are_read_from_the_store(no_topic, con) -> None:
+def test_ideal_points_are_read_from_the_store(no_topic, ideal_points_con) -> None:
+    con = ideal_points_con
     ideal = no_topic.sections.ideal.paths
     assert ideal.source == "store"
     first, last = ideal.years
@@ -263,9 +264,10 @@ def test_ideal_points_are_read_from_the_store(no_topic, con) -> None:
     assert "read from the store's table" in no_topic.html
 
 
-def test_em_ideal_points_say_how_they_were_estimated(no_topic, flagship, con) -> None:
+def test_em_ideal_points_say_how_they_were_estimated(no_topic, flagship, ideal_points_con) -> None:
     """EM estimates: one plain sentence on the method, the bootstrap's band, no convergence
     box; a topic report's (the flagship, on Syria) come from the topic's roll calls."""
+    con = ideal_points_con
     stored = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
     for report in (no_topic, flagship):
         ideal = report.sections.ideal.paths

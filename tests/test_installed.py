@@ -72,6 +72,18 @@ def test_installed_tool_works_from_any_folder(installed, shared_data: Path) -> N
     assert doc["chosen"].startswith(f"{default} (the default")
     assert doc["last_attempt"]["outcome"] == "updated"
     assert doc["last_attempt"]["started_at"].endswith("+00:00")
+
+    # The default estimate from a plain install, with none of the test extra's libraries: the
+    # wheel was installed without extras.
+    python = str(exe.parent / "python")
+    assert run([python, "-c", "import arviz_stats"], env, cwd).returncode == 1
+    estimated = run(
+        [str(exe), "ideal-points", "--from-session", "79", "--format", "json"], env, cwd
+    )
+    assert estimated.returncode == 0, estimated.stderr
+    rows = json.loads(estimated.stdout)
+    assert len(rows) > 150 and {r["period"] for r in rows} == {79}
+    assert "Traceback" not in estimated.stderr
     # Nothing was written into the installed package.
     site = exe.parent.parent / "lib"
     assert not list(site.rglob("*.duckdb"))
@@ -84,30 +96,6 @@ def _requirements(wheel: Path) -> list[str]:
         text = z.read(meta).decode()
     return [line.split(":", 1)[1].strip() for line in text.splitlines()
             if line.startswith("Requires-Dist:")]  # fmt: skip
-
-
-@pytest.mark.slow
-def test_installed_without_extras_estimates_ideal_points(
-    installed, shared_data: Path, tmp_path: Path
-) -> None:
-    # The default estimate from a plain install, on a store of its own (tests may run on
-    # other workers in any order), and none of the test extra's libraries: the wheel was
-    # installed without extras.
-    exe, env, cwd, _ = installed
-    python = str(exe.parent / "python")
-    assert run([python, "-c", "import arviz_stats"], env, cwd).returncode == 1
-    db = str(tmp_path / "own.duckdb")
-    source = shared_data / "unxml" / "data_extract" / "79.json"
-    built = run([str(exe), "refresh", "--from", str(source), "--db", db], env, cwd)
-    assert built.returncode == 0, built.stderr
-    estimated = run(
-        [str(exe), "ideal-points", "--from-session", "79", "--format", "json", "--db", db],
-        env, cwd,
-    )  # fmt: skip
-    assert estimated.returncode == 0, estimated.stderr
-    rows = json.loads(estimated.stdout)
-    assert len(rows) > 150 and {r["period"] for r in rows} == {79}
-    assert "Traceback" not in estimated.stderr
 
 
 def test_numba_is_core_while_the_default_estimate_needs_it(wheel: Path) -> None:

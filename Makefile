@@ -38,7 +38,7 @@ test: install chromium lint typecheck
 	$(BIN)/pytest -n 2
 
 # The fast loop: everything but the tests that read the store built from all of
-# ../shared/data, the slow ones and the browser (about a minute and a half on 2 cores).
+# ../shared/data, the slow ones and the browser (about 40 s on 2 cores at load 2).
 test-fast: install
 	$(BIN)/pytest -n 2 -m "not store and not slow and not browser"
 

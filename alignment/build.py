@@ -49,7 +49,7 @@ class BuildSummary:
     sources: dict[str, int]  # roll calls per source
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage
-    ideal_points: str = "computed"  # or "carried" (from the previous store)
+    ideal_points: str = "computed"  # or "carried" (from the previous store), or "skipped"
 
 
 def local_files(rows: Sequence[SourceRows]) -> list[dict]:
@@ -152,12 +152,15 @@ def build_store(
     matches_path: Path | None = None,
     extra_tables: dict[str, pl.DataFrame] | None = None,
     data_dir: Path | None = None,
+    with_ideal_points: bool = True,
 ) -> BuildSummary:
     """Reconcile the rows of every source, derive, write a new store and swap it in at ``db``.
 
     ``files``: provenance of each file read (source, location, sha256, size, modified, etag,
     and ``path`` where location is a URL); ``crosswalk``: the one the rows were read with; ``extra_tables``: tables the caller fills, such as
-    the network refresh's ``fetch_state``. Call with the store's lock held.
+    the network refresh's ``fetch_state``; ``with_ideal_points=False``: a store whose
+    ``ideal_points`` table is empty, for work that never reads it (the estimation is most of a
+    build's time). Call with the store's lock held.
     """
     data_dir = data_dir or resources.folder("data")
     seconds: dict[str, float] = {}
@@ -207,7 +210,10 @@ def build_store(
         }
     history, previous = _previous(db)
     with _timed(seconds, "derived tables") as current:
-        result = derived.derive(reconciled.votes, calls, memberships, matches, previous=previous)
+        result = derived.derive(
+            reconciled.votes, calls, memberships, matches, previous=previous,
+            with_ideal_points=with_ideal_points,
+        )  # fmt: skip
         current.done(progress.count(len(result.tables), "table"))
     tables.update(result.tables)
 

@@ -13,7 +13,9 @@ over them, generated from the metric definitions (``metrics.METRIC_SQL``) and do
 - ``roll_call_cohesion``, ``bloc_cohesion``, ``bloc_defections``: members are the states with
   status ``member`` on the day of each vote.
 - ``ideal_points``: the all-votes estimates; carried over from the previous store when what
-  they depend on (:func:`ideal_points_input`) has not changed.
+  they depend on (:func:`ideal_points_input`) has not changed; left empty when the caller
+  asks for a store without them (``with_ideal_points=False``: the estimation is most of a
+  build's time, and work that never reads them need not wait for it).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def ideal_points_meta(estimates: pl.DataFrame) -> dict[str, str]:
 class Derived:
     tables: dict[str, pl.DataFrame]
     meta: dict[str, str] = field(default_factory=dict)  # store_meta rows
-    ideal_points: str = "computed"  # or "carried"
+    ideal_points: str = "computed"  # or "carried", or "skipped" (none asked for)
 
 
 @dataclass
@@ -199,8 +201,10 @@ def derive(
     matches: pl.DataFrame,
     *,
     previous: PreviousIdealPoints | None = None,
+    with_ideal_points: bool = True,
 ) -> Derived:
-    """Every derived table of a store from its base tables (see the module docstring)."""
+    """Every derived table of a store from its base tables (see the module docstring);
+    without ``ideal_points`` rows when ``with_ideal_points`` is false."""
     with progress.stage("agreement_counts") as current:
         tables = {"agreement_counts": agreement_counts(votes, roll_calls)}
         current.done(progress.count(tables["agreement_counts"].height, "row"))
@@ -208,6 +212,8 @@ def derive(
         tables.update(bloc_tables(votes, roll_calls, memberships))
         current.done(", ".join(f"{name} {tables[name].height:,} rows" for name in
                                ("roll_call_cohesion", "bloc_cohesion", "bloc_defections")))  # fmt: skip
+    if not with_ideal_points:
+        return Derived(tables, {}, "skipped")  # the table stays empty (store.write_store)
     with progress.stage("ideal points") as current:
         estimates, meta, outcome = ideal_points(votes, roll_calls, matches, previous)
         current.done(f"{outcome}, {progress.count(estimates.height, 'estimate')}")

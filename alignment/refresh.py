@@ -174,10 +174,16 @@ def _error_fields(exc: BaseException) -> dict[str, Any]:
 
 
 def refresh_from_paths(
-    db: Path, paths: Sequence[Path], *, data_dir: Path | None = None, force: bool = False
+    db: Path,
+    paths: Sequence[Path],
+    *,
+    data_dir: Path | None = None,
+    force: bool = False,
+    with_ideal_points: bool = True,
 ) -> RefreshResult:
     """Build the store from local files and folders (``alignment refresh --from``);
-    ``force`` replaces a file at ``db`` that is not a store."""
+    ``force`` replaces a file at ``db`` that is not a store; ``with_ideal_points=False``
+    leaves its ``ideal_points`` table empty (:func:`alignment.build.build_store`)."""
     origin = " ".join(str(p) for p in paths)
 
     def run(started: dt.datetime) -> RefreshResult:
@@ -188,6 +194,7 @@ def refresh_from_paths(
         summary = build.build_store(
             db, rows, crosswalk=crosswalk, files=build.local_files(rows), origin=origin, started_at=started,
             matches_path=build.find_matches(paths), data_dir=data_dir,
+            with_ideal_points=with_ideal_points,
         )  # fmt: skip
         summary.seconds = {"read": read, **summary.seconds}
         return RefreshResult("updated", _built(summary), summary)

@@ -1,7 +1,8 @@
 """The cookbook (docs/guides/cookbook.md): every command runs against the store the tests build
-and prints exactly what benchmarks/results/cookbook.json holds, which cog copies into the page
-(and tests/test_docs.py checks the copy). After a change to the data or to a command: `python
-benchmarks/cookbook.py`, then `make readme`."""
+(with its ideal points, as a refresh stores them) and prints exactly what
+benchmarks/results/cookbook.json holds, which cog copies into the page (and tests/test_docs.py
+checks the copy). After a change to the data or to a command: `python benchmarks/cookbook.py`,
+then `make readme`."""
 
 from __future__ import annotations
 
@@ -34,10 +35,10 @@ def test_the_results_answer_every_question_of_the_list_in_order() -> None:
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["command"][:60] for e in ENTRIES])
-def test_each_command_prints_what_the_cookbook_shows(built_store: Path, entry: dict) -> None:
+def test_each_command_prints_what_the_cookbook_shows(ideal_points_store: Path, entry: dict) -> None:
     argv = shlex.split(entry["command"])
     assert argv[0] == "alignment" and "--db" not in argv  # as a user types it
-    result = CliRunner(env={"ALIGNMENT_DB": str(built_store)}).invoke(cli, argv[1:])
+    result = CliRunner(env={"ALIGNMENT_DB": str(ideal_points_store)}).invoke(cli, argv[1:])
     assert result.exit_code == 0, result.output
     assert result.stdout == entry["output"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -10,7 +11,7 @@ import polars as pl
 import pytest
 from frames import IDEAL_POINTS_META, hand_frames
 
-from alignment import derived, metrics
+from alignment import derived, metrics, refresh, store
 from alignment.schema import TABLES
 from alignment.vocabulary import CELL_COLUMNS, METRICS
 
@@ -33,42 +34,45 @@ def test_ideal_points_meta_describes_each_series_by_its_method() -> None:
     assert meta == IDEAL_POINTS_META
 
 
-def _frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
-    roll_calls = con.sql("SELECT * FROM roll_calls").pl()
-    matches = con.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
-    return votes, roll_calls, matches
+def _stored(db: Path) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The store's ideal_points rows and its store_meta rows about them."""
+    with store.connect(db) as con:
+        estimates = con.sql("SELECT * FROM ideal_points").pl()
+        meta = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
+    return estimates, {k: v for k, v in meta.items() if k.startswith("ideal_points_")}
 
 
-@pytest.mark.slow
-def test_ideal_points_are_carried_over_when_their_inputs_are_unchanged(
-    con: duckdb.DuckDBPyConnection,
+def test_ideal_points_are_estimated_on_request_and_carried_over_while_their_inputs_hold(
+    shared_data: Path, tmp_path: Path
 ) -> None:
-    votes, roll_calls, matches = _frames(con)
-    stored = con.sql("SELECT * FROM ideal_points").pl()
-    meta = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
-    previous = derived.PreviousIdealPoints(stored, meta)
-    estimates, kept, outcome = derived.ideal_points(votes, roll_calls, matches, previous)
-    assert outcome == "carried"
-    assert estimates.equals(stored)
-    assert kept == {k: v for k, v in meta.items() if k.startswith("ideal_points_")}
-    assert kept[derived.IDEAL_POINTS_INPUT] == meta[derived.IDEAL_POINTS_INPUT]
+    """A build without ideal points leaves their table empty; the next build estimates them
+    (nothing to carry over), and the one after carries them over, with their store_meta rows,
+    since the digest of their inputs, computed again from the frames read back from the store,
+    is the stored one. One vote changed, or one more bridging pair, changes that digest."""
+    db, source = tmp_path / "store.duckdb", [shared_data / "unxml" / "data_extract" / "79.json"]
+    without = refresh.refresh_from_paths(db, source, with_ideal_points=False)
+    assert without.summary is not None and without.summary.ideal_points == "skipped"
+    assert _stored(db)[0].is_empty() and _stored(db)[1] == {}
+    computed = refresh.refresh_from_paths(db, source)
+    assert computed.summary is not None and computed.summary.ideal_points == "computed"
+    stored, meta = _stored(db)
+    carried = refresh.refresh_from_paths(db, source)
+    assert carried.summary is not None and carried.summary.ideal_points == "carried"
+    assert _stored(db)[0].equals(stored) and _stored(db)[1] == meta
     for period_type, vote_set in derived.STORED_IDEAL_POINTS:
         prefix = f"ideal_points_{period_type}_{vote_set}"
-        assert kept[f"{prefix}_method"] == "em"
-        assert kept[f"{prefix}_replicates"] == "50"
-        assert 0 < int(kept[f"{prefix}_iterations"]) <= 500
-        assert float(kept[f"{prefix}_final_change"]) < 1e-3
-        assert (
-            stored.filter(
-                (pl.col("period_type") == period_type) & (pl.col("vote_set") == vote_set)
-            ).height
-            > 5000
-        )
-    # One vote changed, or one bridging pair dropped: the digest differs, so the next build
-    # recomputes rather than carrying stale estimates.
+        assert meta[f"{prefix}_method"] == "em"
+        assert meta[f"{prefix}_replicates"] == "50"
+        assert 0 < int(meta[f"{prefix}_iterations"]) <= 500
+        assert float(meta[f"{prefix}_final_change"]) < 1e-3
+        series = (pl.col("period_type") == period_type) & (pl.col("vote_set") == vote_set)
+        assert stored.filter(series).height > 150  # every state voting in session 79
+    with store.connect(db) as con:
+        votes = con.sql("SELECT roll_call_id, iso3, vote FROM votes").pl()
+        roll_calls = con.sql("SELECT * FROM roll_calls").pl()
+        matches = con.sql("SELECT rcid1, rcid2 FROM voeten_matches").pl()
     digest = derived.ideal_points_input(votes, roll_calls, matches)
-    assert digest == meta["ideal_points_input"]
+    assert digest == meta[derived.IDEAL_POINTS_INPUT]
     flipped = votes.with_columns(
         pl.when(pl.int_range(pl.len()) == 0)
         .then(pl.when(pl.col("vote") == "Y").then(pl.lit("N")).otherwise(pl.lit("Y")))
@@ -76,7 +80,8 @@ def test_ideal_points_are_carried_over_when_their_inputs_are_unchanged(
         .alias("vote")
     )
     assert derived.ideal_points_input(flipped, roll_calls, matches) != digest
-    assert derived.ideal_points_input(votes, roll_calls, matches[1:]) != digest
+    pair = pl.DataFrame({"rcid1": [1], "rcid2": [2]}, schema=matches.schema)
+    assert derived.ideal_points_input(votes, roll_calls, pl.concat([matches, pair])) != digest
     # Row order does not matter.
     assert derived.ideal_points_input(votes.reverse(), roll_calls, matches) == digest
 

@@ -9,6 +9,7 @@ store pair per module, about a minute; its tests are marked slow.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -19,18 +20,11 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from alignment import derived, digest, feed, refresh, shifts, store
+from alignment import digest, feed, refresh, shifts, store
 from alignment.cli import cli
-from alignment.schema import BY_NAME
 
 LATEST = "unxml/data_extract/80.json"  # the latest session's file (../shared/data/README.md)
 SYRIA = "Situation of human rights in the Syrian Arab Republic"
-
-
-def _no_ideal_points(*args: object, **kwargs: object) -> tuple[pl.DataFrame, dict, str]:
-    types = {"DOUBLE": pl.Float64, "INTEGER": pl.Int32, "VARCHAR": pl.String}
-    schema = {c.name: types[c.type] for c in BY_NAME["ideal_points"].columns}
-    return pl.DataFrame(schema=schema), {}, "computed"
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +39,11 @@ def stores(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[
             (without / rel).parent.mkdir(parents=True, exist_ok=True)
             (without / rel).symlink_to(path)
     db = root / "alignment.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(derived, "ideal_points", _no_ideal_points)
-        refresh.refresh_from_paths(db, [without])
-        shutil.copy(db, root / "before.duckdb")
+    refresh.refresh_from_paths(db, [without], with_ideal_points=False)
+    shutil.copy(db, root / "before.duckdb")
+    with pytest.MonkeyPatch.context() as patch:  # the command's refresh without them too
+        skip = functools.partial(refresh.refresh_from_paths, with_ideal_points=False)
+        patch.setattr(refresh, "refresh_from_paths", skip)
         result = CliRunner().invoke(
             cli,
             ["refresh", "--from", str(shared_data), "--db", str(db), "--changes-to",

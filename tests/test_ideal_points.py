@@ -409,12 +409,12 @@ def _bench():
 
 @pytest.mark.slow
 def test_stored_estimates_match_voeten_published_estimates(
-    con: duckdb.DuckDBPyConnection, shared_data: Path
+    ideal_points_con: duckdb.DuckDBPyConnection, shared_data: Path
 ) -> None:
     """The refresh's ideal_points table (all votes, default options) against Voeten's
     published estimates: r >= 0.95 within every session 1-74 with >= 30 states, >= 0.98 over
     all country-sessions."""
-    bench = _bench()
+    bench, con = _bench(), ideal_points_con
     est = con.sql("SELECT * FROM ideal_points").pl()
     assert est["session"].min() == 1 and est["session"].max() >= 80
     assert con.execute("SELECT count(*) FROM voeten_matches").fetchall()[0][0] == 955

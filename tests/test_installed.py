@@ -19,13 +19,11 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
-# `installed`, the wheel installed into a fresh environment, is a fixture of conftest.py,
-# shared with the hostile tests (tests/test_hostile_cli.py).
+# `wheel` and `installed`, the wheel installed into a fresh environment, are fixtures of
+# conftest.py, shared with the hostile tests (tests/test_hostile_cli.py).
 
 
-@pytest.mark.slow
-def test_wheel_carries_the_data_and_queries_and_no_store(installed) -> None:
-    *_, wheel = installed
+def test_wheel_carries_the_data_and_queries_and_no_store(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     queries = {f"alignment/queries/{p.name}" for p in (ROOT / "queries").glob("*.sql")}
     data = {f"alignment/data/{p.name}" for p in (ROOT / "data").glob("*.csv")}
@@ -74,6 +72,18 @@ def test_installed_tool_works_from_any_folder(installed, shared_data: Path) -> N
     assert doc["chosen"].startswith(f"{default} (the default")
     assert doc["last_attempt"]["outcome"] == "updated"
     assert doc["last_attempt"]["started_at"].endswith("+00:00")
+
+    # The default estimate from a plain install, with none of the test extra's libraries: the
+    # wheel was installed without extras.
+    python = str(exe.parent / "python")
+    assert run([python, "-c", "import arviz_stats"], env, cwd).returncode == 1
+    estimated = run(
+        [str(exe), "ideal-points", "--from-session", "79", "--format", "json"], env, cwd
+    )
+    assert estimated.returncode == 0, estimated.stderr
+    rows = json.loads(estimated.stdout)
+    assert len(rows) > 150 and {r["period"] for r in rows} == {79}
+    assert "Traceback" not in estimated.stderr
     # Nothing was written into the installed package.
     site = exe.parent.parent / "lib"
     assert not list(site.rglob("*.duckdb"))
@@ -88,34 +98,10 @@ def _requirements(wheel: Path) -> list[str]:
             if line.startswith("Requires-Dist:")]  # fmt: skip
 
 
-@pytest.mark.slow
-def test_installed_without_extras_estimates_ideal_points(
-    installed, shared_data: Path, tmp_path: Path
-) -> None:
-    # The default estimate from a plain install, on a store of its own (tests may run on
-    # other workers in any order), and none of the test extra's libraries: the wheel was
-    # installed without extras.
-    exe, env, cwd, _ = installed
-    python = str(exe.parent / "python")
-    assert run([python, "-c", "import arviz_stats"], env, cwd).returncode == 1
-    db = str(tmp_path / "own.duckdb")
-    source = shared_data / "unxml" / "data_extract" / "79.json"
-    built = run([str(exe), "refresh", "--from", str(source), "--db", db], env, cwd)
-    assert built.returncode == 0, built.stderr
-    estimated = run(
-        [str(exe), "ideal-points", "--from-session", "79", "--format", "json", "--db", db],
-        env, cwd,
-    )  # fmt: skip
-    assert estimated.returncode == 0, estimated.stderr
-    rows = json.loads(estimated.stdout)
-    assert len(rows) > 150 and {r["period"] for r in rows} == {79}
-    assert "Traceback" not in estimated.stderr
-
-
-def test_numba_is_core_while_the_default_estimate_needs_it(installed) -> None:
+def test_numba_is_core_while_the_default_estimate_needs_it(wheel: Path) -> None:
     # The EM (alignment.em) is compiled with numba, so a plain install carries it; the mcmc
     # extra names it too, for the day the EM needs it no more. The message a missing extra
     # gives is tested in test_mcmc with numba made unimportable.
-    requires = _requirements(installed[3])
+    requires = _requirements(wheel)
     assert any(re.match(r"numba\b.*; extra == .mcmc.$", r) for r in requires), requires
     assert any(re.fullmatch(r"numba[<>=!~.,0-9 ]*", r) for r in requires), requires

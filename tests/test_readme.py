@@ -38,9 +38,12 @@ def test_the_tour_has_five_commands() -> None:
     assert [argv[0] for argv in _tour()] == ["alignment"] * 5
 
 
-def test_the_tour_runs(built_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_tour_runs(
+    ideal_points_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # the report goes to reports/ where the user stands
-    runner = CliRunner(env={"ALIGNMENT_DB": str(built_store)})
+    # The store as a refresh leaves it, ideal points and all (status describes them).
+    runner = CliRunner(env={"ALIGNMENT_DB": str(ideal_points_store)})
     for argv in _tour():
         result = runner.invoke(cli, argv[1:])
         assert result.exit_code == 0, (argv, result.output)

@@ -404,14 +404,8 @@ def test_reader_keeps_old_data_until_it_reopens(server, mirror, db, tmp_path):
     assert query(db, sql) == [(171,)]
 
 
-def test_from_paths_still_works_with_a_mirror_in_the_environment(db, monkeypatch):
-    monkeypatch.setenv("ALIGNMENT_MIRROR", "http://127.0.0.1:9/never-used")
-    local = CliRunner().invoke(
-        cli, ["refresh", "--from", str(SHARED_DATA / "undl"), "--db", str(db)]
-    )
-    assert local.exit_code == 0, local.output
-    assert local.stdout.startswith(f"{db}: 5 roll calls, 302 votes")
-    assert query(db, "SELECT count(*) FROM fetch_state") == [(0,)]
+def test_from_paths_and_a_mirror_are_refused_together(db):
+    # --from with a mirror in the environment builds from the paths: test_cli_refresh_local.
     both = CliRunner().invoke(
         cli, ["refresh", "--from", str(SHARED_DATA), "--mirror", str(SHARED_DATA), "--db", str(db)]
     )

@@ -56,6 +56,20 @@ pair AS (
 
 
 @pytest.fixture(scope="module")
+def _tiny_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_store(tmp_path_factory.mktemp("tiny") / "tiny.duckdb")
+
+
+@pytest.fixture()
+def tiny(_tiny_built: Path, tmp_path: Path) -> Path:
+    """A copy of the hand-made store of report_fixtures (built once for the module), which a
+    test may change."""
+    copy = tmp_path / "tiny.duckdb"
+    shutil.copy(_tiny_built, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
 def flagship(built_store: Path) -> reports.Report:
     con = store.connect(built_store)
     try:
@@ -232,9 +246,9 @@ def test_unknown_bloc_and_state_are_one_line_errors(built_store: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def no_topic(built_store: Path) -> reports.Report:
+def no_topic(ideal_points_store: Path) -> reports.Report:
     """Belarus from 2011 on all votes: its ideal points are the store's."""
-    con = store.connect(built_store)
+    con = store.connect(ideal_points_store)
     try:
         spec = reports.resolve_country(con, "BLR", topic=None, start_year=2011)
         return reports.build_report(con, spec, bootstrap=10)
@@ -242,7 +256,8 @@ def no_topic(built_store: Path) -> reports.Report:
         con.close()
 
 
-def test_ideal_points_are_read_from_the_store(no_topic, con) -> None:
+def test_ideal_points_are_read_from_the_store(no_topic, ideal_points_con) -> None:
+    con = ideal_points_con
     ideal = no_topic.sections.ideal.paths
     assert ideal.source == "store"
     first, last = ideal.years
@@ -263,9 +278,10 @@ def test_ideal_points_are_read_from_the_store(no_topic, con) -> None:
     assert "read from the store's table" in no_topic.html
 
 
-def test_em_ideal_points_say_how_they_were_estimated(no_topic, flagship, con) -> None:
+def test_em_ideal_points_say_how_they_were_estimated(no_topic, flagship, ideal_points_con) -> None:
     """EM estimates: one plain sentence on the method, the bootstrap's band, no convergence
     box; a topic report's (the flagship, on Syria) come from the topic's roll calls."""
+    con = ideal_points_con
     stored = dict(con.sql("SELECT key, value FROM store_meta").fetchall())
     for report in (no_topic, flagship):
         ideal = report.sections.ideal.paths
@@ -291,10 +307,10 @@ def test_em_ideal_points_say_how_they_were_estimated(no_topic, flagship, con) ->
     assert 0 < topic.frame.filter(pl.col("iso3") == "BLR")["n_votes"].sum() < stored_n / 5
 
 
-def test_sampled_ideal_points_that_miss_the_standard_get_the_box(tmp_path: Path) -> None:
+def test_sampled_ideal_points_that_miss_the_standard_get_the_box(tiny: Path) -> None:
     """A stored series from the sampler (method mcmc) that misses the publication standard:
     the warning box, with the worst R-hat of the points shown."""
-    db = build_tiny_store(tmp_path / "tiny.duckdb")
+    db = tiny
     con = duckdb.connect(str(db))
     con.execute(
         "UPDATE ideal_points SET method = 'mcmc', rhat = 1.3, ess_bulk = 50, ess_tail = 60, "
@@ -378,23 +394,6 @@ def test_the_first_screen_leads_with_three_takeaways_and_one_chart(flagship) -> 
     assert page.index('<table id="every-state"') > page.index('id="fig-matrix"')
 
 
-def test_gallery_reports_share_one_plotly_file(tmp_path: Path) -> None:
-    """A gallery writes plotly.js once beside its reports, which load it; a report written on
-    its own carries it inlined (see test_page_is_self_contained)."""
-    from alignment.reports import gallery
-
-    db = build_tiny_store(tmp_path / "tiny.duckdb")
-    with store.connect(db) as con:
-        specs = [reports.resolve(con, "country", "BLR", topic="syria")]
-    gallery.write_gallery(db, specs, tmp_path / "site", bootstrap=10)
-    shared = tmp_path / "site" / gallery.PLOTLY_FILE
-    assert shared.read_text() == plotly.offline.get_plotlyjs()
-    page = (tmp_path / "site" / f"{specs[0].slug}.html").read_text()
-    assert f'<script src="{gallery.PLOTLY_FILE}"></script>' in page
-    assert plotly.offline.get_plotlyjs()[:2000] not in page
-    assert len(page.encode()) < 2_000_000
-
-
 def test_csv_cells_cannot_start_a_formula() -> None:
     for text in ("=1+1", "+A1", "-1+2", "-x", "@SUM(A1)", "\tx", "\r=1", "=", "-"):
         assert csv_cell(text) == "'" + text
@@ -410,15 +409,8 @@ def test_long_titles_are_cut_at_a_word() -> None:
     assert short_title(None) == ""
 
 
-def _tiny_copy(tmp_path: Path) -> Path:
-    db = build_tiny_store(tmp_path / "tiny.duckdb")
-    copy = tmp_path / "edited.duckdb"
-    shutil.copy(db, copy)
-    return copy
-
-
-def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
-    db = _tiny_copy(tmp_path)
+def test_tiny_store_long_title_and_no_ideal_points(tiny: Path) -> None:
+    db = tiny
     long_title = "Meeting record " + "blah " * 80 + f'{XSS_SCRIPT} "><b>end'
     con = duckdb.connect(str(db))
     con.execute("DELETE FROM ideal_points")
@@ -450,9 +442,8 @@ def test_tiny_store_long_title_and_no_ideal_points(tmp_path: Path) -> None:
     assert "<script>" not in table and "<b>" not in table
 
 
-def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
-    db = build_tiny_store(tmp_path / "tiny.duckdb")
-    con = store.connect(db)
+def test_topic_ideal_points_are_estimated_and_said(tiny: Path) -> None:
+    con = store.connect(tiny)
     try:
         spec = reports.resolve_country(con, "BLR", topic="syria", start_year=2011)
         spec = dataclasses.replace(spec, ideal_topic="syria")
@@ -463,11 +454,10 @@ def test_topic_ideal_points_are_estimated_and_said(tmp_path: Path) -> None:
     assert 'ideal_points(con, topic="syria")' in report.html.replace("&#34;", '"')
 
 
-def test_partners_and_blocs_choose_the_comparison(tmp_path: Path) -> None:
-    db = build_tiny_store(tmp_path / "tiny.duckdb")
+def test_partners_and_blocs_choose_the_comparison(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.html"
     runner = CliRunner()
-    args = ["report", "country", "blr", "--topic", "syria", "--db", str(db), "-o", str(out)]
+    args = ["report", "country", "blr", "--topic", "syria", "--db", str(tiny), "-o", str(out)]
     r = runner.invoke(cli, [*args, "--partners", "chn, RUS", "--blocs", "csto"])
     assert r.exit_code == 0, r.output
     summary = out.read_text().split('<section id="summary">')[1].split("</section>")[0]
@@ -482,21 +472,32 @@ def test_partners_and_blocs_choose_the_comparison(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "unknown bloc 'nosuch'" in r.output
 
 
-def test_gallery_writes_the_reports_and_an_index(tmp_path: Path) -> None:
+def test_gallery_writes_the_reports_an_index_and_one_plotly_file(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """A gallery writes its reports, an index linking them, and plotly.js once beside them,
+    which they load; a report written on its own carries it inlined (see
+    test_page_is_self_contained)."""
     from alignment.reports import gallery
 
-    db = build_tiny_store(tmp_path / "tiny.duckdb")
-    with store.connect(db) as con:
+    with store.connect(tiny) as con:
         specs = [
             reports.resolve(con, "country", "BLR", topic="syria"),
             reports.resolve(con, "bloc", "csto"),
         ]
-    index, _ = gallery.write_gallery(db, specs, tmp_path / "site", bootstrap=10)
+    site = tmp_path / "site"
+    index, _ = gallery.write_gallery(tiny, specs, site, bootstrap=10)
     page = index.read_text()
     for spec in specs:
-        assert (tmp_path / "site" / f"{spec.slug}.html").is_file()
+        assert (site / f"{spec.slug}.html").is_file()
         assert f'<a href="{spec.slug}.html">{spec.title}</a>' in page
     assert "The General Assembly held 12 recorded votes on Syria" in page
+    assert (site / gallery.PLOTLY_FILE).read_text() == plotly.offline.get_plotlyjs()
+    for spec in specs:
+        report = (site / f"{spec.slug}.html").read_text()
+        assert f'<script src="{gallery.PLOTLY_FILE}"></script>' in report
+        assert plotly.offline.get_plotlyjs()[:2000] not in report
+        assert len(report.encode()) < 2_000_000
 
 
 def test_gallery_specs_resolve_on_the_real_store(con) -> None:

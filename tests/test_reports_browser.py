@@ -67,13 +67,13 @@ def build(db: Path, spec: reports.ReportSpec, out: Path) -> tuple[Path, reports.
 
 
 @pytest.fixture(scope="session")
-def gallery_site(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The gallery, written as ``alignment report gallery`` writes it: (folder, {slug: (path,
-    report)})."""
+def gallery_site(ideal_points_store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The gallery, written as ``alignment report gallery`` writes it (from a store with its
+    ideal points, as `make demo` does): (folder, {slug: (path, report)})."""
     out = tmp_path_factory.mktemp("site")
-    with store.connect(built_store) as con:
+    with store.connect(ideal_points_store) as con:
         specs = gallery.specs(con)
-    _, written = gallery.write_gallery(built_store, specs, out, bootstrap=30)
+    _, written = gallery.write_gallery(ideal_points_store, specs, out, bootstrap=30)
     return out, {report.spec.slug: (path, report) for path, report in written}
 
 

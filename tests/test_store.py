@@ -141,19 +141,37 @@ def test_store_opens_read_only(built_store: Path) -> None:
     con.close()
 
 
-def test_refresh_log_is_kept_across_builds(tmp_path: Path, shared_data: Path) -> None:
-    db = tmp_path / "s.duckdb"
+@pytest.fixture(scope="module")
+def _undl_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    db = tmp_path_factory.mktemp("undl") / "s.duckdb"
     refresh.refresh_from_paths(db, [shared_data / "undl"])
-    refresh.refresh_from_paths(db, [shared_data / "undl", shared_data / "unxml"])
+    return db
+
+
+@pytest.fixture()
+def undl_store(_undl_store: Path, tmp_path: Path) -> Path:
+    """A copy of the store built from ../shared/data/undl (5 roll calls; built once for the
+    module), which a test may refresh again."""
+    db = tmp_path / "s.duckdb"
+    shutil.copy(_undl_store, db)
+    return db
+
+
+def test_refresh_log_is_kept_across_builds(undl_store: Path, shared_data: Path) -> None:
+    db = undl_store
+    refresh.refresh_from_paths(
+        db, [shared_data / "undl", shared_data / "unxml" / "data_extract" / "79.json"]
+    )
     with store.connect(db) as con:
         log = con.execute("SELECT refresh_id, outcome FROM refresh_log ORDER BY 1").fetchall()
     assert log == [(1, "updated"), (2, "updated")]
     assert attempt.read(db)["outcome"] == "updated"
 
 
-def test_bad_file_leaves_store_unchanged(tmp_path: Path, shared_data: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    refresh.refresh_from_paths(db, [shared_data / "undl"])
+def test_bad_file_leaves_store_unchanged(
+    undl_store: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    db = undl_store
     before = db.read_bytes()
     bad = tmp_path / "bad"
     shutil.copytree(shared_data / "undl", bad)
@@ -179,9 +197,10 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_FILES))
-def test_each_bad_file_leaves_store_unchanged(kind: str, tmp_path: Path, shared_data: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    refresh.refresh_from_paths(db, [shared_data / "undl"])
+def test_each_bad_file_leaves_store_unchanged(
+    kind: str, undl_store: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    db = undl_store
     before = db.read_bytes()
     name, text, message = BAD_FILES[kind]
     bad = tmp_path / name

@@ -584,7 +584,7 @@ def ideal_points(
     Reads ``votes``, ``roll_calls`` and Voeten's bridging pairs ``voeten_matches``; ``topic``
     (a ``roll_call_topics.topic``: ``hr``, ``me``, ``syria`` ...) keeps that topic's roll calls
     only; ``from_session``/``to_session`` bound the sessions. Other ``options`` (``interval``,
-    data rules, ``bootstrap``, ``prior`` and ``step_sd`` for EM, ``priors``, ``burn_in``,
+    data rules, ``bootstrap``, ``prior``, ``step_sd`` and ``intercept_sd`` for EM, ``priors``, ``burn_in``,
     ``draws``, ``chains``, ``seed`` for the sampler) are those of
     :func:`alignment.ideal_points.estimate_ideal_points`.
     """

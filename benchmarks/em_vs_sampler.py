@@ -26,25 +26,12 @@ from alignment.analyses import ideal_point_frames
 from alignment.ideal_points import fit_em
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ideal_points import compare, overall, reference  # the sampler's benchmark
-from ideal_points_em import LABELS, VARIANTS, agreement
+from ideal_points import reference  # the sampler's benchmark
+from ideal_points_em import VARIANTS, agreement
 from measured import results_text
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS = Path(__file__).parent / "results" / "em_vs_sampler.md"
-
-
-def pair(em: pl.DataFrame, run: pl.DataFrame) -> tuple[float, pl.DataFrame, pl.DataFrame]:
-    """Overall r of the two estimates, r per session with at least 30 states, and the gap of
-    each session's mean position (EM minus the run's), largest first."""
-    as_ref = run.rename({"ideal_point": "reference"})
-    gaps = (
-        em.join(as_ref, on=["iso3", "session"])
-        .group_by("session")
-        .agg(gap=pl.col("ideal_point").mean() - pl.col("reference").mean())
-        .sort(pl.col("gap").abs(), descending=True)
-    )
-    return overall(em, as_ref), compare(em, as_ref), gaps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         name: fit_em(votes, roll_calls, matches=matches, bootstrap=0, **options)
         .summary()
         .select("iso3", pl.col("period").alias("session"), "ideal_point")
-        for name, options in VARIANTS.items()
+        for name, (_, options) in VARIANTS.items()
     }
     run = pl.read_parquet(args.run).select("iso3", pl.col("period").alias("session"), "ideal_point")
     ref = reference(con, args.data)
@@ -76,26 +63,28 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"sampler": {}, "voeten": {}}
     n = fits["default"].join(run, on=["iso3", "session"]).height
     lines.append(f"{n:,} country-sessions in both; per-session figures over sessions of 30+ states")
+    as_ref = run.rename({"ideal_point": "reference"})
     for name, em in fits.items():
-        r, per, gaps = pair(em, run)
-        top = ", ".join(f"{s}: {g:+.2f}" for s, g in gaps.head(3).iter_rows())
+        a = agreement(em, as_ref)
+        gaps = a["mean_gaps"][:3]
         figures["sampler"][name] = {
-            "overall_r": r,
-            "session_r_median": float(per["r"].median()),
-            "mean_gap": float(gaps["gap"].abs().mean()),
-            "largest_gaps": [[int(s), round(float(g), 3)] for s, g in gaps.head(3).iter_rows()],
+            "overall_r": a["overall_r"],
+            "session_r_median": a["session_r_median"],
+            "mean_gap": a["mean_gap"],
+            "largest_gaps": gaps,
         }
+        top = ", ".join(f"{s}: {g:+.2f}" for s, g in gaps)
         lines.append(
-            f"EM {LABELS[name]} against the sampler: overall r {r:.4f}; per-session r median "
-            f"{per['r'].median():.4f}, min {per['r'].min():.4f}; session means apart by "
-            f"{gaps['gap'].abs().mean():.2f} on average (largest {top})"
+            f"EM {VARIANTS[name][0]} against the sampler: overall r {a['overall_r']:.4f}; "
+            f"per-session r median {a['session_r_median']:.4f}, min {a['session_r_min']:.4f}; "
+            f"session means apart by {a['mean_gap']:.2f} on average (largest {top})"
         )
     for name, est in [*fits.items(), ("sampler", run)]:
         a = agreement(est, ref)
         figures["voeten"][name] = {
             k: a[k] for k in ("overall_r", "session_r_median", "means_r", "mean_gaps")
         }
-        label = "sampler" if name == "sampler" else f"EM {LABELS[name]}"
+        label = "sampler" if name == "sampler" else f"EM {VARIANTS[name][0]}"
         lines.append(
             f"{label} against Voeten: overall r {a['overall_r']:.4f}; per-session r median "
             f"{a['session_r_median']:.4f}; per-session means r {a['means_r']:.3f}"

@@ -43,18 +43,16 @@ from ideal_points import compare, overall, reference  # the sampler's benchmark
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS_DIR = Path(__file__).parent / "results"
-# The stored series' estimator and the alternatives measured beside it (fit_em's options).
-VARIANTS: dict[str, dict] = {
-    "default": {},
-    "forward": {"prior": "forward"},
-    "intercept_sd_5": {"intercept_sd": 5.0},
-    "forward_intercept_sd_5": {"prior": "forward", "intercept_sd": 5.0},
-}
-LABELS = {
-    "default": "default (random walk, flat intercepts)",
-    "forward": "published forward prior",
-    "intercept_sd_5": "walk, intercepts N(0, 5^2)",
-    "forward_intercept_sd_5": "forward prior, intercepts N(0, 5^2)",
+# The stored series' estimator and the alternatives measured beside it: a label and fit_em's
+# options for each.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "default": ("default (random walk, flat intercepts)", {}),
+    "forward": ("published forward prior", {"prior": "forward"}),
+    "intercept_sd_5": ("walk, intercepts N(0, 5^2)", {"intercept_sd": 5.0}),
+    "forward_intercept_sd_5": (
+        "forward prior, intercepts N(0, 5^2)",
+        {"prior": "forward", "intercept_sd": 5.0},
+    ),
 }
 
 
@@ -64,7 +62,8 @@ def _rss_mb() -> float:
 
 def agreement(est: pl.DataFrame, ref: pl.DataFrame) -> dict:
     """Overall r, per-session r (median, min, worst 5), r of the per-session means, range of
-    the ratio of per-session sds, and the sessions whose means differ most."""
+    the ratio of per-session sds, the mean distance of the per-session means and the sessions
+    whose means differ most."""
     per = compare(est, ref)
     joined = est.join(ref, on=["iso3", "session"], how="inner")
     sessions = (
@@ -100,6 +99,7 @@ def agreement(est: pl.DataFrame, ref: pl.DataFrame) -> dict:
         ],
         "means_r": float(sessions.select(pl.corr("mean", "ref_mean")).item()),
         "sd_ratio": [float(sessions["ratio"].min()), float(sessions["ratio"].max())],
+        "mean_gap": float(sessions["gap"].abs().mean()),
         "mean_gaps": [
             [int(s), round(float(g), 3)] for s, g in far.select("session", "gap").iter_rows()
         ],
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The other choices of prior (point estimates), and a second default run for the bits.
     priors = {}
-    for name, options in VARIANTS.items():
+    for name, (_, options) in VARIANTS.items():
         c0, w0 = time.process_time(), time.perf_counter()
         res = fit_em(votes, roll_calls, matches=matches, bootstrap=0, **options)
         part = res.summary()
@@ -245,11 +245,11 @@ def main(argv: list[str] | None = None) -> int:
             f"by {name}: {s['iterations']} iterations, last change {s['final_change']:.2g}, "
             f"{s['replicates']} replicates; mean 90% interval width {s['mean_width']:.3f}"
         )
-    for name in VARIANTS:
-        lines += _agreement_lines(LABELS[name], figures[name])
+    for name, (label, _) in VARIANTS.items():
+        lines += _agreement_lines(label, figures[name])
     for name, p in priors.items():
         lines.append(
-            f"point estimate by session, {LABELS[name]}, no bootstrap: {p['iterations']} "
+            f"point estimate by session, {VARIANTS[name][0]}, no bootstrap: {p['iterations']} "
             f"iterations, wall {p['wall_s']:.1f} s, CPU {p['cpu_s']:.1f} s"
         )
     lines.append(

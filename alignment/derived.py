@@ -182,6 +182,11 @@ def ideal_points(
 
     from threadpoolctl import threadpool_limits
 
+    # The compiled estimator is loaded here, before the threads: a thread loading an extension
+    # module (dlopen) while another scans the loaded libraries (threadpoolctl's
+    # dl_iterate_phdr, whose callback needs the GIL) deadlocks the process.
+    import alignment.em  # noqa: F401
+
     # The series in parallel threads (the estimator's loops release the GIL); each is
     # deterministic, so the result does not depend on the threads. BLAS is held at one thread
     # here, once for both: a limit set and lifted inside each thread would let one thread's
